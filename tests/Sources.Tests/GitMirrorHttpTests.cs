@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Text;
+using Fleet.Sources.Tests.Support;
+
+namespace Fleet.Sources.Tests;
+
+/// <summary>Fetches over git's smart HTTP protocol from the real git http-backend, with credentials.</summary>
+public sealed class GitMirrorHttpTests : IDisposable
+{
+    private const string Password = "pw-Zq8!never-show-me";
+    private const string Token = "tok-Xy7-never-show-me";
+
+    private readonly string _mirrors = TempDir.Create("fleet-mirrors-");
+    private readonly GitTestRepo _repo = GitTestRepo.Create();
+    private readonly List<ProcessStartInfo> _started = [];
+
+    public GitMirrorHttpTests()
+    {
+        _repo.Write("app.yaml", "kind: ConfigMap").Commit();
+        _repo.Git("tag", "v1.0.0");
+    }
+
+    public void Dispose()
+    {
+        _repo.Dispose();
+        TempDir.Delete(_mirrors);
+    }
+
+    private string ProjectRoot => Path.GetDirectoryName(_repo.Path)!;
+
+    private GitMirror NewMirror()
+    {
+        var mirror = new GitMirror(_mirrors);
+        mirror.Runner.StartInfoObserver = psi =>
+        {
+            lock (_started)
+            {
+                _started.Add(psi);
+            }
+        };
+        return mirror;
+    }
+
+    private static GitSourceSpec Spec(string url, GitCredentials? credentials, GitRef? gitRef = null, TimeSpan? timeout = null) =>
+        new(url, gitRef ?? new GitRef(Branch: "main"), timeout ?? TimeSpan.FromSeconds(60), [], credentials);
+
+    private void AssertNeverInArgumentsOrMirror(params string[] secrets)
+    {
+        Assert.NotEmpty(_started);
+        foreach (var psi in _started)
+        {
+            foreach (var argument in psi.ArgumentList)
+            {
+                foreach (var secret in secrets)
+                {
+                    Assert.DoesNotContain(secret, argument, StringComparison.Ordinal);
+                }
+            }
+        }
+
+        foreach (var file in Directory.EnumerateFiles(_mirrors, "*", SearchOption.AllDirectories))
+        {
+            var content = File.ReadAllText(file, Encoding.Latin1);
+            foreach (var secret in secrets)
+            {
+                Assert.DoesNotContain(secret, content, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task BasicAuth_FetchesWithoutThePasswordInArgumentsOrMirror()
+    {
+        using var server = GitHttpServer.Start(ProjectRoot, "alice", Password);
+        var mirror = NewMirror();
+        var spec = Spec(server.UrlFor(_repo), new GitCredentials("alice", Password));
+
+        var resolved = await mirror.FetchAsync("ns/http", spec, CancellationToken.None);
+        Assert.Equal(_repo.Head(), resolved.CommitSha);
+        var semver = await mirror.FetchAsync("ns/http", spec with { Ref = new GitRef(SemVer: "1.x") }, CancellationToken.None);
+        Assert.Equal($"v1.0.0@sha1:{_repo.Head()}", semver.Revision);
+        Assert.NotEmpty(server.AuthorizationHeaders);
+        AssertNeverInArgumentsOrMirror(Password, Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:" + Password)));
+    }
+
+    [Fact]
+    public async Task BasicAuth_WrongPassword_IsAuthenticationFailedAndNeverShowsThePassword()
+    {
+        using var server = GitHttpServer.Start(ProjectRoot, "alice", "the-right-one");
+        var mirror = NewMirror();
+        var ex = await Assert.ThrowsAsync<GitSourceException>(() =>
+            mirror.FetchAsync("ns/wrong", Spec(server.UrlFor(_repo), new GitCredentials("alice", Password)), CancellationToken.None));
+        Assert.Equal(GitSourceReasons.AuthenticationFailed, ex.Reason);
+        Assert.DoesNotContain(Password, ex.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{server.Port}", ex.Message);
+        AssertNeverInArgumentsOrMirror(Password);
+    }
+
+    [Fact]
+    public async Task UrlUserinfo_IsMovedOutOfTheUrlAndScrubbedFromErrors()
+    {
+        using var server = GitHttpServer.Start(ProjectRoot, "bob", Password);
+        var mirror = NewMirror();
+        var url = server.UrlFor(_repo).Replace("http://", $"http://bob:{Uri.EscapeDataString(Password)}@", StringComparison.Ordinal);
+        var resolved = await mirror.FetchAsync("ns/userinfo", Spec(url, null), CancellationToken.None);
+        Assert.Equal(_repo.Head(), resolved.CommitSha);
+
+        var wrong = url.Replace("/" + Path.GetFileName(_repo.Path), "/missing-repo", StringComparison.Ordinal);
+        var ex = await Assert.ThrowsAsync<GitSourceException>(() => mirror.FetchAsync("ns/userinfo2", Spec(wrong, null), CancellationToken.None));
+        Assert.DoesNotContain(Password, ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Uri.EscapeDataString(Password), ex.Message, StringComparison.Ordinal);
+        AssertNeverInArgumentsOrMirror(Password, Uri.EscapeDataString(Password));
+    }
+
+    [Fact]
+    public async Task BearerToken_IsSentAsAHeader_AndAWrongTokenFails()
+    {
+        using var server = GitHttpServer.Start(ProjectRoot, bearerToken: Token);
+        var mirror = NewMirror();
+        var resolved = await mirror.FetchAsync("ns/bearer", Spec(server.UrlFor(_repo), new GitCredentials(BearerToken: Token)), CancellationToken.None);
+        Assert.Equal(_repo.Head(), resolved.CommitSha);
+        Assert.Contains("Bearer " + Token, server.AuthorizationHeaders);
+
+        var ex = await Assert.ThrowsAsync<GitSourceException>(() =>
+            mirror.FetchAsync("ns/bearer2", Spec(server.UrlFor(_repo), new GitCredentials(BearerToken: "tok-wrong-" + Token)), CancellationToken.None));
+        Assert.Equal(GitSourceReasons.AuthenticationFailed, ex.Reason);
+        Assert.DoesNotContain(Token, ex.ToString(), StringComparison.Ordinal);
+        AssertNeverInArgumentsOrMirror(Token);
+    }
+
+    [Fact]
+    public async Task Timeout_KillsGitAndItsChildrenAndReportsTheTimeout()
+    {
+        using var server = GitHttpServer.Start(ProjectRoot);
+        server.Hang = true;
+        var mirror = NewMirror();
+        var ex = await Assert.ThrowsAsync<GitSourceException>(() =>
+            mirror.FetchAsync("ns/slow", Spec(server.UrlFor(_repo), null, timeout: TimeSpan.FromSeconds(2)), CancellationToken.None));
+        Assert.Equal(GitSourceReasons.GitOperationFailed, ex.Reason);
+        Assert.Contains("timed out", ex.Message);
+        Assert.True(server.Requests > 0);
+
+        // Neither git nor its git-remote-http helper survives the deadline.
+        var marker = $"127.0.0.1:{server.Port}";
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (ProcessesMentioning(marker).Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Empty(ProcessesMentioning(marker));
+    }
+
+    [Fact]
+    public async Task CallerCancellation_StopsTheFetch()
+    {
+        using var server = GitHttpServer.Start(ProjectRoot);
+        server.Hang = true;
+        var mirror = NewMirror();
+        using var cts = new CancellationTokenSource();
+        var fetch = mirror.FetchAsync("ns/cancel", Spec(server.UrlFor(_repo), null), cts.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (Volatile.Read(ref server.Requests) == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fetch);
+    }
+
+    private static List<int> ProcessesMentioning(string marker)
+    {
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline"));
+                if (cmdline.Contains(marker, StringComparison.Ordinal) && cmdline.StartsWith("git", StringComparison.Ordinal))
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+                // The process ended while we looked.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Not ours to read.
+            }
+        }
+
+        return found;
+    }
+}
