@@ -1,0 +1,216 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Fleet.Rendering.Transforms;
+
+namespace Fleet.Rendering.Kustomize;
+
+internal sealed partial class Builder
+{
+    private static readonly string[] DefaultOrderFirst =
+    [
+        "Namespace", "ResourceQuota", "StorageClass", "CustomResourceDefinition", "ServiceAccount", "PodSecurityPolicy",
+        "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ConfigMap", "Secret", "Endpoints", "Service",
+        "LimitRange", "PriorityClass", "PersistentVolume", "PersistentVolumeClaim", "Deployment", "StatefulSet",
+        "CronJob", "PodDisruptionBudget",
+    ];
+
+    private static readonly string[] DefaultOrderLast = ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
+
+    [GeneratedRegex(@"\$\(([^)$]+)\)")]
+    private static partial Regex VarPattern();
+
+    /// <summary>The steps kustomize runs once, at the top: hashes, name references, vars, metadata, order.</summary>
+    private void Finish(List<Resource> ra, JsonObject top, Context ctx)
+    {
+        foreach (var r in ra.Where(r => r.NeedsHash))
+        {
+            r.SetName(r.Name + "-" + Generators.Hash(r.Obj));
+        }
+
+        NameReferences.Fix(ra);
+        ResolveVars(ra, ctx);
+        BuildMetadata(ra, top, ctx);
+        Sort(ra, top, ctx.TopFile);
+    }
+
+    private static void ResolveVars(List<Resource> ra, Context ctx)
+    {
+        if (ctx.Vars.Count == 0)
+        {
+            return;
+        }
+
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (v, file) in ctx.Vars)
+        {
+            var name = Resource.Str(v, "name");
+            if (v["objref"] is not JsonObject objref)
+            {
+                throw new RenderException($"{file}: var '{name}' needs objref");
+            }
+
+            var kind = Resource.Str(objref, "kind");
+            var refName = Resource.Str(objref, "name");
+            var apiVersion = Resource.Str(objref, "apiVersion");
+            var ns = Resource.Str(objref, "namespace");
+            var matches = ra.Where(r => r.Kind == kind && r.HadName(refName) &&
+                (apiVersion.Length == 0 || r.ApiVersion == apiVersion) &&
+                (ns.Length == 0 || r.History.Exists(h => h.Namespace == ns))).ToList();
+            if (matches.Count != 1)
+            {
+                throw new RenderException($"{file}: var '{name}' cannot be mapped to a field in the set of known resources ({kind} {refName}: {matches.Count} matches)");
+            }
+
+            var fieldPath = v["fieldref"] is JsonObject fr ? Resource.Str(fr, "fieldpath") : string.Empty;
+            if (fieldPath.Length == 0)
+            {
+                fieldPath = "metadata.name";
+            }
+
+            var found = FieldPath.Get(matches[0].Obj, FieldPath.Parse(fieldPath));
+            if (found.Count == 0)
+            {
+                throw new RenderException($"{file}: var '{name}': field '{fieldPath}' not found in {matches[0].Describe()}");
+            }
+
+            values[name] = FieldPath.Text(found[0]);
+        }
+
+        foreach (var r in ra)
+        {
+            ReplaceVarsIn(r.Obj, values, inScope: false, key: null);
+        }
+    }
+
+    /// <summary>Vars are replaced where kustomize's varReference config looks: container fields and a few others.</summary>
+    private static void ReplaceVarsIn(JsonNode? node, Dictionary<string, string> values, bool inScope, string? key)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (k, v) in o.ToList())
+                {
+                    var scope = inScope || k is "containers" or "initContainers" or "rules" or "tls";
+                    if (v is JsonValue jv && jv.GetValueKind() == JsonValueKind.String && scope && k is "value" or "command" or "args" or "host" or "hosts" or "workingDir" or "image" or "mountPath" or "subPath")
+                    {
+                        o[k] = ReplaceVars(jv.GetValue<string>(), values);
+                    }
+                    else
+                    {
+                        ReplaceVarsIn(v, values, scope, k);
+                    }
+                }
+
+                break;
+            case JsonArray a:
+                for (var i = 0; i < a.Count; i++)
+                {
+                    if (a[i] is JsonValue jv && jv.GetValueKind() == JsonValueKind.String && inScope && key is "command" or "args" or "hosts")
+                    {
+                        a[i] = ReplaceVars(jv.GetValue<string>(), values);
+                    }
+                    else
+                    {
+                        ReplaceVarsIn(a[i], values, inScope, key);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    private static string ReplaceVars(string s, Dictionary<string, string> values) =>
+        VarPattern().Replace(s, m => values.TryGetValue(m.Groups[1].Value, out var v) ? v : m.Value);
+
+    private void BuildMetadata(List<Resource> ra, JsonObject top, Context ctx)
+    {
+        var options = Strings(top, "buildMetadata", ctx.TopFile);
+        foreach (var option in options)
+        {
+            switch (option)
+            {
+                case "managedByLabel":
+                    foreach (var r in ra)
+                    {
+                        if (r.Metadata["labels"] is not JsonObject labels)
+                        {
+                            labels = [];
+                            r.Metadata["labels"] = labels;
+                        }
+
+                        // The kustomize built into kubectl (the reference) reports its version as "(devel)".
+                        labels["app.kubernetes.io/managed-by"] = "kustomize-(devel)";
+                    }
+
+                    break;
+                case "originAnnotations":
+                    var topDir = Path.GetDirectoryName(ctx.TopFile.Replace(" (generated kustomization)", "/x", StringComparison.Ordinal)) ?? string.Empty;
+                    foreach (var r in ra)
+                    {
+                        if (r.Metadata["annotations"] is not JsonObject annotations)
+                        {
+                            annotations = [];
+                            r.Metadata["annotations"] = annotations;
+                        }
+
+                        annotations["config.kubernetes.io/origin"] = r.Origin.Contains(": ", StringComparison.Ordinal)
+                            ? $"configuredIn: {Path.GetRelativePath(topDir.Length == 0 ? "." : topDir, r.Origin[..r.Origin.IndexOf(':', StringComparison.Ordinal)]).Replace('\\', '/')}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {r.Kind}Generator\n"
+                            : $"path: {Path.GetRelativePath(topDir.Length == 0 ? "." : topDir, r.Origin).Replace('\\', '/')}\n";
+                    }
+
+                    break;
+                default:
+                    throw new RenderException($"{ctx.TopFile}: buildMetadata option '{option}' is not supported (originAnnotations and managedByLabel are)");
+            }
+        }
+    }
+
+    private static void Sort(List<Resource> ra, JsonObject top, string file)
+    {
+        var first = DefaultOrderFirst;
+        var last = DefaultOrderLast;
+        if (top["sortOptions"] is JsonObject sortOptions)
+        {
+            var order = Resource.Str(sortOptions, "order");
+            if (order == "fifo")
+            {
+                return;
+            }
+
+            if (order is not ("legacy" or ""))
+            {
+                throw new RenderException($"{file}: sortOptions.order '{order}' is not 'legacy' or 'fifo'");
+            }
+
+            if (sortOptions["legacySortOptions"] is JsonObject legacy)
+            {
+                first = [.. Strings(legacy, "orderFirst", file)];
+                last = [.. Strings(legacy, "orderLast", file)];
+            }
+        }
+
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < first.Length; i++)
+        {
+            index[first[i]] = -first.Length + i;
+        }
+
+        for (var i = 0; i < last.Length; i++)
+        {
+            index[last[i]] = 1 + i;
+        }
+
+        static string Gvk(Resource r) =>
+            $"{(r.Group.Length == 0 ? "~G" : r.Group)}_{(r.Version.Length == 0 ? "~V" : r.Version)}_{(r.Kind.Length == 0 ? "~K" : r.Kind)}";
+
+        var sorted = ra.Select((r, i) => (r, i)).OrderBy(x => index.GetValueOrDefault(x.r.Kind, 0))
+            .ThenBy(x => Gvk(x.r), StringComparer.Ordinal)
+            .ThenBy(x => x.r.Namespace.Length == 0 ? "~X" : x.r.Namespace, StringComparer.Ordinal)
+            .ThenBy(x => x.r.Name, StringComparer.Ordinal)
+            .ThenBy(x => x.i)
+            .Select(x => x.r).ToList();
+        ra.Clear();
+        ra.AddRange(sorted);
+    }
+}

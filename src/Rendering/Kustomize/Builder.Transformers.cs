@@ -1,0 +1,510 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Fleet.Rendering.Transforms;
+using Fleet.Rendering.Yaml;
+
+namespace Fleet.Rendering.Kustomize;
+
+internal sealed partial class Builder
+{
+    private void RunTransformers(JsonObject doc, Kust kust, string dir, List<Resource> ra)
+    {
+        // kustomize's built-in transformer order.
+        PatchesStrategicMerge(doc, kust, dir, ra);
+        Patches(doc, kust, dir, ra);
+        Namespace(doc, kust, ra);
+        PrefixSuffix(doc, kust, ra);
+        Labels(doc, kust, ra);
+        Annotations(doc, kust, ra);
+        PatchesJson6902(doc, kust, dir, ra);
+        Replicas(doc, kust, ra);
+        Images.Apply(doc["images"], kust.File, ra);
+        Replacements.Apply(doc["replacements"], kust.File, ra, p => LoadReplacementFile(dir, p, kust.File));
+    }
+
+    private JsonArray LoadReplacementFile(string dir, string path, string file)
+    {
+        var full = _files.LocateFile(dir, path, file);
+        var rel = _files.Rel(full);
+        var result = new JsonArray();
+        foreach (var d in YamlReader.ReadAll(_files.Read(full), rel, _options.Limits))
+        {
+            switch (d)
+            {
+                case JsonArray a:
+                    foreach (var item in a)
+                    {
+                        result.Add(item?.DeepClone());
+                    }
+
+                    break;
+                case JsonObject o:
+                    result.Add(o.DeepClone());
+                    break;
+            }
+        }
+
+        return result;
+    }
+
+    private List<(JsonNode Patch, string Where)> PatchDocs(string dir, JsonObject entry, string file, int index, string field)
+    {
+        var where = $"{file}: {field}[{index}]";
+        string text;
+        string origin;
+        if (entry["path"] is JsonValue pv && pv.GetValueKind() == JsonValueKind.String)
+        {
+            var full = _files.LocateFile(dir, pv.GetValue<string>(), where);
+            text = _files.Read(full);
+            origin = _files.Rel(full);
+        }
+        else if (entry["patch"] is JsonValue iv && iv.GetValueKind() == JsonValueKind.String)
+        {
+            text = iv.GetValue<string>();
+            origin = where + " (inline patch)";
+        }
+        else
+        {
+            throw new RenderException($"{where}: a patch needs 'path' or 'patch'");
+        }
+
+        if (entry.ContainsKey("path") && entry.ContainsKey("patch"))
+        {
+            throw new RenderException($"{where}: a patch may not set both 'path' and 'patch'");
+        }
+
+        var trimmed = text.TrimStart();
+        if (trimmed.StartsWith('['))
+        {
+            // A JSON 6902 patch written as JSON.
+            try
+            {
+                return [(JsonNode.Parse(text) ?? new JsonArray(), origin)];
+            }
+            catch (JsonException e)
+            {
+                throw new RenderException($"{origin}: invalid JSON patch: {e.Message}", e);
+            }
+        }
+
+        return YamlReader.ReadAll(text, origin, _options.Limits).Where(d => d is not null).Select(d => (d!, origin)).ToList();
+    }
+
+    private void PatchesStrategicMerge(JsonObject doc, Kust kust, string dir, List<Resource> ra)
+    {
+        if (doc["patchesStrategicMerge"] is not JsonArray list)
+        {
+            return;
+        }
+
+        for (var i = 0; i < list.Count; i++)
+        {
+            var item = list[i] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : throw new RenderException($"{kust.File}: patchesStrategicMerge[{i}] must be a string");
+            var entry = item.Contains('\n', StringComparison.Ordinal) || item.TrimStart().StartsWith('{') ? new JsonObject { ["patch"] = item } : new JsonObject { ["path"] = item };
+            foreach (var (patch, where) in PatchDocs(dir, entry, kust.File, i, "patchesStrategicMerge"))
+            {
+                if (patch is not JsonObject po)
+                {
+                    throw new RenderException($"{where}: a strategic merge patch must be a YAML mapping");
+                }
+
+                ApplyUntargetedSmp(po, where, ra);
+            }
+        }
+    }
+
+    private static void ApplyUntargetedSmp(JsonObject patch, string where, List<Resource> ra)
+    {
+        var kind = Resource.Str(patch, "kind");
+        var name = patch["metadata"] is JsonObject m ? Resource.Str(m, "name") : string.Empty;
+        var ns = patch["metadata"] is JsonObject m2 ? Resource.Str(m2, "namespace") : string.Empty;
+        var apiVersion = Resource.Str(patch, "apiVersion");
+        if (kind.Length == 0 || name.Length == 0)
+        {
+            throw new RenderException($"{where}: a strategic merge patch without a target needs kind and metadata.name");
+        }
+
+        var group = apiVersion.Contains('/', StringComparison.Ordinal) ? apiVersion[..apiVersion.IndexOf('/', StringComparison.Ordinal)] : string.Empty;
+        var matches = ra.Where(r => r.Kind == kind && r.Group == group && r.HadName(name) &&
+            (ns.Length == 0 || r.History.Exists(h => h.Namespace == ns) || (ns == "default" && r.Namespace.Length == 0))).ToList();
+        if (matches.Count > 1 && ns.Length == 0)
+        {
+            var unnamespaced = matches.Where(r => r.History.Exists(h => h.Namespace.Length == 0 || h.Namespace == "default")).ToList();
+            if (unnamespaced.Count == 1)
+            {
+                matches = unnamespaced;
+            }
+        }
+
+        if (matches.Count == 0)
+        {
+            throw new RenderException($"{where}: no resource matches strategic merge patch \"{kind} {name}\"");
+        }
+
+        if (matches.Count > 1)
+        {
+            throw new RenderException($"{where}: multiple resources match strategic merge patch \"{kind} {name}\"; set metadata.namespace or use a target");
+        }
+
+        ApplySmp(matches[0], patch, ra);
+    }
+
+    private static void ApplySmp(Resource r, JsonObject patch, List<Resource> ra)
+    {
+        var copy = (JsonObject)patch.DeepClone();
+        copy.Remove("apiVersion");
+        copy.Remove("kind");
+        if (copy["metadata"] is JsonObject meta)
+        {
+            meta.Remove("name");
+            meta.Remove("namespace");
+        }
+
+        var merged = StrategicMerge.Apply(r.Obj, copy);
+        if (merged is null)
+        {
+            ra.Remove(r);
+            return;
+        }
+
+        r.Obj = merged;
+    }
+
+    private void Patches(JsonObject doc, Kust kust, string dir, List<Resource> ra)
+    {
+        if (doc["patches"] is not JsonArray list)
+        {
+            return;
+        }
+
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i] is not JsonObject entry)
+            {
+                throw new RenderException($"{kust.File}: patches[{i}] must be a mapping with 'path' or 'patch' and an optional 'target'");
+            }
+
+            foreach (var key in entry.Select(p => p.Key))
+            {
+                if (key is not ("path" or "patch" or "target" or "options"))
+                {
+                    throw new RenderException($"{kust.File}: patches[{i}]: unknown field \"{key}\"");
+                }
+            }
+
+            var docs = PatchDocs(dir, entry, kust.File, i, "patches");
+            var target = entry["target"] as JsonObject;
+            foreach (var (patch, where) in docs)
+            {
+                if (patch is JsonArray ops)
+                {
+                    if (target is null)
+                    {
+                        throw new RenderException($"{where}: a JSON 6902 patch needs a target");
+                    }
+
+                    foreach (var r in Select(ra, target, where))
+                    {
+                        r.Obj = JsonPatch.Apply(r.Obj, ops, where);
+                        r.Record();
+                    }
+                }
+                else if (patch is JsonObject smp)
+                {
+                    if (target is null)
+                    {
+                        ApplyUntargetedSmp(smp, where, ra);
+                    }
+                    else
+                    {
+                        foreach (var r in Select(ra, target, where))
+                        {
+                            ApplySmp(r, smp, ra);
+                        }
+                    }
+                }
+                else
+                {
+                    throw new RenderException($"{where}: a patch must be a mapping (strategic merge) or a list (JSON 6902)");
+                }
+            }
+        }
+    }
+
+    private void PatchesJson6902(JsonObject doc, Kust kust, string dir, List<Resource> ra)
+    {
+        if (doc["patchesJson6902"] is not JsonArray list)
+        {
+            return;
+        }
+
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i] is not JsonObject entry || entry["target"] is not JsonObject target)
+            {
+                throw new RenderException($"{kust.File}: patchesJson6902[{i}] needs a target");
+            }
+
+            foreach (var (patch, where) in PatchDocs(dir, entry, kust.File, i, "patchesJson6902"))
+            {
+                if (patch is not JsonArray ops)
+                {
+                    throw new RenderException($"{where}: a JSON 6902 patch must be a list of operations");
+                }
+
+                var matches = Select(ra, target, where);
+                if (matches.Count == 0)
+                {
+                    throw new RenderException($"{where}: no resource matches the target of the JSON 6902 patch");
+                }
+
+                foreach (var r in matches)
+                {
+                    r.Obj = JsonPatch.Apply(r.Obj, ops, where);
+                    r.Record();
+                }
+            }
+        }
+    }
+
+    /// <summary>Resources a kustomize selector (group, version, kind, name and namespace as anchored regexes, label and annotation selectors) picks.</summary>
+    internal static List<Resource> Select(List<Resource> ra, JsonObject target, string where)
+    {
+        Regex? Rx(string key)
+        {
+            var s = Resource.Str(target, key);
+            if (s.Length == 0)
+            {
+                return null;
+            }
+
+            try
+            {
+                return new Regex("^(?:" + s + ")$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            }
+            catch (ArgumentException e)
+            {
+                throw new RenderException($"{where}: invalid regular expression in target.{key}: {e.Message}", e);
+            }
+        }
+
+        var group = Rx("group");
+        var version = Rx("version");
+        var kind = Rx("kind");
+        var name = Rx("name");
+        var ns = Rx("namespace");
+        var labels = Selectors.Parse(Resource.Str(target, "labelSelector"), where);
+        var annotations = Selectors.Parse(Resource.Str(target, "annotationSelector"), where);
+        return ra.Where(r =>
+            (group is null || group.IsMatch(r.Group)) &&
+            (version is null || version.IsMatch(r.Version)) &&
+            (kind is null || kind.IsMatch(r.Kind)) &&
+            (name is null || name.IsMatch(r.Name) || r.History.Exists(h => name.IsMatch(h.Name))) &&
+            (ns is null || ns.IsMatch(r.Namespace)) &&
+            labels.Matches(r.Labels) && annotations.Matches(r.Annotations)).ToList();
+    }
+
+    private static void Namespace(JsonObject doc, Kust kust, List<Resource> ra)
+    {
+        var ns = Resource.Str(doc, "namespace");
+        if (ns.Length == 0)
+        {
+            return;
+        }
+
+        foreach (var r in ra)
+        {
+            if (r.Kind == "Namespace" && r.Group.Length == 0)
+            {
+                r.SetName(ns);
+                continue;
+            }
+
+            if (r.Kind is "RoleBinding" or "ClusterRoleBinding" && r.Obj["subjects"] is JsonArray subjects)
+            {
+                foreach (var s in subjects.OfType<JsonObject>())
+                {
+                    if (Resource.Str(s, "kind") == "ServiceAccount" && Resource.Str(s, "name") == "default")
+                    {
+                        s["namespace"] = ns;
+                    }
+                }
+            }
+
+            if (r.Kind is "ValidatingWebhookConfiguration" or "MutatingWebhookConfiguration" && r.Obj["webhooks"] is JsonArray hooks)
+            {
+                foreach (var h in hooks.OfType<JsonObject>())
+                {
+                    if (h["clientConfig"]?["service"] is JsonObject svc)
+                    {
+                        svc["namespace"] = ns;
+                    }
+                }
+            }
+
+            if (r.Kind == "APIService" && r.Obj["spec"]?["service"] is JsonObject apiSvc)
+            {
+                apiSvc["namespace"] = ns;
+            }
+
+            if (!r.IsClusterScoped)
+            {
+                r.SetNamespace(ns);
+            }
+        }
+
+        CheckConflicts(ra, kust.File, "namespace");
+    }
+
+    private static void CheckConflicts(List<Resource> ra, string file, string what)
+    {
+        var seen = new Dictionary<string, Resource>(StringComparer.Ordinal);
+        foreach (var r in ra)
+        {
+            if (!seen.TryAdd(r.Id, r))
+            {
+                throw new RenderException($"{file}: {what} transformation produces ID conflict: {r.Describe()} and {seen[r.Id].Describe()}");
+            }
+        }
+    }
+
+    private static void PrefixSuffix(JsonObject doc, Kust kust, List<Resource> ra)
+    {
+        var prefix = Resource.Str(doc, "namePrefix");
+        var suffix = Resource.Str(doc, "nameSuffix");
+        if (prefix.Length == 0 && suffix.Length == 0)
+        {
+            return;
+        }
+
+        foreach (var r in ra)
+        {
+            if (r.Kind is "CustomResourceDefinition" or "Namespace" && r.Group is "" or "apiextensions.k8s.io")
+            {
+                continue;
+            }
+
+            r.SetName(prefix + r.Name + suffix);
+        }
+    }
+
+    private static void Labels(JsonObject doc, Kust kust, List<Resource> ra)
+    {
+        var common = StringMap(doc["commonLabels"], kust.File, "commonLabels");
+        if (common.Count > 0)
+        {
+            SetAll(ra, common, [.. FieldSpecs.LabelMetadata, .. FieldSpecs.LabelTemplates, .. FieldSpecs.LabelSelectors]);
+        }
+
+        if (doc["labels"] is JsonArray labels)
+        {
+            for (var i = 0; i < labels.Count; i++)
+            {
+                if (labels[i] is not JsonObject entry)
+                {
+                    throw new RenderException($"{kust.File}: labels[{i}] must be a mapping");
+                }
+
+                var pairs = StringMap(entry["pairs"], kust.File, $"labels[{i}].pairs");
+                var selectors = entry["includeSelectors"] is JsonValue sv && sv.GetValueKind() == JsonValueKind.True;
+                var templates = entry["includeTemplates"] is JsonValue tv && tv.GetValueKind() == JsonValueKind.True;
+                var specs = new List<FieldSpec>(FieldSpecs.LabelMetadata);
+                if (selectors)
+                {
+                    specs.AddRange(FieldSpecs.LabelTemplates);
+                    specs.AddRange(FieldSpecs.LabelSelectors);
+                }
+                else if (templates)
+                {
+                    specs.AddRange(FieldSpecs.LabelTemplates);
+                }
+
+                if (entry["fields"] is JsonArray fields)
+                {
+                    foreach (var f in fields.OfType<JsonObject>())
+                    {
+                        specs.Add(new FieldSpec(Resource.Str(f, "kind") is { Length: > 0 } k ? k : null, Resource.Str(f, "path"), f["create"] is JsonValue cv && cv.GetValueKind() == JsonValueKind.True, f.ContainsKey("group") ? Resource.Str(f, "group") : null));
+                    }
+                }
+
+                SetAll(ra, pairs, specs);
+            }
+        }
+    }
+
+    private static void Annotations(JsonObject doc, Kust kust, List<Resource> ra)
+    {
+        var common = StringMap(doc["commonAnnotations"], kust.File, "commonAnnotations");
+        if (common.Count > 0)
+        {
+            SetAll(ra, common, FieldSpecs.Annotations);
+        }
+    }
+
+    private static void SetAll(List<Resource> ra, Dictionary<string, string> pairs, IEnumerable<FieldSpec> specs)
+    {
+        var list = specs.ToList();
+        foreach (var r in ra)
+        {
+            foreach (var spec in list)
+            {
+                if (!spec.Matches(r))
+                {
+                    continue;
+                }
+
+                FieldSpecs.ForEachMap(r.Obj, spec.Path, spec.Create, map =>
+                {
+                    foreach (var (k, v) in pairs)
+                    {
+                        map[k] = v;
+                    }
+                });
+            }
+        }
+    }
+
+    private static void Replicas(JsonObject doc, Kust kust, List<Resource> ra)
+    {
+        if (doc["replicas"] is not JsonArray list)
+        {
+            return;
+        }
+
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i] is not JsonObject entry)
+            {
+                throw new RenderException($"{kust.File}: replicas[{i}] must be a mapping with name and count");
+            }
+
+            var name = Resource.Str(entry, "name");
+            if (entry["count"] is not JsonValue count || count.GetValueKind() != JsonValueKind.Number)
+            {
+                throw new RenderException($"{kust.File}: replicas[{i}] ({name}): count must be a number");
+            }
+
+            var matched = ra.Where(r => (r.HadName(name) || r.Name == name) && r.Kind is "Deployment" or "ReplicationController" or "ReplicaSet" or "StatefulSet").ToList();
+            if (matched.Count == 0)
+            {
+                throw new RenderException($"{kust.File}: replicas[{i}]: resource with name {name} does not match a Deployment, StatefulSet, ReplicaSet or ReplicationController");
+            }
+
+            foreach (var r in matched)
+            {
+                if (r.Kind is "Deployment" or "ReplicationController" or "ReplicaSet" or "StatefulSet")
+                {
+                    if (r.Obj["spec"] is not JsonObject spec)
+                    {
+                        spec = [];
+                        r.Obj["spec"] = spec;
+                    }
+
+                    spec["replicas"] = count.DeepClone();
+                }
+            }
+
+        }
+    }
+}

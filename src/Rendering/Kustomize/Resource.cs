@@ -1,0 +1,128 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Fleet.Rendering.Kustomize;
+
+/// <summary>One object being built, with the names it had before prefixes, suffixes, namespaces and hashes.</summary>
+internal sealed class Resource
+{
+    public Resource(JsonObject obj, string origin)
+    {
+        Obj = obj;
+        Origin = origin;
+        History.Add((Name, Namespace));
+    }
+
+    public JsonObject Obj { get; set; }
+
+    /// <summary>The file (or generator) this object came from, for error messages.</summary>
+    public string Origin { get; }
+
+    /// <summary>Every (name, namespace) this object has had, oldest first.</summary>
+    public List<(string Name, string Namespace)> History { get; } = [];
+
+    /// <summary>Generated ConfigMap or Secret that gets a content-hash suffix at the end of the build.</summary>
+    public bool NeedsHash { get; set; }
+
+    /// <summary>Generator behavior (create, merge, replace) for generated objects.</summary>
+    public string? Behavior { get; set; }
+
+    /// <summary>buildMetadata origin annotation value, when requested.</summary>
+    public string? OriginAnnotation { get; set; }
+
+    public string ApiVersion => Str(Obj, "apiVersion");
+
+    public string Kind => Str(Obj, "kind");
+
+    public string Group => ApiVersion.Contains('/', StringComparison.Ordinal) ? ApiVersion[..ApiVersion.IndexOf('/', StringComparison.Ordinal)] : string.Empty;
+
+    public string Version => ApiVersion.Contains('/', StringComparison.Ordinal) ? ApiVersion[(ApiVersion.IndexOf('/', StringComparison.Ordinal) + 1)..] : ApiVersion;
+
+    public string Name => Obj["metadata"] is JsonObject m ? Str(m, "name") : string.Empty;
+
+    public string Namespace => Obj["metadata"] is JsonObject m ? Str(m, "namespace") : string.Empty;
+
+    public string OriginalName => History[0].Name;
+
+    public JsonObject Metadata
+    {
+        get
+        {
+            if (Obj["metadata"] is not JsonObject m)
+            {
+                m = [];
+                Obj["metadata"] = m;
+            }
+
+            return m;
+        }
+    }
+
+    public void SetName(string name)
+    {
+        Metadata["name"] = name;
+        Record();
+    }
+
+    public void SetNamespace(string ns)
+    {
+        Metadata["namespace"] = ns;
+        Record();
+    }
+
+    public void Record()
+    {
+        var cur = (Name, Namespace);
+        if (History[^1] != cur)
+        {
+            History.Add(cur);
+        }
+    }
+
+    public bool HadName(string name) => History.Exists(h => h.Name == name);
+
+    public bool IsClusterScoped => KindInfo.IsClusterScoped(Kind);
+
+    /// <summary>kustomize's resource id: group/version/kind, namespace, name.</summary>
+    public string Id => $"{Group}_{Version}_{Kind}|{(IsClusterScoped ? string.Empty : (Namespace.Length == 0 ? "default" : Namespace))}|{Name}";
+
+    public string Describe() => $"{Kind} {(Namespace.Length > 0 ? Namespace + "/" : string.Empty)}{Name} (from {Origin})";
+
+    public static string Str(JsonObject o, string key) =>
+        o[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : o[key] is JsonValue other ? other.ToJsonString() : string.Empty;
+
+    public Dictionary<string, string> Labels => Map(Obj["metadata"]?["labels"]);
+
+    public Dictionary<string, string> Annotations => Map(Obj["metadata"]?["annotations"]);
+
+    private static Dictionary<string, string> Map(JsonNode? node)
+    {
+        var d = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (node is JsonObject o)
+        {
+            foreach (var (k, v) in o)
+            {
+                d[k] = v is JsonValue jv ? Yaml.YamlReader.ScalarText(jv) : string.Empty;
+            }
+        }
+
+        return d;
+    }
+}
+
+/// <summary>Facts about built-in Kubernetes kinds that kustomize hard-codes.</summary>
+internal static class KindInfo
+{
+    private static readonly HashSet<string> ClusterScoped = new(StringComparer.Ordinal)
+    {
+        "APIService", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "ComponentStatus",
+        "CSIDriver", "CSINode", "CustomResourceDefinition", "FlowSchema", "IngressClass",
+        "MutatingWebhookConfiguration", "Namespace", "Node", "PersistentVolume", "PodSecurityPolicy",
+        "PriorityClass", "PriorityLevelConfiguration", "RuntimeClass", "SelfSubjectAccessReview",
+        "SelfSubjectRulesReview", "StorageClass", "SubjectAccessReview", "TokenReview",
+        "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "ValidatingWebhookConfiguration",
+        "VolumeAttachment",
+    };
+
+    public static bool IsClusterScoped(string kind) => ClusterScoped.Contains(kind);
+}

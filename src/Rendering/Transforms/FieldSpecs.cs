@@ -1,0 +1,112 @@
+using System.Text.Json.Nodes;
+using Fleet.Rendering.Kustomize;
+
+namespace Fleet.Rendering.Transforms;
+
+/// <summary>A field kustomize's built-in transformers touch: which kinds, which path, and whether to create it.</summary>
+internal sealed record FieldSpec(string? Kind, string Path, bool Create, string? Group = null)
+{
+    public bool Matches(Resource r) => (Kind is null || Kind == r.Kind) && (Group is null || Group == r.Group);
+}
+
+/// <summary>kustomize's default field specs for labels, annotations and images (its defaultconfig), as a table.</summary>
+internal static class FieldSpecs
+{
+    private static readonly string[] PodTemplateKinds = ["Deployment", "ReplicaSet", "DaemonSet", "StatefulSet"];
+
+    public static readonly IReadOnlyList<FieldSpec> LabelMetadata = [new(null, "metadata/labels", true)];
+
+    /// <summary>Pod template labels, used by <c>labels.includeTemplates</c> (and by selectors mode).</summary>
+    public static readonly IReadOnlyList<FieldSpec> LabelTemplates =
+    [
+        .. PodTemplateKinds.Select(k => new FieldSpec(k, "spec/template/metadata/labels", true)),
+        new("ReplicationController", "spec/template/metadata/labels", true),
+        new("Job", "spec/template/metadata/labels", true),
+        new("CronJob", "spec/jobTemplate/metadata/labels", true),
+        new("CronJob", "spec/jobTemplate/spec/template/metadata/labels", true),
+        new("StatefulSet", "spec/volumeClaimTemplates[]/metadata/labels", true),
+    ];
+
+    /// <summary>Selector fields, used by <c>commonLabels</c> and <c>labels.includeSelectors</c>.</summary>
+    public static readonly IReadOnlyList<FieldSpec> LabelSelectors =
+    [
+        new("Service", "spec/selector", true, string.Empty),
+        new("ReplicationController", "spec/selector", true),
+        .. PodTemplateKinds.Select(k => new FieldSpec(k, "spec/selector/matchLabels", true)),
+        .. PodTemplateKinds.SelectMany(AffinitySpecs),
+        new("Job", "spec/selector/matchLabels", false),
+        new("CronJob", "spec/jobTemplate/spec/selector/matchLabels", false),
+        new("PodDisruptionBudget", "spec/selector/matchLabels", false),
+        new("NetworkPolicy", "spec/podSelector/matchLabels", false),
+        new("NetworkPolicy", "spec/ingress/from/podSelector/matchLabels", false),
+        new("NetworkPolicy", "spec/egress/to/podSelector/matchLabels", false),
+    ];
+
+    public static readonly IReadOnlyList<FieldSpec> Annotations =
+    [
+        new(null, "metadata/annotations", true),
+        .. PodTemplateKinds.Select(k => new FieldSpec(k, "spec/template/metadata/annotations", true)),
+        new("ReplicationController", "spec/template/metadata/annotations", true),
+        new("Job", "spec/template/metadata/annotations", true),
+        new("CronJob", "spec/jobTemplate/metadata/annotations", true),
+        new("CronJob", "spec/jobTemplate/spec/template/metadata/annotations", true),
+    ];
+
+    private static IEnumerable<FieldSpec> AffinitySpecs(string kind)
+    {
+        foreach (var aff in new[] { "podAffinity", "podAntiAffinity" })
+        {
+            yield return new(kind, $"spec/template/spec/affinity/{aff}/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels", false);
+            yield return new(kind, $"spec/template/spec/affinity/{aff}/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels", false);
+        }
+
+        yield return new(kind, "spec/template/spec/topologySpreadConstraints/labelSelector/matchLabels", false);
+    }
+
+    /// <summary>Calls <paramref name="apply"/> on every map at <paramref name="path"/> (lists are walked), creating it when asked.</summary>
+    public static void ForEachMap(JsonObject root, string path, bool create, Action<JsonObject> apply)
+    {
+        Walk(root, path.Split('/'), 0, create, apply);
+    }
+
+    private static void Walk(JsonNode? node, string[] parts, int i, bool create, Action<JsonObject> apply)
+    {
+        if (node is JsonArray array)
+        {
+            foreach (var item in array)
+            {
+                Walk(item, parts, i, create, apply);
+            }
+
+            return;
+        }
+
+        if (node is not JsonObject obj)
+        {
+            return;
+        }
+
+        if (i == parts.Length)
+        {
+            apply(obj);
+            return;
+        }
+
+        var part = parts[i];
+        var isList = part.EndsWith("[]", StringComparison.Ordinal);
+        var key = isList ? part[..^2] : part;
+        var child = obj[key];
+        if (child is null)
+        {
+            if (!create || isList)
+            {
+                return;
+            }
+
+            child = new JsonObject();
+            obj[key] = child;
+        }
+
+        Walk(child, parts, i + 1, create, apply);
+    }
+}
