@@ -244,13 +244,16 @@ public static partial class PostBuild
         return new Regex(sb.ToString(), RegexOptions.CultureInvariant | RegexOptions.Singleline, TimeSpan.FromSeconds(1));
     }
 
+    private static Regex Anchored(string pattern) =>
+        new("^(?:" + Glob(pattern, greedy: true) + ")$", RegexOptions.CultureInvariant | RegexOptions.Singleline, TimeSpan.FromSeconds(1));
+
     private static string TrimPrefix(string value, string pattern, bool longest)
     {
-        var rx = Glob(pattern, longest);
+        var rx = Anchored(pattern);
         var best = -1;
         for (var len = 0; len <= value.Length; len++)
         {
-            if (rx.Match(value[..len]) is { Success: true } m && m.Length == len && m.Index == 0)
+            if (rx.IsMatch(value[..len]))
             {
                 best = len;
                 if (!longest)
@@ -265,12 +268,12 @@ public static partial class PostBuild
 
     private static string TrimSuffix(string value, string pattern, bool longest)
     {
-        var rx = Glob(pattern, longest);
+        var rx = Anchored(pattern);
         var best = -1;
         for (var len = 0; len <= value.Length; len++)
         {
             var tail = value[(value.Length - len)..];
-            if (rx.Match(tail) is { Success: true } m && m.Length == len && m.Index == 0)
+            if (rx.IsMatch(tail))
             {
                 best = len;
                 if (!longest)
