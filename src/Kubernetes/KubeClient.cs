@@ -28,6 +28,7 @@ public sealed partial class KubeClient : IDisposable
     private readonly TokenBucketRateLimiter? _limiter;
     private readonly ILogger _logger;
     private readonly Uri _server;
+    private readonly string _serverPrefix;
     private readonly string? _token;
     private readonly ConcurrentDictionary<string, DiscoveryEntry> _discovery = new(StringComparer.Ordinal);
     private long _requests;
@@ -40,6 +41,7 @@ public sealed partial class KubeClient : IDisposable
         Options = options ?? new KubeClientOptions();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _server = connection.Validate();
+        _serverPrefix = _server.GetLeftPart(UriPartial.Path).TrimEnd('/');
         _token = connection.BearerToken;
         _http = new HttpClient(CreateHandler(connection, Options), disposeHandler: true)
         {
@@ -279,7 +281,8 @@ public sealed partial class KubeClient : IDisposable
 
     private HttpRequestMessage NewRequest(HttpMethod method, string pathAndQuery, HttpContent? content)
     {
-        var request = new HttpRequestMessage(method, new Uri(_server, pathAndQuery))
+        // Servers behind a proxy carry a path prefix (https://proxy/k8s/clusters/c1): API paths go after it.
+        var request = new HttpRequestMessage(method, new Uri(_serverPrefix + pathAndQuery))
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
