@@ -1,1 +1,3 @@
-return 0;
+using Fleet.Sources.Bench;
+
+return await SourcesBenchmark.RunAsync(args);

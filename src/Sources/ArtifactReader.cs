@@ -30,6 +30,7 @@ public static class ArtifactReader
 
         var files = 0;
         long total = 0;
+        var createdDirectories = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             await using var gzip = new GZipStream(artifact, CompressionMode.Decompress, leaveOpen: true);
@@ -61,7 +62,12 @@ public static class ArtifactReader
                             throw new GitSourceException(GitSourceReasons.InvalidArtifact, $"artifact extracts to more than {maxExtractedBytes} bytes");
                         }
 
-                        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                        var parent = Path.GetDirectoryName(target)!;
+                        if (createdDirectories.Add(parent))
+                        {
+                            Directory.CreateDirectory(parent);
+                        }
+
                         var executable = (entry.Mode & UnixFileMode.UserExecute) != 0;
                         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
                         if (!OperatingSystem.IsWindows())
@@ -71,12 +77,10 @@ public static class ArtifactReader
                                 : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
                         }
 
-                        await using (var file = new FileStream(target, options))
+                        // Synchronous writes: manifests are small, and async file I/O per small file costs more than it saves.
+                        using (var file = new FileStream(target, options))
                         {
-                            if (entry.DataStream is not null)
-                            {
-                                await entry.DataStream.CopyToAsync(file, ct);
-                            }
+                            entry.DataStream?.CopyTo(file);
                         }
 
                         files++;

@@ -122,6 +122,10 @@ public sealed partial class GitMirror
             var packer = new ArtifactPacker(Runner, path, timeout);
             var (content, files) = await packer.PackAsync(revision.CommitSha, spec.Ignore, spec.MaxArtifactBytes, revision.Revision, ct);
             var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
+
+            // Fetches skip git's automatic maintenance (it would detach background processes); a new
+            // revision is the moment to let git decide whether the mirror needs repacking.
+            await Runner.RunAsync(path, ["-c", "gc.autoDetach=false", "-c", "gc.pruneExpire=1.hour.ago", "gc", "--auto", "--quiet"], null, timeout, ct);
             LogPacked(_logger, sourceKey, revision.Revision, digest, content.Length, files, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return new Artifact(revision.Revision, digest, content.Length, content, _time.GetUtcNow(), files);
         }
