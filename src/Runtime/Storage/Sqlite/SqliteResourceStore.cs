@@ -1,0 +1,244 @@
+using System.Text;
+using Fleet.Abstractions;
+using Microsoft.Data.Sqlite;
+
+namespace Fleet.Runtime.Storage.Sqlite;
+
+internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider time) : IResourceStore
+{
+    private const string Columns = "r.kind, r.namespace, r.name, r.uid, r.generation, r.resource_version, r.labels, r.annotations, r.spec, r.status, r.created_at";
+
+    public async Task<StoredResource?> GetAsync(string kind, string ns, string name, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenReadAsync(ct);
+        return await GetAsync(c, null, kind, ns, name, ct);
+    }
+
+    public async Task<IReadOnlyList<StoredResource>> ListAsync(string kind, string? ns, LabelSelector? selector = null, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenReadAsync(ct);
+        await using var cmd = c.CreateCommand();
+        var sql = new StringBuilder($"SELECT {Columns} FROM resources r WHERE r.kind = @kind");
+        cmd.Parameters.AddWithValue("@kind", kind);
+        if (ns is not null)
+        {
+            sql.Append(" AND r.namespace = @ns");
+            cmd.Parameters.AddWithValue("@ns", ns);
+        }
+
+        if (selector is { IsEmpty: false })
+        {
+            LabelSelectorSql.AppendConditions(sql, selector, value =>
+            {
+                var p = "@p" + cmd.Parameters.Count;
+                cmd.Parameters.AddWithValue(p, value);
+                return p;
+            });
+        }
+
+        sql.Append(" ORDER BY r.namespace, r.name");
+        cmd.CommandText = sql.ToString();
+        var list = new List<StoredResource>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var exact = selector is null || LabelSelectorSql.IsExact(selector);
+        while (await r.ReadAsync(ct))
+        {
+            var res = Read(r);
+            if (exact || selector!.Matches(res.Labels))
+            {
+                list.Add(res);
+            }
+        }
+
+        return list;
+    }
+
+    public Task<StoredResource> PutAsync(
+        string kind,
+        string ns,
+        string name,
+        IReadOnlyDictionary<string, string> labels,
+        IReadOnlyDictionary<string, string> annotations,
+        string specJson,
+        long? expectedResourceVersion = null,
+        CancellationToken ct = default)
+    {
+        StorageFormat.ValidateName(kind, "kind");
+        StorageFormat.ValidateName(ns, "namespace");
+        StorageFormat.ValidateName(name, "name");
+        ArgumentNullException.ThrowIfNull(specJson);
+        var labelsJson = StorageFormat.MapToJson(labels);
+        var annotationsJson = StorageFormat.MapToJson(annotations);
+        return db.WriteAsync(
+            async c =>
+            {
+                await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+                var existing = await GetAsync(c, tx, kind, ns, name, ct);
+                if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+                {
+                    throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
+                }
+
+                if (existing is not null && existing.SpecJson == specJson
+                    && StorageFormat.MapToJson(existing.Labels) == labelsJson && StorageFormat.MapToJson(existing.Annotations) == annotationsJson)
+                {
+                    return existing;
+                }
+
+                var rv = await NextResourceVersionAsync(c, tx, ct);
+                var generation = existing is null ? 1 : existing.SpecJson == specJson ? existing.Generation : existing.Generation + 1;
+                var uid = existing?.Uid ?? Guid.NewGuid().ToString();
+                var created = existing?.CreatedAt ?? time.GetUtcNow();
+                await using (var cmd = c.CreateCommand())
+                {
+                    cmd.Transaction = tx;
+                    cmd.CommandText = """
+                        INSERT INTO resources (kind, namespace, name, uid, generation, resource_version, labels, annotations, spec, status, created_at)
+                        VALUES (@kind, @ns, @name, @uid, @gen, @rv, @labels, @ann, @spec, NULL, @created)
+                        ON CONFLICT (kind, namespace, name) DO UPDATE SET generation = excluded.generation, resource_version = excluded.resource_version,
+                            labels = excluded.labels, annotations = excluded.annotations, spec = excluded.spec
+                        """;
+                    cmd.Parameters.AddWithValue("@kind", kind);
+                    cmd.Parameters.AddWithValue("@ns", ns);
+                    cmd.Parameters.AddWithValue("@name", name);
+                    cmd.Parameters.AddWithValue("@uid", uid);
+                    cmd.Parameters.AddWithValue("@gen", generation);
+                    cmd.Parameters.AddWithValue("@rv", rv);
+                    cmd.Parameters.AddWithValue("@labels", labelsJson);
+                    cmd.Parameters.AddWithValue("@ann", annotationsJson);
+                    cmd.Parameters.AddWithValue("@spec", specJson);
+                    cmd.Parameters.AddWithValue("@created", StorageFormat.ToUnixMs(created));
+                    await cmd.ExecuteNonQueryAsync(ct);
+                }
+
+                await ReplaceLabelsAsync(c, tx, kind, ns, name, labels, ct);
+                await tx.CommitAsync(ct);
+                return new StoredResource(kind, ns, name, uid, generation, rv, StorageFormat.MapFromJson(labelsJson), StorageFormat.MapFromJson(annotationsJson), specJson, existing?.StatusJson, StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(created)));
+            },
+            ct);
+    }
+
+    public Task<StoredResource?> UpdateStatusAsync(string kind, string ns, string name, string statusJson, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(statusJson);
+        return db.WriteAsync(
+            async c =>
+            {
+                await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+                var existing = await GetAsync(c, tx, kind, ns, name, ct);
+                if (existing is null)
+                {
+                    return null;
+                }
+
+                if (existing.StatusJson == statusJson)
+                {
+                    return existing;
+                }
+
+                var rv = await NextResourceVersionAsync(c, tx, ct);
+                await using (var cmd = c.CreateCommand())
+                {
+                    cmd.Transaction = tx;
+                    cmd.CommandText = "UPDATE resources SET status = @status, resource_version = @rv WHERE kind = @kind AND namespace = @ns AND name = @name";
+                    cmd.Parameters.AddWithValue("@status", statusJson);
+                    cmd.Parameters.AddWithValue("@rv", rv);
+                    cmd.Parameters.AddWithValue("@kind", kind);
+                    cmd.Parameters.AddWithValue("@ns", ns);
+                    cmd.Parameters.AddWithValue("@name", name);
+                    await cmd.ExecuteNonQueryAsync(ct);
+                }
+
+                await tx.CommitAsync(ct);
+                return existing with { StatusJson = statusJson, ResourceVersion = rv };
+            },
+            ct);
+    }
+
+    public Task<bool> DeleteAsync(string kind, string ns, string name, CancellationToken ct = default) =>
+        db.WriteAsync(
+            async c =>
+            {
+                await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+                int n;
+                await using (var cmd = c.CreateCommand())
+                {
+                    cmd.Transaction = tx;
+                    cmd.CommandText = "DELETE FROM resources WHERE kind = @kind AND namespace = @ns AND name = @name; DELETE FROM resource_labels WHERE kind = @kind AND namespace = @ns AND name = @name";
+                    cmd.Parameters.AddWithValue("@kind", kind);
+                    cmd.Parameters.AddWithValue("@ns", ns);
+                    cmd.Parameters.AddWithValue("@name", name);
+                    n = await cmd.ExecuteNonQueryAsync(ct);
+                }
+
+                await tx.CommitAsync(ct);
+                return n > 0;
+            },
+            ct);
+
+    private static async Task ReplaceLabelsAsync(SqliteConnection c, SqliteTransaction tx, string kind, string ns, string name, IReadOnlyDictionary<string, string> labels, CancellationToken ct)
+    {
+        await using (var del = c.CreateCommand())
+        {
+            del.Transaction = tx;
+            del.CommandText = "DELETE FROM resource_labels WHERE kind = @kind AND namespace = @ns AND name = @name";
+            del.Parameters.AddWithValue("@kind", kind);
+            del.Parameters.AddWithValue("@ns", ns);
+            del.Parameters.AddWithValue("@name", name);
+            await del.ExecuteNonQueryAsync(ct);
+        }
+
+        if (labels.Count == 0)
+        {
+            return;
+        }
+
+        await using var ins = c.CreateCommand();
+        ins.Transaction = tx;
+        ins.CommandText = "INSERT INTO resource_labels (kind, namespace, name, key, value) VALUES (@kind, @ns, @name, @k, @v)";
+        ins.Parameters.AddWithValue("@kind", kind);
+        ins.Parameters.AddWithValue("@ns", ns);
+        ins.Parameters.AddWithValue("@name", name);
+        var pk = ins.Parameters.Add("@k", SqliteType.Text);
+        var pv = ins.Parameters.Add("@v", SqliteType.Text);
+        foreach (var (k, v) in labels)
+        {
+            pk.Value = k;
+            pv.Value = v;
+            await ins.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    private static async Task<long> NextResourceVersionAsync(SqliteConnection c, SqliteTransaction tx, CancellationToken ct)
+    {
+        await using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "UPDATE counters SET value = value + 1 WHERE name = 'resource_version' RETURNING value";
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    private static async Task<StoredResource?> GetAsync(SqliteConnection c, SqliteTransaction? tx, string kind, string ns, string name, CancellationToken ct)
+    {
+        await using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = $"SELECT {Columns} FROM resources r WHERE r.kind = @kind AND r.namespace = @ns AND r.name = @name";
+        cmd.Parameters.AddWithValue("@kind", kind);
+        cmd.Parameters.AddWithValue("@ns", ns);
+        cmd.Parameters.AddWithValue("@name", name);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? Read(r) : null;
+    }
+
+    private static StoredResource Read(SqliteDataReader r) => new(
+        r.GetString(0),
+        r.GetString(1),
+        r.GetString(2),
+        r.GetString(3),
+        r.GetInt64(4),
+        r.GetInt64(5),
+        StorageFormat.MapFromJson(r.GetString(6)),
+        StorageFormat.MapFromJson(r.GetString(7)),
+        r.GetString(8),
+        r.IsDBNull(9) ? null : r.GetString(9),
+        StorageFormat.FromUnixMs(r.GetInt64(10)));
+}
