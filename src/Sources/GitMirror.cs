@@ -135,16 +135,33 @@ public sealed partial class GitMirror
         }
     }
 
+    /// <summary>
+    /// Refuses ref names git would reject or that could change the meaning of a refspec
+    /// (a ':' would name another destination), before any process is started.
+    /// </summary>
+    private static string CheckRefName(string field, string value)
+    {
+        var name = value.Trim();
+        if (name.Length == 0 || name.StartsWith('-') || name.EndsWith('/') || name.EndsWith(".lock", StringComparison.Ordinal)
+            || name.Contains("..", StringComparison.Ordinal) || name.Contains("@{", StringComparison.Ordinal) || name.Contains("//", StringComparison.Ordinal)
+            || name.Any(c => char.IsControl(c) || char.IsWhiteSpace(c) || c is ':' or '~' or '^' or '?' or '*' or '[' or '\\'))
+        {
+            throw new GitSourceException(GitSourceReasons.InvalidSpec, $"{field} '{name}' is not a valid git ref name");
+        }
+
+        return name;
+    }
+
     private static async Task<ResolvedRevision> ResolveAsync(Operation op, GitRef gitRef, CancellationToken ct)
     {
         if (!string.IsNullOrWhiteSpace(gitRef.Commit))
         {
-            return await op.ResolveCommitAsync(gitRef.Commit.Trim().ToLowerInvariant(), string.IsNullOrWhiteSpace(gitRef.Branch) ? null : gitRef.Branch.Trim(), ct);
+            return await op.ResolveCommitAsync(gitRef.Commit.Trim().ToLowerInvariant(), string.IsNullOrWhiteSpace(gitRef.Branch) ? null : CheckRefName("spec.ref.branch", gitRef.Branch), ct);
         }
 
         if (!string.IsNullOrWhiteSpace(gitRef.Name))
         {
-            var name = gitRef.Name.Trim();
+            var name = CheckRefName("spec.ref.name", gitRef.Name);
             if (!name.StartsWith("refs/", StringComparison.Ordinal))
             {
                 throw new GitSourceException(GitSourceReasons.InvalidSpec, $"spec.ref.name '{name}' must be a full ref name starting with refs/");
@@ -166,12 +183,12 @@ public sealed partial class GitMirror
 
         if (!string.IsNullOrWhiteSpace(gitRef.Tag))
         {
-            var tag = gitRef.Tag.Trim();
+            var tag = CheckRefName("spec.ref.tag", gitRef.Tag);
             var sha = await op.FetchRefAsync("refs/tags/" + tag, shallow: true, $"tag '{tag}'", ct);
             return new ResolvedRevision($"{tag}@sha1:{sha}", sha, tag);
         }
 
-        var branch = string.IsNullOrWhiteSpace(gitRef.Branch) ? GitRef.DefaultBranch : gitRef.Branch.Trim();
+        var branch = string.IsNullOrWhiteSpace(gitRef.Branch) ? GitRef.DefaultBranch : CheckRefName("spec.ref.branch", gitRef.Branch);
         var head = await op.FetchRefAsync("refs/heads/" + branch, shallow: true, $"branch '{branch}'", ct);
         return new ResolvedRevision($"{branch}@sha1:{head}", head, branch);
     }

@@ -355,6 +355,11 @@ public sealed class GitMirrorFileTests : IDisposable
         Assert.Contains("spec.ref.commit", shortSha.Message);
         var name = await Assert.ThrowsAsync<GitSourceException>(() => mirror.FetchAsync("ns/bad", Spec(repo.FileUrl, new GitRef(Name: "pull/1/head")), CancellationToken.None));
         Assert.Contains("spec.ref.name", name.Message);
+        var refspec = await Assert.ThrowsAsync<GitSourceException>(() => mirror.FetchAsync("ns/bad", Spec(repo.FileUrl, new GitRef(Branch: "main:refs/heads/x")), CancellationToken.None));
+        Assert.Equal(GitSourceReasons.InvalidSpec, refspec.Reason);
+        Assert.Contains("spec.ref.branch", refspec.Message);
+        var option = await Assert.ThrowsAsync<GitSourceException>(() => mirror.FetchAsync("ns/bad", Spec(repo.FileUrl, new GitRef(Tag: "--upload-pack=evil")), CancellationToken.None));
+        Assert.Contains("spec.ref.tag", option.Message);
     }
 
     [Fact]
