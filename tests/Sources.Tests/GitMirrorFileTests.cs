@@ -291,6 +291,10 @@ public sealed class GitMirrorFileTests : IDisposable
         }
 
         Assert.Equal(["a/b.yaml", "m.yaml", "z.sh"], names);
+
+        // The gzip header carries no time stamp.
+        Assert.Equal([0x1f, 0x8b], artifact.Content[..2]);
+        Assert.Equal([0, 0, 0, 0], artifact.Content[4..8]);
     }
 
     [Fact]
