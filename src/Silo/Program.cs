@@ -1,2 +1,7 @@
-var app = WebApplication.CreateBuilder(args).Build();
+using Fleet.Silo;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddFleetSilo();
+var app = builder.Build();
+app.MapFleetSilo();
 app.Run();

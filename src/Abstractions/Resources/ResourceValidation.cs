@@ -53,7 +53,7 @@ public static partial class ResourceValidation
             }
             catch (LabelSelectorException ex)
             {
-                error = new FieldError($"{field}[{k}]", ex.Message.Replace("matchLabels", "label", StringComparison.Ordinal));
+                error = new FieldError($"{field}[{k}]", ex.Message[(ex.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]);
             }
             if (error is not null)
             {

@@ -1,0 +1,64 @@
+using Fleet.Gateway.Serialization;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Fleet.Runtime;
+
+namespace Fleet.Gateway.Apis;
+
+/// <summary>Events: <c>GET /api/v1/events</c> and <c>/api/v1/namespaces/{ns}/events</c>, filtered, with <c>after</c> for paging and <c>watch=true</c> to stream (server-sent events).</summary>
+internal static class EventsApi
+{
+    public static void MapEventsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/v1/events", (HttpContext http, IEventLog log, string? kind, string? name, long? after, bool? watch, CancellationToken ct) =>
+            Handle(http, log, null, kind, name, after, watch, ct));
+        app.MapGet("/api/v1/namespaces/{ns}/events", (HttpContext http, IEventLog log, string ns, string? kind, string? name, long? after, bool? watch, CancellationToken ct) =>
+            Handle(http, log, ns, kind, name, after, watch, ct));
+    }
+
+    private static async Task<IResult> Handle(HttpContext http, IEventLog log, string? ns, string? kind, string? name, long? after, bool? watch, CancellationToken ct)
+    {
+        var query = new EventQuery(ns, kind, name, null, after ?? 0);
+        if (watch != true)
+        {
+            var items = new JsonArray();
+            foreach (var e in await log.ListAsync(query, ct))
+            {
+                items.Add(ToJson(e));
+            }
+            return Results.Text(new JsonObject { ["kind"] = "EventList", ["items"] = items }.ToApiJson(), "application/json");
+        }
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        var last = after ?? 0;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                foreach (var e in await log.ListAsync(query with { After = last }, ct))
+                {
+                    last = e.Sequence;
+                    await http.Response.WriteAsync($"id: {e.Sequence}\nevent: event\ndata: {ToJson(e).ToApiJson()}\n\n", ct);
+                }
+                await http.Response.Body.FlushAsync(ct);
+                await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away.
+        }
+        return Results.Empty;
+    }
+
+    private static JsonObject ToJson(FleetEvent e) => new()
+    {
+        ["sequence"] = e.Sequence,
+        ["namespace"] = e.Namespace,
+        ["involvedObject"] = new JsonObject { ["kind"] = e.InvolvedKind, ["name"] = e.InvolvedName },
+        ["type"] = e.Type.ToString(),
+        ["reason"] = e.Reason,
+        ["message"] = e.Message,
+        ["time"] = e.Time.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
+    };
+}

@@ -1,0 +1,46 @@
+using Fleet.Gateway.Serialization;
+using System.Text.Json.Nodes;
+using Fleet.Abstractions.Resources;
+
+namespace Fleet.Gateway.Apis;
+
+/// <summary>ProblemDetails-style errors (RFC 9457) that name what is wrong.</summary>
+internal static class Problems
+{
+    public static IResult Invalid(string kind, string? name, IReadOnlyList<FieldError> errors)
+    {
+        var list = new JsonArray();
+        foreach (var e in errors)
+        {
+            list.Add(new JsonObject { ["field"] = e.Field, ["message"] = e.Message });
+        }
+        var what = name is null ? kind : $"{kind} \"{name}\"";
+        return Json(StatusCodes.Status422UnprocessableEntity, "Invalid", $"{what} is invalid: {string.Join("; ", errors)}", list);
+    }
+
+    public static IResult BadRequest(string detail) => Json(StatusCodes.Status400BadRequest, "Bad Request", detail);
+
+    public static IResult NotFound(string detail) => Json(StatusCodes.Status404NotFound, "Not Found", detail);
+
+    public static IResult Conflict(string detail) => Json(StatusCodes.Status409Conflict, "Conflict", detail);
+
+    public static IResult MethodNotAllowed(string detail) => Json(StatusCodes.Status405MethodNotAllowed, "Method Not Allowed", detail);
+
+    public static IResult TooLarge(string detail) => Json(StatusCodes.Status413PayloadTooLarge, "Payload Too Large", detail);
+
+    private static IResult Json(int status, string title, string detail, JsonArray? errors = null)
+    {
+        var body = new JsonObject
+        {
+            ["type"] = $"https://httpstatuses.io/{status}",
+            ["title"] = title,
+            ["status"] = status,
+            ["detail"] = detail,
+        };
+        if (errors is not null)
+        {
+            body["errors"] = errors;
+        }
+        return Results.Text(body.ToApiJson(), "application/problem+json", statusCode: status);
+    }
+}

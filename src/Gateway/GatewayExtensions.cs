@@ -1,0 +1,30 @@
+using Fleet.Gateway.Apis;
+using Fleet.Gateway.Diagnostics;
+using Fleet.Gateway.Resources;
+using Fleet.Runtime;
+using Fleet.Runtime.Secrets;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Fleet.Gateway;
+
+/// <summary>Wires the gateway (REST API, events, health, metrics) into a web application.</summary>
+public static class GatewayExtensions
+{
+    public static IServiceCollection AddFleetGateway(this IServiceCollection services)
+    {
+        services.AddSingleton<PrometheusMetrics>();
+        services.AddSingleton<RequestReader>();
+        services.AddSingleton<GrainNotifier>();
+        services.AddSingleton<ReceiverPaths>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapFleetGateway(this IEndpointRouteBuilder app)
+    {
+        app.MapOperationsApi();
+        app.MapResourcesApi();
+        app.MapEventsApi();
+        app.MapHooksApi();
+        return app;
+    }
+}

@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Fleet.Abstractions.Resources;
+using Fleet.Kubernetes;
+using Fleet.Runtime;
+using Fleet.Runtime.Secrets;
+using Microsoft.Extensions.Logging;
+
+namespace Fleet.Grains.Clusters;
+
+/// <summary>A cluster's connection could not be built: no such Cluster, a missing Secret, or bad settings.</summary>
+internal sealed class ClusterUnavailableException(string reason, string message) : Exception(message)
+{
+    public string Reason { get; } = reason;
+}
+
+/// <summary>
+/// One <see cref="KubeClient"/> per registered cluster for the whole silo (so the per-cluster rate limit and
+/// connection pool are shared by the cluster's probe and all its placements), rebuilt when the Cluster or its
+/// credentials Secret changes.
+/// </summary>
+internal sealed class ClusterClients(IResourceStore store, SecretReader secrets, ILoggerFactory loggers) : IDisposable
+{
+    private readonly ConcurrentDictionary<string, (string Fingerprint, KubeClient Client)> _clients = new();
+
+    public async Task<(KubeClient Client, StoredResource Cluster, ClusterSpec Spec)> GetAsync(string ns, string name, CancellationToken ct)
+    {
+        var stored = await store.GetAsync(ResourceKinds.Cluster.Kind, ns, name, ct)
+            ?? throw new ClusterUnavailableException("ClusterNotFound", $"Cluster {ns}/{name} is not registered");
+        var spec = JsonSerializer.Deserialize<ClusterSpec>(stored.SpecJson, FleetJson.Options) ?? new ClusterSpec();
+        var secretVersion = "";
+        IReadOnlyDictionary<string, string>? data = null;
+        if (spec.CredentialsRef is { Name.Length: > 0 } secretRef)
+        {
+            var secret = await store.GetAsync(ResourceKinds.Secret.Kind, ns, secretRef.Name, ct)
+                ?? throw new ClusterUnavailableException(Reasons.CredentialsNotFound, $"the credentials Secret {ns}/{secretRef.Name} does not exist");
+            secretVersion = secret.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            data = await secrets.GetAsync(ns, secretRef.Name, ct);
+        }
+        var fingerprint = $"{stored.Uid}:{stored.ResourceVersion}:{secretVersion}";
+        var key = $"{ns}/{name}";
+        if (_clients.TryGetValue(key, out var cached) && cached.Fingerprint == fingerprint)
+        {
+            return (cached.Client, stored, spec);
+        }
+        ClusterConnection connection;
+        try
+        {
+            connection = ClusterConnection.FromClusterSpec(spec.Server, spec.CaData, spec.InsecureSkipTLSVerify, data);
+        }
+        catch (Exception ex) when (ex is ClusterConnectionException or FormatException or ArgumentException)
+        {
+            throw new ClusterUnavailableException(Reasons.InvalidSpec, ex.Message);
+        }
+        var client = new KubeClient(connection, new KubeClientOptions(), loggers.CreateLogger<KubeClient>());
+        var entry = (fingerprint, client);
+        _clients.AddOrUpdate(key, entry, (_, old) =>
+        {
+            old.Client.Dispose();
+            return entry;
+        });
+        return (client, stored, spec);
+    }
+
+    public void Forget(string ns, string name)
+    {
+        if (_clients.TryRemove($"{ns}/{name}", out var old))
+        {
+            old.Client.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, entry) in _clients)
+        {
+            entry.Client.Dispose();
+        }
+        _clients.Clear();
+    }
+}

@@ -1,0 +1,108 @@
+using Fleet.Abstractions;
+using Fleet.Abstractions.Grains;
+using Fleet.Abstractions.Resources;
+using Fleet.Kubernetes;
+using Fleet.Grains.Common;
+using Fleet.Runtime;
+
+namespace Fleet.Grains.Clusters;
+
+/// <summary>
+/// A registered cluster: probes <c>GET /version</c> on a jittered interval (backing off while it fails), reports
+/// <c>Ready</c> with the Kubernetes version or the reason it is not, and tells its placements when it recovers.
+/// </summary>
+internal sealed partial class ClusterGrain(IResourceStore store, IEventLog events, ClusterClients clients)
+    : Common.ResourceGrain<ClusterState>(store, events), IClusterGrain
+{
+    private static readonly TimeSpan DefaultInterval = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
+
+    protected override string KindName => ResourceKinds.Cluster.Kind;
+
+    public Task SpecChanged() => RunAsync(CancellationToken.None);
+
+    public Task ProbeNow() => RunAsync(CancellationToken.None);
+
+    protected override async Task<TimeSpan?> ReconcileAsync(CancellationToken ct)
+    {
+        var spec = await ReadSpecAsync<ClusterSpec>(ResourceKinds.Cluster.Kind, ct);
+        if (spec is null)
+        {
+            clients.Forget(Namespace, Name);
+            await ClearStateAsync(ct);
+            return null;
+        }
+        var interval = GoDuration.Parse(spec.ProbeInterval, DefaultInterval);
+        var generation = Current!.Generation;
+        var now = TimeProvider.GetUtcNow();
+        if (spec.Paused)
+        {
+            await WriteStatusAsync(ResourceKinds.Cluster.Kind, Status(false, Reasons.Suspended, "the cluster is paused: nothing is probed or applied", generation, now, null), ct);
+            return null;
+        }
+
+        ProbeResult result;
+        try
+        {
+            var (client, _, _) = await clients.GetAsync(Namespace, Name, ct);
+            result = await ClusterProbe.ProbeAsync(client, ct);
+        }
+        catch (ClusterUnavailableException ex)
+        {
+            result = new ProbeResult(false, ex.Reason, ex.Message, null);
+        }
+
+        var status = Status(result.Ready, result.Ready ? Reasons.ClusterReachable : result.Reason, result.Message, generation, now, result.Version?.GitVersion);
+        await WriteStatusAsync(ResourceKinds.Cluster.Kind, status, ct);
+
+        var previous = State;
+        State = result.Ready
+            ? new ClusterState { WasReady = true }
+            : new ClusterState { WasReady = false, ConsecutiveFailures = previous.ConsecutiveFailures + 1, LastReason = result.Reason };
+        if (previous.WasReady != State.WasReady || previous.LastReason != State.LastReason)
+        {
+            await WriteStateAsync(ct);
+            if (result.Ready)
+            {
+                await EventAsync(FleetEventType.Normal, Reasons.ClusterReachable, $"cluster is reachable, Kubernetes {result.Version?.GitVersion}", ct);
+                if (previous.WasReady == false)
+                {
+                    await TellPlacementsAsync(ct);
+                }
+            }
+            else
+            {
+                await EventAsync(FleetEventType.Warning, result.Reason, result.Message, ct);
+            }
+        }
+        return result.Ready ? Jitter(interval) : Backoff(State.ConsecutiveFailures, interval);
+    }
+
+    /// <summary>While failing: 5s, 10s, 20s, ... up to the probe interval.</summary>
+    internal static TimeSpan Backoff(int failures, TimeSpan interval)
+    {
+        var delay = FirstRetry * Math.Pow(2, Math.Clamp(failures - 1, 0, 16));
+        return delay < interval ? delay : interval;
+    }
+
+    private async Task TellPlacementsAsync(CancellationToken ct)
+    {
+        var selector = LabelSelector.Parse($"{PlacementLabels.Cluster}={Name}");
+        foreach (var placement in await Store.ListAsync(ResourceKinds.Placement.Kind, Namespace, selector, ct))
+        {
+            if (placement.Labels.TryGetValue(PlacementLabels.Application, out var app))
+            {
+                await GrainFactory.Get<IPlacementGrain>($"{Namespace}/{app}/{Name}").ClusterRecovered();
+            }
+        }
+    }
+
+    private ClusterStatus Status(bool ready, string reason, string message, long generation, DateTimeOffset now, string? version) => new()
+    {
+        ObservedGeneration = generation,
+        Conditions = Conditions(NewCondition(ConditionTypes.Ready, ready, reason, message, generation, now)),
+        KubernetesVersion = version,
+        LastProbeTime = now,
+        LastError = ready ? null : message,
+    };
+}

@@ -1,0 +1,76 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Fleet.Silo;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Fleet.Gateway.Tests.Support;
+
+/// <summary>A real silo (SQLite, gateway in-process) on a free loopback port, with its own data directory.</summary>
+public sealed class SiloHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private SiloHost(WebApplication app, string dataDirectory, Uri baseUri)
+    {
+        _app = app;
+        DataDirectory = dataDirectory;
+        Http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public string DataDirectory { get; }
+
+    public HttpClient Http { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<SiloHost> StartAsync(string? dataDirectory = null, params string[] extraArgs)
+    {
+        dataDirectory ??= Path.Combine(Path.GetTempPath(), "fleet-silo-" + Guid.NewGuid().ToString("N"));
+        string[] args = ["--urls", "http://127.0.0.1:0", $"--Fleet:DataDirectory={dataDirectory}", "--Logging:LogLevel:Default=Warning", "--Fleet:Runtime:ReminderScanPeriod=00:00:01", .. extraArgs];
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddFleetSilo();
+        var app = builder.Build();
+        app.MapFleetSilo();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new SiloHost(app, dataDirectory, new Uri(address + "/"));
+    }
+
+    public async Task<HttpResponseMessage> PutYamlAsync(string path, string yaml)
+    {
+        var content = new StringContent(yaml, Encoding.UTF8);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/yaml");
+        return await Http.PutAsync(path, content);
+    }
+
+    public async Task<JsonObject> GetJsonAsync(string path)
+    {
+        var response = await Http.GetAsync(path);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    /// <summary>The value of a condition of an object's status, or null.</summary>
+    public static string? Condition(JsonObject obj, string type, string field = "status") =>
+        obj["status"]?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.GetValue<string>() == type)?[field]?.GetValue<string>();
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open by a finishing git process; the temp directory is cleaned by the OS.
+        }
+    }
+}
