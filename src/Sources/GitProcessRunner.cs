@@ -66,6 +66,9 @@ internal sealed class GitProcessRunner
         psi.Environment["GIT_ASKPASS"] = "";
         psi.Environment["SSH_ASKPASS"] = "";
         psi.Environment["LC_ALL"] = "C";
+
+        // Only the transports a source may use; never ext:: or fd:: (which run commands).
+        psi.Environment["GIT_ALLOW_PROTOCOL"] = "http:https:ssh:file";
         if (environment is not null)
         {
             foreach (var (key, value) in environment)

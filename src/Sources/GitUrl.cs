@@ -4,7 +4,7 @@ namespace Fleet.Sources;
 /// A source URL split into what may be shown (<see cref="SafeUrl"/>, never with a password) and the
 /// userinfo it carried. scp-like ssh addresses (<c>git@host:path</c>) are kept as they are.
 /// </summary>
-internal sealed record GitUrl(string SafeUrl, string? UserName, string? Password, bool IsHttp, bool IsSsh, bool IsFile)
+internal sealed partial record GitUrl(string SafeUrl, string? UserName, string? Password, bool IsHttp, bool IsSsh, bool IsFile)
 {
     public static GitUrl Parse(string url)
     {
@@ -37,10 +37,8 @@ internal sealed record GitUrl(string SafeUrl, string? UserName, string? Password
             return new GitUrl(safe, user, password, uri.Scheme is "http" or "https", uri.Scheme == "ssh", uri.Scheme == "file");
         }
 
-        // scp-like syntax: [user@]host:path, as git accepts it.
-        var colon = url.IndexOf(':', StringComparison.Ordinal);
-        var slash = url.IndexOf('/', StringComparison.Ordinal);
-        if (colon > 0 && (slash < 0 || colon < slash) && !url.Contains("://", StringComparison.Ordinal))
+        // scp-like syntax: [user@]host:path, as git accepts it (and nothing like "ext::command").
+        if (ScpLike().IsMatch(url))
         {
             return new GitUrl(url, null, null, IsHttp: false, IsSsh: true, IsFile: false);
         }
@@ -53,4 +51,7 @@ internal sealed record GitUrl(string SafeUrl, string? UserName, string? Password
     /// <summary>Removes userinfo passwords from every URL in <paramref name="text"/>.</summary>
     public static string Scrub(string text) =>
         System.Text.RegularExpressions.Regex.Replace(text, @"(?<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@", "${scheme}***@");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?:[A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+:(?!:|//)[^\s]+$")]
+    private static partial System.Text.RegularExpressions.Regex ScpLike();
 }

@@ -348,10 +348,24 @@ public sealed class GitCredentialsTests
         Assert.Equal("see https://***@example.com/x", GitUrl.Scrub("see https://bob:pa55@example.com/x"));
     }
 
-    [Fact]
-    public void GitUrl_RejectsWhatIsNotAGitUrl()
+    [Theory]
+    [InlineData("git@github.com:org/repo.git")]
+    [InlineData("github.com:org/repo")]
+    public void GitUrl_AcceptsScpLikeSshAddresses(string url)
     {
-        var ex = Assert.Throws<GitSourceException>(() => GitUrl.Parse("not a url"));
+        var parsed = GitUrl.Parse(url);
+        Assert.True(parsed.IsSsh);
+        Assert.Equal(url, parsed.SafeUrl);
+    }
+
+    [Theory]
+    [InlineData("not a url")]
+    [InlineData("ext::sh -c touch% /tmp/pwned")]
+    [InlineData("fd::7")]
+    [InlineData("ftp://example.com/repo.git")]
+    public void GitUrl_RejectsWhatIsNotAGitUrl(string url)
+    {
+        var ex = Assert.Throws<GitSourceException>(() => GitUrl.Parse(url));
         Assert.Equal(GitSourceReasons.InvalidSpec, ex.Reason);
         Assert.Contains("spec.url", ex.Message);
     }
