@@ -28,9 +28,11 @@ public sealed class GitMirrorHttpTests : IDisposable
 
     private string ProjectRoot => Path.GetDirectoryName(_repo.Path)!;
 
+    private readonly ListLogger _log = new();
+
     private GitMirror NewMirror()
     {
-        var mirror = new GitMirror(_mirrors);
+        var mirror = new GitMirror(_mirrors, logger: _log);
         mirror.Runner.StartInfoObserver = psi =>
         {
             lock (_started)
@@ -55,6 +57,14 @@ public sealed class GitMirrorHttpTests : IDisposable
                 {
                     Assert.DoesNotContain(secret, argument, StringComparison.Ordinal);
                 }
+            }
+        }
+
+        foreach (var line in _log.Lines)
+        {
+            foreach (var secret in secrets)
+            {
+                Assert.DoesNotContain(secret, line, StringComparison.Ordinal);
             }
         }
 
@@ -93,6 +103,24 @@ public sealed class GitMirrorHttpTests : IDisposable
         Assert.Equal(GitSourceReasons.AuthenticationFailed, ex.Reason);
         Assert.DoesNotContain(Password, ex.ToString(), StringComparison.Ordinal);
         Assert.Contains($"127.0.0.1:{server.Port}", ex.Message);
+        Assert.Contains(_log.Lines, l => l.Contains(GitSourceReasons.AuthenticationFailed, StringComparison.Ordinal));
+        AssertNeverInArgumentsOrMirror(Password);
+    }
+
+    [Fact]
+    public async Task UnreachableServer_IsGitOperationFailedNamingTheUrl()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        var ex = await Assert.ThrowsAsync<GitSourceException>(() =>
+            NewMirror().FetchAsync("ns/closed", Spec($"http://127.0.0.1:{port}/repo.git", new GitCredentials("alice", Password)), CancellationToken.None));
+        Assert.Equal(GitSourceReasons.GitOperationFailed, ex.Reason);
+        Assert.Contains($"http://127.0.0.1:{port}/repo.git", ex.Message);
         AssertNeverInArgumentsOrMirror(Password);
     }
 
