@@ -80,7 +80,9 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         var root = IsRoot();
-        var dir = System.IO.Directory.CreateTempSubdirectory("fleet-pg-").FullName;
+        CleanUpAbandoned();
+        var dir = System.IO.Directory.CreateTempSubdirectory(DirectoryPrefix).FullName;
+        await File.WriteAllTextAsync(Path.Combine(dir, OwnerFile), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
         var server = new PostgresServer(FindBinaries()!, dir, root);
         try
         {
@@ -101,7 +103,56 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
+    private const string DirectoryPrefix = "fleet-pg-";
+    private const string OwnerFile = "owner.pid";
+
     private string DataDirectory => Path.Combine(Directory, "data");
+
+    /// <summary>
+    /// Removes servers and directories left by test processes that died without cleaning up (a killed test host
+    /// cannot run its exit handlers), so that they do not pile up.
+    /// </summary>
+    private static void CleanUpAbandoned()
+    {
+        foreach (var dir in System.IO.Directory.GetDirectories(Path.GetTempPath(), DirectoryPrefix + "*"))
+        {
+            try
+            {
+                var ownerFile = Path.Combine(dir, OwnerFile);
+                if (!File.Exists(ownerFile) || !int.TryParse(File.ReadAllText(ownerFile), out var owner) || IsAlive(owner))
+                {
+                    continue;
+                }
+
+                var pidFile = Path.Combine(dir, "data", "postmaster.pid");
+                if (File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var pg) && IsAlive(pg))
+                {
+                    using var p = Process.GetProcessById(pg);
+                    p.Kill();
+                    p.WaitForExit(10_000);
+                }
+
+                System.IO.Directory.Delete(dir, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception or ArgumentException)
+            {
+                // Another process is cleaning the same directory, or it is not ours to remove.
+            }
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>A connection string for a database of this server.</summary>
     public string ConnectionString(string database = "postgres") => new NpgsqlConnectionStringBuilder

@@ -80,7 +80,6 @@ internal sealed class FleetSilo : IHostedService, ISiloStatus, IAsyncDisposable
     internal async Task HaltAsync()
     {
         await _stop.CancelAsync();
-        _runtime.SignalStopping();
         await WaitLoopsAsync();
         if (_cluster is not null)
         {

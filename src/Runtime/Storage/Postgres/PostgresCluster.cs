@@ -209,8 +209,8 @@ internal sealed class PostgresCluster : IClusterMembership, IPartitionOwnership,
             cmd.Parameters.AddWithValue("me", me);
             cmd.Parameters.AddWithValue("ch", Channel);
             cmd.Parameters.AddWithValue("d", duration);
+            // Npgsql skips the INSERT, which returns no rows: the first result is the count.
             await using var r = await cmd.ExecuteReaderAsync(ct);
-            await r.NextResultAsync(ct);
             await r.ReadAsync(ct);
             liveSilos = Math.Max(1, r.GetInt32(0));
             await r.NextResultAsync(ct);

@@ -176,10 +176,8 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         cmd.Parameters.AddWithValue("kind", kind);
         cmd.Parameters.AddWithValue("ns", ns);
         cmd.Parameters.AddWithValue("name", name);
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        await r.NextResultAsync(ct);
-        var deleted = r.RecordsAffected;
-        await r.DisposeAsync();
+        // Labels exist only with their object, so the total row count is non-zero exactly when it existed.
+        var deleted = await cmd.ExecuteNonQueryAsync(ct);
         await tx.CommitAsync(ct);
         return deleted > 0;
     }
