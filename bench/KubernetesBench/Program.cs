@@ -1,1 +1,3 @@
-return 0;
+using Fleet.Kubernetes.Bench;
+
+return await ApplyBenchmark.RunAsync(args);

@@ -77,6 +77,11 @@ public sealed class Applier
         ArgumentNullException.ThrowIfNull(objects);
         ArgumentNullException.ThrowIfNull(options);
         var previous = options.Previous ?? Inventory.Empty(options.Application, options.ApplicationNamespace);
+        var previousByRef = new Dictionary<(string, string, string?, string), InventoryEntry>();
+        foreach (var e in previous.Entries)
+        {
+            previousByRef.TryAdd(e.Ref.Identity, e);
+        }
 
         List<Planned> plan;
         try
@@ -100,7 +105,7 @@ public sealed class Applier
         // Stage 1: cluster definitions, then wait until CRDs are established and namespaces exist.
         var stage1 = plan.Where(p => p.ClusterDefinition).ToList();
         var stage2 = plan.Where(p => !p.ClusterDefinition).ToList();
-        var aborted = await ApplyStageAsync(client, stage1, previous, options, changes, errors, applied, ct).ConfigureAwait(false);
+        var aborted = await ApplyStageAsync(client, stage1, previousByRef, options, changes, errors, applied, ct).ConfigureAwait(false);
         if (!aborted && errors.Count == 0)
         {
             var toWait = changes.Where(c => c.Action is ChangeAction.Created or ChangeAction.Configured &&
@@ -113,7 +118,7 @@ public sealed class Applier
         }
         if (!aborted && errors.Count == 0)
         {
-            aborted = await ApplyStageAsync(client, stage2, previous, options, changes, errors, applied, ct).ConfigureAwait(false);
+            aborted = await ApplyStageAsync(client, stage2, previousByRef, options, changes, errors, applied, ct).ConfigureAwait(false);
         }
         else
         {
@@ -138,7 +143,7 @@ public sealed class Applier
             {
                 entries.Add(entry);
             }
-            else if (previous.Find(p.Ref) is { } old)
+            else if (previousByRef.TryGetValue(p.Ref.Identity, out var old))
             {
                 entries.Add(old);
             }
@@ -243,7 +248,8 @@ public sealed class Applier
     }
 
     /// <summary>Applies one stage with bounded concurrency; true when the cluster became unreachable and the stage was cut short.</summary>
-    private async Task<bool> ApplyStageAsync(KubeClient client, List<Planned> stage, Inventory previous, ApplyOptions options,
+    private async Task<bool> ApplyStageAsync(KubeClient client, List<Planned> stage,
+        Dictionary<(string, string, string?, string), InventoryEntry> previous, ApplyOptions options,
         List<ChangeSetEntry> changes, List<string> errors, Dictionary<(string, string, string?, string), InventoryEntry> applied,
         CancellationToken ct)
     {
@@ -253,7 +259,7 @@ public sealed class Applier
         var aborted = false;
         var tasks = stage.Select(async p =>
         {
-            var prev = previous.Find(p.Ref);
+            var prev = previous.GetValueOrDefault(p.Ref.Identity);
             if (prev?.Digest == p.Digest)
             {
                 // Same content as last applied: no request. Live changes are the drift detector's business.
