@@ -1,1 +1,3 @@
-return 0;
+using Fleet.Bench.Rendering;
+
+return RenderBenchmark.Run(args);

@@ -445,22 +445,23 @@ internal sealed partial class Builder
     private static void SetAll(List<Resource> ra, Dictionary<string, string> pairs, IEnumerable<FieldSpec> specs)
     {
         var list = specs.ToList();
+        void Set(JsonObject map)
+        {
+            foreach (var (k, v) in pairs)
+            {
+                map[k] = v;
+            }
+        }
+
         foreach (var r in ra)
         {
+            var kind = r.Kind;
             foreach (var spec in list)
             {
-                if (!spec.Matches(r))
+                if ((spec.Kind is null || spec.Kind == kind) && spec.Matches(r))
                 {
-                    continue;
+                    FieldSpecs.ForEachMap(r.Obj, spec.Parts, spec.Create, Set);
                 }
-
-                FieldSpecs.ForEachMap(r.Obj, spec.Path, spec.Create, map =>
-                {
-                    foreach (var (k, v) in pairs)
-                    {
-                        map[k] = v;
-                    }
-                });
             }
         }
     }

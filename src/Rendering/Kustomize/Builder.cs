@@ -251,19 +251,12 @@ internal sealed partial class Builder
 
             var subResources = new List<Resource>();
             Accumulate(full, sub, subResources, ctx);
-            foreach (var r in subResources)
-            {
-                Add(ra, r, kust.File);
-            }
-
+            AddAll(ra, subResources, kust.File);
             return;
         }
 
         full = _files.LocateFile(dir, entry, kust.File);
-        foreach (var r in ReadResources(full))
-        {
-            Add(ra, r, kust.File);
-        }
+        AddAll(ra, ReadResources(full), kust.File);
     }
 
     private static void CheckRemote(string entry, string file)
@@ -358,16 +351,23 @@ internal sealed partial class Builder
         return new Resource(obj, rel);
     }
 
-    private static void Add(List<Resource> ra, Resource r, string file)
+    private static void AddAll(List<Resource> ra, List<Resource> add, string file)
     {
-        var id = r.Id;
-        var existing = ra.Find(x => x.Id == id);
-        if (existing is not null)
+        var ids = new Dictionary<string, Resource>(ra.Count + add.Count, StringComparer.Ordinal);
+        foreach (var r in ra)
         {
-            throw new RenderException($"{file}: may not add resource with an already registered id: {r.Describe()} conflicts with {existing.Describe()}");
+            ids.TryAdd(r.Id, r);
         }
 
-        ra.Add(r);
+        foreach (var r in add)
+        {
+            if (!ids.TryAdd(r.Id, r))
+            {
+                throw new RenderException($"{file}: may not add resource with an already registered id: {r.Describe()} conflicts with {ids[r.Id].Describe()}");
+            }
+
+            ra.Add(r);
+        }
     }
 
     internal static List<string> Strings(JsonObject doc, string field, string file)

@@ -6,6 +6,8 @@ namespace Fleet.Rendering.Transforms;
 /// <summary>A field kustomize's built-in transformers touch: which kinds, which path, and whether to create it.</summary>
 internal sealed record FieldSpec(string? Kind, string Path, bool Create, string? Group = null)
 {
+    public string[] Parts { get; } = Path.Split('/');
+
     public bool Matches(Resource r) => (Kind is null || Kind == r.Kind) && (Group is null || Group == r.Group);
 }
 
@@ -64,9 +66,9 @@ internal static class FieldSpecs
     }
 
     /// <summary>Calls <paramref name="apply"/> on every map at <paramref name="path"/> (lists are walked), creating it when asked.</summary>
-    public static void ForEachMap(JsonObject root, string path, bool create, Action<JsonObject> apply)
+    public static void ForEachMap(JsonObject root, string[] parts, bool create, Action<JsonObject> apply)
     {
-        Walk(root, path.Split('/'), 0, create, apply);
+        Walk(root, parts, 0, create, apply);
     }
 
     private static void Walk(JsonNode? node, string[] parts, int i, bool create, Action<JsonObject> apply)

@@ -38,7 +38,7 @@ internal static class Images
         switch (node)
         {
             case JsonObject o:
-                foreach (var (key, value) in o.ToList())
+                foreach (var (key, value) in o)
                 {
                     if (key is "containers" or "initContainers" or "ephemeralContainers" && value is JsonArray containers)
                     {

@@ -11,11 +11,16 @@ namespace Fleet.Rendering.Transforms;
 /// </summary>
 internal static class NameReferences
 {
-    private sealed record Ref(string TargetKind, string? ReferrerKind, string Path, string? RefKindField = null);
+    private sealed record Ref(string TargetKind, string? ReferrerKind, string Path, string? RefKindField = null)
+    {
+        public string[] Parts { get; } = Path.Split('/');
+    }
 
     private static readonly string[] TemplateKinds = ["Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "ReplicationController"];
 
     private static readonly List<Ref> Table = BuildTable();
+
+    private static readonly Dictionary<string, Ref[]> ByReferrer = Table.GroupBy(r => r.ReferrerKind ?? string.Empty).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
 
     private static List<Ref> BuildTable()
     {
@@ -84,15 +89,19 @@ internal static class NameReferences
         var byKind = resources.GroupBy(r => r.Kind).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         foreach (var referrer in resources)
         {
-            foreach (var entry in Table)
+            if (!ByReferrer.TryGetValue(referrer.Kind, out var entries))
             {
-                if (entry.ReferrerKind != referrer.Kind || !byKind.TryGetValue(entry.TargetKind, out var candidates))
+                continue;
+            }
+
+            foreach (var entry in entries)
+            {
+                if (!byKind.TryGetValue(entry.TargetKind, out var candidates))
                 {
                     continue;
                 }
 
-                var parts = entry.Path.Split('/');
-                Visit(referrer.Obj, parts, 0, (parent, field) =>
+                Visit(referrer.Obj, entry.Parts, 0, (parent, field) =>
                 {
                     if (entry.RefKindField is not null && Resource.Str(parent, "kind") != entry.RefKindField)
                     {

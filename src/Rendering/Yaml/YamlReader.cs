@@ -20,7 +20,7 @@ internal static class YamlReader
             throw new RenderException($"{file}: file is {text.Length} bytes, larger than the {limits.MaxInputBytes}-byte input limit");
         }
 
-        var parser = new Parser(new StringReader(text));
+        var parser = new Parser(new Scanner(new StringReader(text), skipComments: true));
         var docs = new List<JsonNode?>();
         try
         {
@@ -47,7 +47,11 @@ internal static class YamlReader
     {
         public string File { get; } = file;
         public RenderLimits Limits { get; } = limits;
-        public Dictionary<string, JsonNode?> Anchors { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, JsonNode?> Anchors => _anchors ??= new(StringComparer.Ordinal);
+
+        public bool HasAnchors => _anchors is not null;
+
+        private Dictionary<string, JsonNode?>? _anchors;
         public long Nodes { get; set; }
     }
 
@@ -65,7 +69,7 @@ internal static class YamlReader
 
         if (parser.TryConsume<AnchorAlias>(out var alias))
         {
-            if (!state.Anchors.TryGetValue(alias.Value.Value, out var target))
+            if (!state.HasAnchors || !state.Anchors.TryGetValue(alias.Value.Value, out var target))
             {
                 throw new RenderException($"{state.File}: unknown YAML alias *{alias.Value.Value}");
             }

@@ -251,7 +251,12 @@ internal static class YamlWriter
         }
 
         // YAML 1.1 readers (older kubectl, many tools) take these as booleans; quote them as Go does.
-        return s.ToLowerInvariant() is not ("y" or "yes" or "n" or "no" or "on" or "off") && !LooksLikeNumberWithUnderscore(s);
+        if (s.Length <= 3 && s.ToLowerInvariant() is "y" or "yes" or "n" or "no" or "on" or "off")
+        {
+            return false;
+        }
+
+        return !s.Contains('_', StringComparison.Ordinal) || !LooksLikeNumberWithUnderscore(s);
     }
 
     private static bool LooksLikeNumberWithUnderscore(string s) =>
