@@ -19,6 +19,9 @@ internal sealed class TestSilo : IAsyncDisposable
         _dataDirectory = dataDirectory;
     }
 
+    /// <summary>Silos whose host is starting, by their log: lets a test watch the status of a silo that waits for its database.</summary>
+    public static System.Collections.Concurrent.ConcurrentDictionary<ActivationLog, ISiloStatus> Starting { get; } = new();
+
     public IServiceProvider Services => _host.Services;
 
     public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
@@ -81,6 +84,8 @@ internal sealed class TestSilo : IAsyncDisposable
             .AddGrain<IVersionedGrain, VersionedGrain>();
         var host = builder.Build();
         var silo = new TestSilo(host, ownedDirectory);
+        var activationLog = host.Services.GetRequiredService<ActivationLog>();
+        Starting[activationLog] = silo.Silo;
         try
         {
             await host.StartAsync();
@@ -89,6 +94,10 @@ internal sealed class TestSilo : IAsyncDisposable
         {
             await silo.DisposeAsync();
             throw;
+        }
+        finally
+        {
+            Starting.TryRemove(activationLog, out _);
         }
 
         return silo;
