@@ -36,8 +36,9 @@ internal static class ApplyBenchmark
         Console.WriteLine($"apply {count} objects (10 namespaces, 5 kinds), first apply: {sw.Elapsed.TotalSeconds:0.00} s, {count / sw.Elapsed.TotalSeconds:0} objects/s, {allocated / 1024.0 / 1024.0:0.0} MiB allocated");
 
         var requestsBefore = big.RequestCount;
+        var same = Objects(count);
         sw.Restart();
-        var again = await applier.ApplyAsync(big, Objects(count), new ApplyOptions("bench", "bench") { Previous = first.Inventory, Concurrency = 16 });
+        var again = await applier.ApplyAsync(big, same, new ApplyOptions("bench", "bench") { Previous = first.Inventory, Concurrency = 16 });
         sw.Stop();
         Console.WriteLine($"re-apply unchanged {count} objects: {sw.Elapsed.TotalMilliseconds:0} ms, {big.RequestCount - requestsBefore} requests, {again.Count(ChangeAction.Unchanged)} unchanged");
 
