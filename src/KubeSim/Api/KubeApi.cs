@@ -964,6 +964,19 @@ internal sealed partial class KubeApi
         }
 
         var force = r.Q("force") is "true" or "1";
+        var memo = ApplyMemo(r, manager, force, t.Subresource);
+        if (!r.DryRun)
+        {
+            lock (c.Gate)
+            {
+                var stored = c.GetStored(t.Type.GroupResource, t.Namespace ?? string.Empty, t.Name!);
+                if (stored is not null && stored.ApplyManager == manager && stored.ApplyHash == memo)
+                {
+                    return new ApiResponse(200, stored.Json);
+                }
+            }
+        }
+
         var applied = DecodeBody(r, allowYaml: true);
         if (string.IsNullOrEmpty(JsonUtil.Str(applied["apiVersion"])) || string.IsNullOrEmpty(JsonUtil.Str(applied["kind"])))
         {
@@ -997,7 +1010,9 @@ internal sealed partial class KubeApi
                     new() { Manager = manager, Operation = "Apply", ApiVersion = t.Type.GroupVersion, Time = FieldOwnership.Timestamp(now), Fields = set },
                 };
                 FieldOwnership.Write(obj, createdEntries);
-                return new ApiResponse(201, Store(c, t.Type, obj, applied, manager, now, r.DryRun));
+                var createdBytes = Store(c, t.Type, obj, applied, manager, now, r.DryRun);
+                Remember(c, t, r, manager, memo);
+                return new ApiResponse(201, createdBytes);
             }
 
             var live = JsonUtil.ParseObject(liveBytes);
@@ -1061,8 +1076,32 @@ internal sealed partial class KubeApi
             CarryOver(t.Type, live, next, t.Subresource);
             FieldOwnership.Write(next, entries.Where(e => !e.Fields.IsEmpty).ToList());
             ThrowIfInvalid(t.Type, next);
-            return new ApiResponse(200, Commit(c, t.Type, live, liveBytes, next, manager, now, r.DryRun));
+            var result = Commit(c, t.Type, live, liveBytes, next, manager, now, r.DryRun);
+            Remember(c, t, r, manager, memo);
+            return new ApiResponse(200, result);
         }
+    }
+
+    /// <summary>Identifies an apply request: same manager, options and body give the same result on the same object.</summary>
+    private static UInt128 ApplyMemo(ApiRequest r, string manager, bool force, string? sub)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes($"{manager}\n{force}\n{sub}\n{r.ContentType}\n"));
+        hash.AppendData(r.Body);
+        Span<byte> digest = stackalloc byte[32];
+        hash.GetHashAndReset(digest);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(digest);
+    }
+
+    private static void Remember(SimCluster c, ApiTarget t, ApiRequest r, string manager, UInt128 memo)
+    {
+        if (r.DryRun || c.GetStored(t.Type.GroupResource, t.Namespace ?? string.Empty, t.Name!) is not { } stored)
+        {
+            return;
+        }
+
+        stored.ApplyManager = manager;
+        stored.ApplyHash = memo;
     }
 
     private static void StripForApply(JsonObject applied, WriteScope scope)

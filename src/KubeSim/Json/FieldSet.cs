@@ -12,7 +12,9 @@ namespace Fleet.KubeSim.Json;
 /// </summary>
 internal sealed class FieldSet
 {
-    private SortedDictionary<string, FieldSet>? _children;
+    // A sorted list, not a SortedDictionary: sets have a handful of children and are rebuilt on every
+    // write, so a compact array with binary search allocates far less.
+    private List<KeyValuePair<string, FieldSet>>? _children;
 
     public bool Member { get; set; }
 
@@ -21,20 +23,64 @@ internal sealed class FieldSet
     public IEnumerable<KeyValuePair<string, FieldSet>> Children =>
         _children ?? Enumerable.Empty<KeyValuePair<string, FieldSet>>();
 
-    public FieldSet Child(string element)
+    private int IndexOf(string element)
     {
-        _children ??= new SortedDictionary<string, FieldSet>(StringComparer.Ordinal);
-        if (!_children.TryGetValue(element, out var child))
+        if (_children is null)
         {
-            child = new FieldSet();
-            _children[element] = child;
+            return -1;
         }
 
+        int lo = 0, hi = _children.Count - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            var cmp = string.CompareOrdinal(_children[mid].Key, element);
+            if (cmp == 0)
+            {
+                return mid;
+            }
+
+            if (cmp < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return ~lo;
+    }
+
+    public FieldSet Child(string element)
+    {
+        _children ??= new List<KeyValuePair<string, FieldSet>>(4);
+        var i = IndexOf(element);
+        if (i >= 0)
+        {
+            return _children[i].Value;
+        }
+
+        var child = new FieldSet();
+        _children.Insert(~i, new KeyValuePair<string, FieldSet>(element, child));
         return child;
     }
 
-    public FieldSet? Find(string element) =>
-        _children is not null && _children.TryGetValue(element, out var c) ? c : null;
+    public FieldSet? Find(string element)
+    {
+        var i = IndexOf(element);
+        return i >= 0 ? _children![i].Value : null;
+    }
+
+    private void RemoveChild(string element)
+    {
+        var i = IndexOf(element);
+        if (i >= 0)
+        {
+            _children!.RemoveAt(i);
+        }
+    }
 
     public static FieldSet FromFieldsV1(JsonObject? json)
     {
@@ -58,8 +104,12 @@ internal sealed class FieldSet
                 child.Member = true;
             }
 
-            set._children ??= new SortedDictionary<string, FieldSet>(StringComparer.Ordinal);
-            set._children[k] = child;
+            set._children ??= new List<KeyValuePair<string, FieldSet>>(4);
+            var at = set.IndexOf(k);
+            if (at < 0)
+            {
+                set._children.Insert(~at, new KeyValuePair<string, FieldSet>(k, child));
+            }
         }
 
         return set;
@@ -129,12 +179,12 @@ internal sealed class FieldSet
 
         foreach (var (k, v) in other.Children)
         {
-            if (_children.TryGetValue(k, out var mine))
+            if (Find(k) is { } mine)
             {
                 mine.ExceptWith(v);
                 if (mine.IsEmpty)
                 {
-                    _children.Remove(k);
+                    RemoveChild(k);
                 }
             }
         }

@@ -10,7 +10,7 @@ internal sealed class SimCluster
 {
     private readonly long[] _counters = new long[Enum.GetValues<Verb>().Length];
     private readonly int _historyCapacity;
-    private Dictionary<string, SortedList<string, byte[]>>? _buckets;
+    private Dictionary<string, SortedList<string, StoredObject>>? _buckets;
     private Dictionary<string, ResourceType[]>? _customTypes;
     private Queue<WatchEvent>? _history;
     private List<Watcher>? _watchers;
@@ -88,7 +88,9 @@ internal sealed class SimCluster
 
     public static string Key(string ns, string name) => ns.Length == 0 ? name : $"{ns}/{name}";
 
-    public byte[]? Get(string groupResource, string ns, string name) =>
+    public byte[]? Get(string groupResource, string ns, string name) => GetStored(groupResource, ns, name)?.Json;
+
+    public StoredObject? GetStored(string groupResource, string ns, string name) =>
         _buckets is not null && _buckets.TryGetValue(groupResource, out var b) && b.TryGetValue(Key(ns, name), out var v) ? v : null;
 
     /// <summary>Objects of one resource in key order (namespace, then name), as etcd lists them.</summary>
@@ -101,25 +103,25 @@ internal sealed class SimCluster
 
         if (ns is null)
         {
-            return b;
+            return b.Select(kv => new KeyValuePair<string, byte[]>(kv.Key, kv.Value.Json));
         }
 
         var prefix = ns + "/";
-        return b.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal));
+        return b.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(kv => new KeyValuePair<string, byte[]>(kv.Key, kv.Value.Json));
     }
 
     public IEnumerable<string> GroupResources => _buckets?.Keys ?? Enumerable.Empty<string>();
 
     public void Put(string groupResource, string ns, string name, byte[] json, long rv, string type, byte[]? previous)
     {
-        _buckets ??= new Dictionary<string, SortedList<string, byte[]>>(StringComparer.Ordinal);
+        _buckets ??= new Dictionary<string, SortedList<string, StoredObject>>(StringComparer.Ordinal);
         if (!_buckets.TryGetValue(groupResource, out var bucket))
         {
-            bucket = new SortedList<string, byte[]>(StringComparer.Ordinal);
+            bucket = new SortedList<string, StoredObject>(StringComparer.Ordinal);
             _buckets[groupResource] = bucket;
         }
 
-        bucket[Key(ns, name)] = json;
+        bucket[Key(ns, name)] = new StoredObject(json);
         Publish(new WatchEvent(rv, groupResource, ns, type, json, previous));
     }
 
