@@ -90,6 +90,11 @@ internal sealed partial class Builder
         var rel = _files.Rel(file);
         var docs = YamlReader.ReadAll(_files.Read(file), rel, _options.Limits);
         var doc = docs.Count == 0 || docs[0] is null ? [] : docs[0] as JsonObject ?? throw new RenderException($"{rel}: kustomization must be a YAML mapping");
+        if (doc.Count == 0)
+        {
+            throw new RenderException($"{rel}: kustomization file is empty");
+        }
+
         foreach (var (key, _) in doc)
         {
             if (!KnownFields.Contains(key))
@@ -120,7 +125,7 @@ internal sealed partial class Builder
             }
         }
 
-        foreach (var unsupported in new[] { "configurations", "openapi", "crds" })
+        foreach (var unsupported in new[] { "configurations", "openapi" })
         {
             if (doc[unsupported] is JsonArray { Count: > 0 } or JsonObject { Count: > 0 })
             {
@@ -213,6 +218,7 @@ internal sealed partial class Builder
                 Accumulate(compDir, comp, ra, ctx);
             }
 
+            LoadCrds(doc, kust, dir);
             Generators.Run(doc, kust.File, dir, ra, _files, _options.Limits);
             RunTransformers(doc, kust, dir, ra);
             if (doc["vars"] is JsonArray vars)
@@ -234,6 +240,19 @@ internal sealed partial class Builder
         finally
         {
             _stack.Pop();
+        }
+    }
+
+    /// <summary>
+    /// The <c>crds</c> files are read and must parse (kustomize fails otherwise), but the reference and
+    /// merge-key annotations inside their OpenAPI definitions are not applied.
+    /// </summary>
+    private void LoadCrds(JsonObject doc, Kust kust, string dir)
+    {
+        foreach (var entry in Strings(doc, "crds", kust.File))
+        {
+            var full = _files.LocateFile(dir, entry, kust.File);
+            YamlReader.ReadAll(_files.Read(full), _files.Rel(full), _options.Limits);
         }
     }
 

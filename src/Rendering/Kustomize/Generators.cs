@@ -280,7 +280,7 @@ internal static class Generators
             target.Obj["immutable"] = true;
         }
 
-        target.NeedsHash = target.NeedsHash && !options.DisableHash || (!options.DisableHash && options.ExplicitHash);
+        target.NeedsHash = target.NeedsHash && !options.DisableHash;
     }
 
     /// <summary>Base64 as kustomize writes Secret data: values longer than 70 characters are split into 70-character lines, each ending in a newline.</summary>
@@ -302,7 +302,7 @@ internal static class Generators
         return sb.ToString();
     }
 
-    private sealed record Options(Dictionary<string, string> Labels, Dictionary<string, string> Annotations, bool DisableHash, bool Immutable, bool ExplicitHash);
+    private sealed record Options(Dictionary<string, string> Labels, Dictionary<string, string> Annotations, bool DisableHash, bool Immutable);
 
     private static Options MergeOptions(JsonObject? global, JsonObject? local)
     {
@@ -310,7 +310,6 @@ internal static class Generators
         var annotations = new Dictionary<string, string>(StringComparer.Ordinal);
         var disable = false;
         var immutable = false;
-        var explicitHash = false;
         foreach (var o in new[] { global, local })
         {
             if (o is null)
@@ -328,10 +327,10 @@ internal static class Generators
                 annotations[k] = v;
             }
 
-            if (o["disableNameSuffixHash"] is JsonValue d)
+            // kustomize disables the hash when either the global or the generator's own option says so.
+            if (o["disableNameSuffixHash"] is JsonValue d && d.GetValueKind() == JsonValueKind.True)
             {
-                disable = d.GetValueKind() == JsonValueKind.True;
-                explicitHash = !disable;
+                disable = true;
             }
 
             if (o["immutable"] is JsonValue im)
@@ -340,7 +339,7 @@ internal static class Generators
             }
         }
 
-        return new Options(labels, annotations, disable, immutable, explicitHash);
+        return new Options(labels, annotations, disable, immutable);
     }
 
     private static JsonObject ToObject(IEnumerable<KeyValuePair<string, string>> pairs)

@@ -88,7 +88,7 @@ internal static class Images
 
         if (newDigest.Length > 0)
         {
-            return name + "@" + newDigest;
+            return name + (newTag.Length > 0 ? ":" + newTag : string.Empty) + "@" + newDigest;
         }
 
         if (newTag.Length > 0)

@@ -24,7 +24,8 @@ render() { # render CASE_DIR -> writes expected.yaml or expected-error.txt
     rm -f "$case/stderr.tmp"
   else
     rm -f "$case/expected.yaml"
-    sed -e "s#$here/##g" "$case/stderr.tmp" > "$case/expected-error.txt"
+    # Drop klog's time/pid prefix so the fixture only changes when the message does.
+    sed -e "s#$here/##g" -e 's/^E[0-9]* [0-9:.]* *[0-9]* [a-z_.]*:[0-9]*\] //' "$case/stderr.tmp" > "$case/expected-error.txt"
     rm -f "$case/stderr.tmp"
   fi
   [ -n "${tmp:-}" ] && rm -rf "$tmp"

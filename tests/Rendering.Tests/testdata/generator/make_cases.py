@@ -594,6 +594,36 @@ case('flux-plain-dir', {'deploy.yaml': DEP, 'svc.yaml': SVC, 'README.md': '# not
 case('flux-plain-nested', {'apps/deploy.yaml': DEP, 'apps/svc.yml': SVC, 'config/cm.yaml': CM, 'config/deep/sa.yaml': SA})
 case('flux-plain-with-kustomized-subdir', {'cm.yaml': CM, 'app/kustomization.yaml': 'namePrefix: app-\nresources:\n- deploy.yaml\n', 'app/deploy.yaml': DEP})
 
+
+# ---------- more edge cases ----------
+case('commonlabels-service-without-selector', {'kustomization.yaml': 'commonLabels:\n  team: core\nresources:\n- r.yaml\n', 'r.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: headless\nspec:\n  clusterIP: None\n'})
+case('labels-custom-fields', {'kustomization.yaml': 'labels:\n- pairs:\n    team: core\n  fields:\n  - kind: Widget\n    path: spec/selector\n    create: true\nresources:\n- r.yaml\n', 'r.yaml': WIDGET})
+case('cmgen-env-quotes', {'kustomization.yaml': 'configMapGenerator:\n- name: app\n  envs:\n  - q.env\n', 'q.env': 'A="double"\nB=\'single\'\n  C=indented\nD=x=y\n'})
+case('cmgen-global-disable-local-enable', {'kustomization.yaml': 'generatorOptions:\n  disableNameSuffixHash: true\nconfigMapGenerator:\n- name: plain\n  literals: [a=b]\n- name: hashed\n  literals: [a=b]\n  options:\n    disableNameSuffixHash: false\n'})
+case('images-tag-and-digest', {'kustomization.yaml': 'resources:\n- r.yaml\nimages:\n- name: nginx\n  newTag: "1.0"\n  digest: sha256:24a0c4b4a4c0eb97a1aabb8e29f18e917d05abfe1b7a7c07857230879ce7d3d3\n', 'r.yaml': DEP})
+case('images-existing-digest', {'kustomization.yaml': 'resources:\n- r.yaml\nimages:\n- name: nginx\n  newTag: "2.0"\n', 'r.yaml': DEP.replace('nginx:1.25', 'nginx@sha256:24a0c4b4a4c0eb97a1aabb8e29f18e917d05abfe1b7a7c07857230879ce7d3d3')})
+case('sortoptions-in-base-ignored', {'kustomization.yaml': 'resources:\n- base\n', 'base/kustomization.yaml': 'sortOptions:\n  order: fifo\nresources:\n- r.yaml\n', 'base/r.yaml': DEP + '---\n' + CM})
+case('resources-configmaplist', {'kustomization.yaml': 'resources:\n- r.yaml\n', 'r.yaml': 'apiVersion: v1\nkind: ConfigMapList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: one\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: two\n'})
+case('smp-two-patches-same-target', {'kustomization.yaml': 'resources:\n- r.yaml\npatchesStrategicMerge:\n- a.yaml\n- b.yaml\n', 'r.yaml': DEP, 'a.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n', 'b.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    metadata:\n      annotations:\n        b: "1"\n'})
+case('json6902-set-based-selector', {'kustomization.yaml': 'resources:\n- r.yaml\npatches:\n- target:\n    labelSelector: app in (web, api),tier notin (db)\n  patch: |-\n    - op: add\n      path: /metadata/annotations\n      value: {selected: "yes"}\n', 'r.yaml': DEP + '---\n' + SVC + '---\n' + CM.replace('name: settings', 'name: settings\n  labels:\n    app: web\n    tier: db')})
+case('smp-target-version', {'kustomization.yaml': 'resources:\n- r.yaml\npatches:\n- target:\n    version: v1\n    kind: ConfigMap\n  patch: |-\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: x\n    data:\n      v: "1"\n', 'r.yaml': CM + '---\n' + SVC})
+case('components-nested', {**COMP_BASE, 'kustomization.yaml': 'resources:\n- base\ncomponents:\n- outer\n', 'outer/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncomponents:\n- ../inner\ncommonAnnotations:\n  outer: "1"\n', 'inner/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncommonAnnotations:\n  inner: "1"\n'})
+case('components-namespace', {**COMP_BASE, 'kustomization.yaml': 'resources:\n- base\ncomponents:\n- comp\n', 'comp/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nnamespace: comp-ns\n'})
+case('secret-stringdata-resource', {'kustomization.yaml': 'namePrefix: p-\nresources:\n- r.yaml\n', 'r.yaml': 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  password: plain\n---\n' + POD_VOL.replace('configMapKeyRef:\n          name: settings', 'configMapKeyRef:\n          name: other')})
+case('prefix-custom-resource-renamed', {'kustomization.yaml': 'namePrefix: p-\nnameSuffix: -s\nresources:\n- r.yaml\n', 'r.yaml': CRD + '---\n' + WIDGET})
+case('buildmetadata-origin-generator', {'kustomization.yaml': 'buildMetadata: [originAnnotations]\nconfigMapGenerator:\n- name: gen\n  literals: [a=b]\nresources:\n- r.yaml\n', 'r.yaml': SA})
+case('replacements-create-list-path', {'kustomization.yaml': 'resources:\n- r.yaml\nreplacements:\n- source:\n    kind: Service\n    name: web\n  targets:\n  - select:\n      kind: Deployment\n    fieldPaths:\n    - spec.template.spec.containers.[name=web].env.[name=MODE].value\n    - metadata.labels.svc\n', 'r.yaml': DEP + '---\n' + SVC}, error='metadata.labels.svc')
+case('namespace-then-prefix-nameref', {'kustomization.yaml': 'namespace: a\nresources:\n- base\n', 'base/kustomization.yaml': 'namePrefix: b-\nresources:\n- r.yaml\n', 'base/r.yaml': SA + '---\n' + RBAC + '---\n' + POD_VOL.replace('    env:\n    - name: KEY\n      valueFrom:\n        configMapKeyRef:\n          name: settings\n          key: key\n    - name: PASS\n      valueFrom:\n        secretKeyRef:\n          name: creds\n          key: password\n', '')})
+case('labels-on-namespace-and-crd', {'kustomization.yaml': 'labels:\n- pairs:\n    x: why\n  includeSelectors: true\ncommonAnnotations:\n  a: b\nresources:\n- r.yaml\n', 'r.yaml': NS + '---\n' + CRD})
+case('cmgen-behavior-merge-in-overlay-with-namespace', {'kustomization.yaml': 'namespace: ns\nresources:\n- base\nconfigMapGenerator:\n- name: app\n  behavior: merge\n  literals: [b=2]\n', 'base/kustomization.yaml': 'configMapGenerator:\n- name: app\n  literals: [a=1]\n'})
+case('hpa-statefulset-ref', {'kustomization.yaml': 'namePrefix: p-\nresources:\n- r.yaml\n', 'r.yaml': STS + '---\n' + HPA.replace('kind: Deployment\n    name: web', 'kind: StatefulSet\n    name: db')})
+case('error-empty-kustomization', {'kustomization.yaml': '{}\n'}, error='empty')
+case('patch-changes-image-then-images', {'kustomization.yaml': 'resources:\n- r.yaml\npatches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n    spec:\n      template:\n        spec:\n          containers:\n          - name: web\n            image: redis:6\nimages:\n- name: redis\n  newTag: "7"\n', 'r.yaml': DEP})
+case('error-component-missing', {'kustomization.yaml': 'components:\n- nowhere\n'}, error='nowhere')
+case('error-patch-target-invalid-regex', {'kustomization.yaml': 'resources:\n- r.yaml\npatches:\n- target:\n    name: "web("\n  patch: |-\n    - op: add\n      path: /x\n      value: 1\n', 'r.yaml': DEP}, error='web(')
+case('error-replacement-source-missing', {'kustomization.yaml': 'resources:\n- r.yaml\nreplacements:\n- source:\n    kind: Secret\n    name: nope\n  targets:\n  - select:\n      kind: Deployment\n    fieldPaths:\n    - metadata.name\n', 'r.yaml': DEP}, error='source')
+case('crds-field-empty-definitions', {'kustomization.yaml': 'crds:\n- crd.json\nresources:\n- r.yaml\n', 'crd.json': '{}', 'r.yaml': WIDGET})
+
 for name, (files, error) in list(cases.items()):
     if files is None: del cases[name]
 import sys
@@ -601,8 +631,11 @@ root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.pat
 os.makedirs(root, exist_ok=True)
 for name, (files, error) in cases.items():
     d = os.path.join(root, name)
-    if os.path.exists(d): shutil.rmtree(d)
-    os.makedirs(d)
+    # Inputs are rewritten; expected output is left for regenerate.sh.
+    if os.path.exists(os.path.join(d, 'input')): shutil.rmtree(os.path.join(d, 'input'))
+    os.makedirs(d, exist_ok=True)
+    for stale in ('error-contains',):
+        if os.path.exists(os.path.join(d, stale)): os.remove(os.path.join(d, stale))
     for fn, content in files.items():
         p = os.path.join(d, 'input', fn)
         os.makedirs(os.path.dirname(p), exist_ok=True)
