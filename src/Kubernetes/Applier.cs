@@ -286,6 +286,11 @@ public sealed class Applier
             {
                 change = new ChangeSetEntry(p.Ref, ChangeAction.Skipped, "not applied: the cluster became unreachable");
             }
+            catch (KubeApiException ex)
+            {
+                // For example a recreation whose delete did not finish in time.
+                change = new ChangeSetEntry(p.Ref, ChangeAction.Failed, ex.Message);
+            }
             finally
             {
                 gate.Release();

@@ -315,7 +315,19 @@ public sealed class HealthChecker
         {
             while (true)
             {
-                var list = await client.ListAsync(apiVersion, kind, ns, null, token).ConfigureAwait(false);
+                KubeList list;
+                try
+                {
+                    list = await client.ListAsync(apiVersion, kind, ns, null, token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is KubeApiException or KubeConnectionException)
+                {
+                    // The cluster may come back before the deadline: keep trying with back-off.
+                    Log.WatchFallback(_logger, kind, ns, ex.Message);
+                    await Task.Delay(delay, _time, token).ConfigureAwait(false);
+                    delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
+                    continue;
+                }
                 foreach (var name in state.Keys.ToList())
                 {
                     state[name] = state[name] with { Status = HealthStatus.NotFound, Message = $"{state[name].Object}: not found" };

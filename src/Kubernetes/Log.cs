@@ -19,6 +19,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "{Object}: {Error}")]
     public static partial void ObjectFailed(ILogger logger, ObjectRef @object, string error);
 
-    [LoggerMessage(EventId = 5006, Level = LogLevel.Debug, Message = "Watch of {Kind} in {Namespace} ended: {Reason}; polling instead")]
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Debug, Message = "Health watch of {Kind} in {Namespace} interrupted: {Reason}; retrying with back-off")]
     public static partial void WatchFallback(ILogger logger, string kind, string? @namespace, string reason);
 }
