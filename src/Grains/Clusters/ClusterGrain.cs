@@ -4,6 +4,7 @@ using Fleet.Abstractions.Resources;
 using Fleet.Kubernetes;
 using Fleet.Grains.Common;
 using Fleet.Runtime;
+using Microsoft.Extensions.Logging;
 
 namespace Fleet.Grains.Clusters;
 
@@ -11,11 +12,14 @@ namespace Fleet.Grains.Clusters;
 /// A registered cluster: probes <c>GET /version</c> on a jittered interval (backing off while it fails), reports
 /// <c>Ready</c> with the Kubernetes version or the reason it is not, and tells its placements when it recovers.
 /// </summary>
-internal sealed partial class ClusterGrain(IResourceStore store, IEventLog events, ClusterClients clients)
+internal sealed partial class ClusterGrain(IResourceStore store, IEventLog events, ClusterClients clients, ILogger<ClusterGrain> logger)
     : Common.ResourceGrain<ClusterState>(store, events), IClusterGrain
 {
     private static readonly TimeSpan DefaultInterval = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
+
+    /// <summary>A probe interval of zero (a valid Go duration) would probe in a tight loop; this is the floor.</summary>
+    internal static readonly TimeSpan MinimumInterval = TimeSpan.FromSeconds(1);
 
     protected override string KindName => ResourceKinds.Cluster.Kind;
 
@@ -33,6 +37,7 @@ internal sealed partial class ClusterGrain(IResourceStore store, IEventLog event
             return null;
         }
         var interval = GoDuration.Parse(spec.ProbeInterval, DefaultInterval);
+        interval = interval < MinimumInterval ? MinimumInterval : interval;
         var generation = Current!.Generation;
         var now = TimeProvider.GetUtcNow();
         if (spec.Paused)
@@ -52,6 +57,7 @@ internal sealed partial class ClusterGrain(IResourceStore store, IEventLog event
             result = new ProbeResult(false, ex.Reason, ex.Message, null);
         }
 
+        LogProbed(logger, Key, result.Ready ? ClusterProbe.ReasonReady : result.Reason);
         var status = Status(result.Ready, result.Ready ? Reasons.ClusterReachable : result.Reason, result.Message, generation, now, result.Version?.GitVersion);
         await WriteStatusAsync(ResourceKinds.Cluster.Kind, status, ct);
 

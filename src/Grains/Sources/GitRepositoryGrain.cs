@@ -4,6 +4,7 @@ using Fleet.Abstractions.Resources;
 using Fleet.Runtime;
 using Fleet.Runtime.Secrets;
 using Fleet.Sources;
+using Microsoft.Extensions.Logging;
 
 namespace Fleet.Grains.Sources;
 
@@ -13,9 +14,15 @@ namespace Fleet.Grains.Sources;
 /// <c>ArtifactInStorage</c>, and tell the applications that use it when the revision changes. A failed fetch keeps
 /// the last artifact.
 /// </summary>
-internal sealed class GitRepositoryGrain(IResourceStore store, IEventLog events, IBlobStore blobs, GitMirror mirror, SecretReader secrets)
+internal sealed partial class GitRepositoryGrain(IResourceStore store, IEventLog events, IBlobStore blobs, GitMirror mirror, SecretReader secrets, ILogger<GitRepositoryGrain> logger)
     : Common.ResourceGrain<GitRepositoryState>(store, events), IGitRepositoryGrain
 {
+    /// <summary>
+    /// The shortest fetch interval honoured: an interval of zero (valid as a Go duration) would otherwise make the
+    /// grain fetch in a tight loop and starve every other source of the silo's fetch slots.
+    /// </summary>
+    internal static readonly TimeSpan MinimumInterval = TimeSpan.FromSeconds(1);
+
     protected override string KindName => ResourceKinds.GitRepository.Kind;
 
     public Task SpecChanged() => RunAsync(CancellationToken.None);
@@ -34,9 +41,13 @@ internal sealed class GitRepositoryGrain(IResourceStore store, IEventLog events,
         }
         var generation = Current!.Generation;
         var now = TimeProvider.GetUtcNow();
-        var interval = GoDuration.Parse(spec.Interval, TimeSpan.FromMinutes(1));
+        var interval = Max(GoDuration.Parse(spec.Interval, TimeSpan.FromMinutes(1)), MinimumInterval);
         if (spec.Suspend)
         {
+            // As Flux: a suspended source is not fetched and its status (artifact, conditions) stays as it was; only
+            // observedGeneration moves, so a client sees that the suspension was taken into account.
+            await WriteStatusAsync(ResourceKinds.GitRepository.Kind, CurrentStatus() with { ObservedGeneration = generation }, ct);
+            LogSuspended(logger, Key);
             return null;
         }
 
@@ -55,7 +66,7 @@ internal sealed class GitRepositoryGrain(IResourceStore store, IEventLog events,
         catch (GitSourceException ex)
         {
             failure = ex.Message;
-            reason = ex.Reason;
+            reason = ReadyReason(ex.Reason);
         }
         catch (SourceCredentialsException ex)
         {
@@ -76,9 +87,12 @@ internal sealed class GitRepositoryGrain(IResourceStore store, IEventLog events,
                     NewCondition(ConditionTypes.ArtifactInStorage, State.Artifact is not null, State.Artifact is null ? reason : Reasons.Succeeded,
                         State.Artifact is null ? "no artifact yet" : $"stored artifact for revision '{State.Artifact.Revision}'", generation, now)),
             }, ct);
-            if (State.LastFailure != failure)
+            LogFetchFailed(logger, Key, reason, failure);
+            // One event per distinct failure: the same error on every interval is not news.
+            var failureKey = reason + ": " + failure;
+            if (State.LastFailure != failureKey)
             {
-                State = State with { LastFailure = failure };
+                State = State with { LastFailure = failureKey };
                 await WriteStateAsync(ct);
                 await EventAsync(FleetEventType.Warning, reason, failure, ct);
             }
@@ -101,6 +115,7 @@ internal sealed class GitRepositoryGrain(IResourceStore store, IEventLog events,
             await WriteStateAsync(ct);
         }
         var message = $"stored artifact for revision '{State.Artifact!.Revision}'";
+        LogFetched(logger, Key, State.Artifact.Revision, packed is not null);
         await WriteStatusAsync(ResourceKinds.GitRepository.Kind, new GitRepositoryStatus
         {
             ObservedGeneration = generation,
@@ -121,6 +136,22 @@ internal sealed class GitRepositoryGrain(IResourceStore store, IEventLog events,
         }
         return Jitter(interval);
     }
+
+    /// <summary>
+    /// The Ready reason for an engine failure, as Flux's source-controller words it: a ref that cannot be resolved
+    /// (deleted branch, no matching tag) is a failed git operation; credentials and size problems keep their own reason.
+    /// </summary>
+    internal static string ReadyReason(string engineReason) => engineReason switch
+    {
+        GitSourceReasons.RefNotFound => Reasons.GitOperationFailed,
+        _ => engineReason,
+    };
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>The stored status, or an empty one.</summary>
+    private GitRepositoryStatus CurrentStatus() =>
+        Current?.StatusJson is { } json ? JsonSerializer.Deserialize<GitRepositoryStatus>(json, FleetJson.Options) ?? new GitRepositoryStatus() : new GitRepositoryStatus();
 
     private async Task<GitSourceSpec> ToSourceSpecAsync(GitRepositorySpec spec, CancellationToken ct)
     {

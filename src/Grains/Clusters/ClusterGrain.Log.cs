@@ -1,0 +1,9 @@
+using Microsoft.Extensions.Logging;
+
+namespace Fleet.Grains.Clusters;
+
+internal sealed partial class ClusterGrain
+{
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Debug, Message = "Cluster {Cluster} probed: {Reason}")]
+    private static partial void LogProbed(ILogger logger, string cluster, string reason);
+}
