@@ -1,1 +1,3 @@
-return 0;
+using Fleet.Bench.Runtime;
+
+return await RuntimeBenchmark.RunAsync(args);

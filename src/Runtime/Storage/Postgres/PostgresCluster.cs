@@ -202,7 +202,9 @@ internal sealed class PostgresCluster : IClusterMembership, IPartitionOwnership,
             INSERT INTO silos (silo_id, channel, expires_at) VALUES (@me, @ch, now() + @d)
                 ON CONFLICT (silo_id) DO UPDATE SET expires_at = excluded.expires_at, channel = excluded.channel;
             SELECT count(*)::int FROM silos WHERE expires_at > now();
-            UPDATE partition_leases SET expires_at = now() + @d WHERE owner = @me RETURNING partition, epoch;
+            UPDATE partition_leases SET expires_at = now() + @d
+                WHERE partition IN (SELECT partition FROM partition_leases WHERE owner = @me ORDER BY partition FOR UPDATE)
+                RETURNING partition, epoch;
             """,
             c))
         {

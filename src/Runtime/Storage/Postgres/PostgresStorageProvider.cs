@@ -27,7 +27,14 @@ internal sealed class PostgresStorageProvider : IStorageProvider
         }
 
         Description = $"PostgreSQL database '{csb.Database}' on {csb.Host}:{csb.Port}";
-        DataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "fleet" }.Build();
+        var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = "fleet" };
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            // The runtime sends the same few statements all the time: let Npgsql prepare them once per connection.
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+        }
+
+        DataSource = builder.Build();
         GrainState = new PostgresGrainStateStore(this, options.SiloId);
         Reminders = new PostgresReminderStore(this);
         Resources = new PostgresResourceStore(this, time);
@@ -82,5 +89,9 @@ internal sealed class PostgresStorageProvider : IStorageProvider
         return await DataSource.OpenConnectionAsync(ct);
     }
 
-    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        ((PostgresGrainStateStore)GrainState).Close();
+        return DataSource.DisposeAsync();
+    }
 }
