@@ -302,7 +302,7 @@ internal sealed partial class Builder
             (kind is null || kind.IsMatch(r.Kind)) &&
             (name is null || name.IsMatch(r.Name) || r.History.Exists(h => name.IsMatch(h.Name))) &&
             (ns is null || ns.IsMatch(r.Namespace)) &&
-            labels.Matches(r.Labels) && annotations.Matches(r.Annotations)).ToList();
+            (labels.IsEmpty || labels.Matches(r.Labels)) && (annotations.IsEmpty || annotations.Matches(r.Annotations))).ToList();
     }
 
     private static void Namespace(JsonObject doc, Kust kust, List<Resource> ra)

@@ -34,9 +34,24 @@ internal sealed class Resource
 
     public string Kind => Str(Obj, "kind");
 
-    public string Group => ApiVersion.Contains('/', StringComparison.Ordinal) ? ApiVersion[..ApiVersion.IndexOf('/', StringComparison.Ordinal)] : string.Empty;
+    public string Group => SplitApiVersion().Group;
 
-    public string Version => ApiVersion.Contains('/', StringComparison.Ordinal) ? ApiVersion[(ApiVersion.IndexOf('/', StringComparison.Ordinal) + 1)..] : ApiVersion;
+    public string Version => SplitApiVersion().Version;
+
+    private (string ApiVersion, string Group, string Version) _gv = (string.Empty, string.Empty, string.Empty);
+
+    /// <summary>Group and version, cached per apiVersion value (patches may change it).</summary>
+    private (string ApiVersion, string Group, string Version) SplitApiVersion()
+    {
+        var api = ApiVersion;
+        if (!ReferenceEquals(api, _gv.ApiVersion) && api != _gv.ApiVersion)
+        {
+            var slash = api.IndexOf('/', StringComparison.Ordinal);
+            _gv = slash < 0 ? (api, string.Empty, api) : (api, api[..slash], api[(slash + 1)..]);
+        }
+
+        return _gv;
+    }
 
     public string Name => Obj["metadata"] is JsonObject m ? Str(m, "name") : string.Empty;
 

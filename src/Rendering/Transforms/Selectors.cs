@@ -5,6 +5,8 @@ internal sealed class Selectors
 {
     private readonly List<Func<IReadOnlyDictionary<string, string>, bool>> _terms = [];
 
+    public bool IsEmpty => _terms.Count == 0;
+
     public bool Matches(IReadOnlyDictionary<string, string> labels) => _terms.TrueForAll(t => t(labels));
 
     public static Selectors Parse(string text, string where)
