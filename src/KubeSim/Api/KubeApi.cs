@@ -900,7 +900,7 @@ internal sealed partial class KubeApi
             UnregisterCrd(c, JsonUtil.ParseObject(finalBytes));
         }
 
-        _controllers.OnDelete(c, rt, ns, name);
+        _controllers.OnDelete(c, rt, ns);
     }
 
     // ---- patch and apply ------------------------------------------------------------------------

@@ -153,9 +153,8 @@ internal sealed partial class SimControllers : IDisposable
     }
 
     /// <summary>Reacts to a removal (lock held): a terminating namespace may now be empty.</summary>
-    public void OnDelete(SimCluster c, ResourceType rt, string ns, string name)
+    public void OnDelete(SimCluster c, ResourceType rt, string ns)
     {
-        _ = name;
         if (rt.Namespaced && ns.Length > 0 && c.Get(BuiltinResources.Namespaces.GroupResource, string.Empty, ns) is { } nsBytes
             && JsonUtil.ParseObject(nsBytes)["metadata"]?["deletionTimestamp"] is not null)
         {

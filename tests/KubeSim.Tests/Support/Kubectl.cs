@@ -128,7 +128,9 @@ public sealed class RunningKubectl : IAsyncDisposable
                 }
             }
         });
-        _ = process.StandardError.ReadToEndAsync();
+        // Drain stderr so a chatty kubectl never blocks on a full pipe.
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
     }
 
     public IReadOnlyList<string> Lines
