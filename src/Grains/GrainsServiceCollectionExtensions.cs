@@ -1,5 +1,8 @@
 using Fleet.Abstractions.Grains;
+using Fleet.Grains.Applications;
 using Fleet.Grains.Clusters;
+using Fleet.Grains.Placements;
+using Fleet.Kubernetes;
 using Fleet.Grains.Sources;
 using Fleet.Runtime;
 using Fleet.Sources;
@@ -23,8 +26,13 @@ public static class GrainsServiceCollectionExtensions
             new SemaphoreSlim(ConcurrentFetches),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<GitMirror>(),
             sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new ArtifactCache(Path.Combine(dataDirectory, "artifacts"), sp.GetRequiredService<IBlobStore>()));
+        services.AddSingleton(sp => new Applier(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Applier>>()));
+        services.AddSingleton(_ => new ApplySlots());
         return builder
             .AddGrain<IClusterGrain, ClusterGrain>("Cluster")
-            .AddGrain<IGitRepositoryGrain, GitRepositoryGrain>("GitRepository");
+            .AddGrain<IGitRepositoryGrain, GitRepositoryGrain>("GitRepository")
+            .AddGrain<IApplicationGrain, ApplicationGrain>("Application")
+            .AddGrain<IPlacementGrain, PlacementGrain>("Placement");
     }
 }

@@ -23,6 +23,12 @@ public sealed record ApplyOptions(string Application, string ApplicationNamespac
     /// <summary>Take ownership of fields held by other managers, and delete and recreate on immutable-field changes.</summary>
     public bool Force { get; init; }
 
+    /// <summary>
+    /// Take ownership of fields held by other managers (server-side apply with <c>force=true</c>) without recreating
+    /// anything: what Flux's kustomize-controller always does, so that Git wins over manual edits (drift correction).
+    /// </summary>
+    public bool TakeOwnership { get; init; }
+
     /// <summary>Delete what the previous inventory has and the new set lacks.</summary>
     public bool Prune { get; init; } = true;
 
@@ -320,7 +326,7 @@ public sealed class Applier
     private async Task<(ChangeSetEntry, InventoryEntry?)> ApplyOneAsync(KubeClient client, Planned p, InventoryEntry? prev,
         ApplyOptions options, CancellationToken ct)
     {
-        var request = new ApplyRequest(options.FieldManager, options.Force);
+        var request = new ApplyRequest(options.FieldManager, options.Force || options.TakeOwnership);
         ApplyResponse response;
         var message = "";
         try

@@ -1,10 +1,36 @@
 namespace Fleet.Abstractions.Resources;
 
-/// <summary>Read-only: one application on one cluster. Its name is <c>{application}.{cluster}</c>.</summary>
+/// <summary>
+/// One application on one cluster, named <c>{application}.{cluster}</c> and labelled <c>fleet.dev/application</c> and
+/// <c>fleet.dev/cluster</c>. Read-only in the API: the application grain writes the spec (what the cluster should
+/// run), the placement grain the status (what it runs).
+/// </summary>
 public sealed record PlacementSpec
 {
     public string Application { get; init; } = "";
     public string Cluster { get; init; } = "";
+
+    /// <summary>The source revision to run, in Flux's form (<c>main@sha1:...</c>).</summary>
+    public string? Revision { get; init; }
+
+    /// <summary>Digest of the rendered, substituted manifests in the blob store.</summary>
+    public string? ManifestDigest { get; init; }
+
+    /// <summary>The customization (of <c>targetCustomizations</c>) this cluster matched, if any.</summary>
+    public string? Customization { get; init; }
+    public bool Prune { get; init; }
+    public bool Wait { get; init; }
+    public bool Force { get; init; }
+    public bool Suspend { get; init; }
+    public string? Interval { get; init; }
+    public string? RetryInterval { get; init; }
+    public string? Timeout { get; init; }
+
+    /// <summary>Applications of the same namespace that must be Ready on this cluster first.</summary>
+    public List<string>? DependsOn { get; init; }
+
+    /// <summary>The cluster left the selection or the application was deleted: prune (when <see cref="Prune"/>) and go.</summary>
+    public bool Deleting { get; init; }
 }
 
 public sealed record PlacementStatus
@@ -13,6 +39,7 @@ public sealed record PlacementStatus
     public List<Condition>? Conditions { get; init; }
     public string? LastAppliedRevision { get; init; }
     public string? LastAttemptedRevision { get; init; }
+    public string? LastAppliedDigest { get; init; }
     public List<InventoryEntry>? Inventory { get; init; }
 
     /// <summary><c>Current</c>, <c>InProgress</c>, <c>Failed</c> or <c>Unknown</c>.</summary>

@@ -198,7 +198,7 @@ internal sealed class RequestReader(SecretCipher cipher)
         {
             errors.Add(new FieldError($"data[{key}]", "a key is made of alphanumerics, '-', '_' or '.'"));
         }
-        var plain = JsonSerializer.Serialize(values, FleetJsonContext.Default.DictionaryStringString);
+        var plain = JsonSerializer.Serialize(new Dictionary<string, string>(values, StringComparer.Ordinal), FleetJsonContext.Default.DictionaryStringString);
         var stored = new JsonObject
         {
             ["encryptedData"] = cipher.Encrypt(plain),

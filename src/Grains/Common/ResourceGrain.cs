@@ -23,7 +23,7 @@ internal abstract class ResourceGrain<TState>(IResourceStore store, IEventLog ev
     protected string Namespace => Key[..Key.IndexOf('/', StringComparison.Ordinal)];
 
     /// <summary>The name part of the key <c>{ns}/{name}</c>.</summary>
-    protected string Name => Key[(Key.IndexOf('/', StringComparison.Ordinal) + 1)..];
+    protected virtual string Name => Key[(Key.IndexOf('/', StringComparison.Ordinal) + 1)..];
 
     /// <summary>Does the work; returns when to run again, or null to stop (the object is gone or suspended).</summary>
     protected abstract Task<TimeSpan?> ReconcileAsync(CancellationToken ct);
@@ -39,6 +39,8 @@ internal abstract class ResourceGrain<TState>(IResourceStore store, IEventLog ev
     protected async Task RunAsync(CancellationToken ct)
     {
         TimeSpan? next;
+        var started = TimeProvider.GetTimestamp();
+        Outcome = "success";
         try
         {
             next = await ReconcileAsync(ct);
@@ -47,10 +49,15 @@ internal abstract class ResourceGrain<TState>(IResourceStore store, IEventLog ev
         {
             // The engines report expected failures as status; anything else is retried after a minute.
             next = TimeSpan.FromMinutes(1);
+            Outcome = "error";
             await Events.AppendAsync(Namespace, KindName, Name, FleetEventType.Warning, Reasons.ReconciliationFailed, ex.Message, ct);
         }
+        GrainMetrics.Reconciled(KindName, Outcome, TimeProvider.GetElapsedTime(started));
         await ScheduleAsync(next, ct);
     }
+
+    /// <summary>How the current reconcile ended, for metrics: <c>success</c> unless the grain says otherwise (<c>failure</c>, <c>error</c>).</summary>
+    protected string Outcome { get; set; } = "success";
 
     /// <summary>The kind this grain reconciles, for events.</summary>
     protected abstract string KindName { get; }

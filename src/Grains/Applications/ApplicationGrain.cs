@@ -1,0 +1,416 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Fleet.Abstractions;
+using Fleet.Abstractions.Grains;
+using Fleet.Abstractions.Resources;
+using Fleet.Grains.Common;
+using Fleet.Rendering;
+using Fleet.Runtime;
+using Fleet.Runtime.Secrets;
+
+namespace Fleet.Grains.Applications;
+
+/// <summary>
+/// An application: renders its source's artifact once per (revision, customization), substitutes each cluster's
+/// variables, selects its clusters with one label-selector query, plans the rollout, and writes each placement's
+/// desired state (then tells it). A failed render changes nothing live.
+/// </summary>
+internal sealed class ApplicationGrain(IResourceStore store, IEventLog events, IBlobStore blobs, ArtifactCache artifacts, SecretReader secrets)
+    : ResourceGrain<ApplicationState>(store, events), IApplicationGrain
+{
+    private readonly Dictionary<string, string> _substituted = new(StringComparer.Ordinal);
+
+    protected override string KindName => ResourceKinds.Application.Kind;
+
+    public Task SpecChanged() => RunAsync(CancellationToken.None);
+
+    public Task SourceChanged() => RunAsync(CancellationToken.None);
+
+    public Task ClustersChanged() => RunAsync(CancellationToken.None);
+
+    public Task PlacementChanged() => RunAsync(CancellationToken.None);
+
+    protected override async Task<TimeSpan?> ReconcileAsync(CancellationToken ct)
+    {
+        var spec = await ReadSpecAsync<ApplicationSpec>(ResourceKinds.Application.Kind, ct);
+        var placements = (await Store.ListAsync(ResourceKinds.Placement.Kind, Namespace, LabelSelector.Parse($"{PlacementLabels.Application}={Name}"), ct))
+            .ToDictionary(p => p.Labels[PlacementLabels.Cluster], StringComparer.Ordinal);
+        if (spec is null)
+        {
+            return await DeleteAsync(placements, ct);
+        }
+        var generation = Current!.Generation;
+        var interval = GoDuration.Parse(spec.Interval, TimeSpan.FromMinutes(5));
+        var retry = GoDuration.Parse(spec.RetryInterval, interval);
+        if (State.Prune != spec.Prune)
+        {
+            State = State with { Prune = spec.Prune };
+            await WriteStateAsync(ct);
+        }
+        if (spec.Suspend)
+        {
+            foreach (var (cluster, placement) in placements)
+            {
+                await UpdatePlacementAsync(cluster, placement, Read(placement) with { Suspend = true }, ct);
+            }
+            await ReportAsync(spec, placements, null, null, ConditionStatus.True, Reasons.Suspended, "reconciliation is suspended", ct);
+            return null;
+        }
+
+        // The source's artifact.
+        var source = await Store.GetAsync(ResourceKinds.GitRepository.Kind, Namespace, spec.SourceRef.Name, ct);
+        var artifact = source?.StatusJson is { } sourceStatus ? JsonSerializer.Deserialize<GitRepositoryStatus>(sourceStatus, FleetJson.Options)?.Artifact : null;
+        if (artifact is null)
+        {
+            var why = source is null ? $"GitRepository {Namespace}/{spec.SourceRef.Name} does not exist" : $"GitRepository {Namespace}/{spec.SourceRef.Name} has no artifact yet";
+            await ReportAsync(spec, placements, null, null, ConditionStatus.False, Reasons.ArtifactFailed, why, ct);
+            return Jitter(retry);
+        }
+
+        // The clusters, in one label-selector query.
+        var clusters = spec.ClusterSelector is null
+            ? []
+            : await Store.ListAsync(ResourceKinds.Cluster.Kind, Namespace, spec.ClusterSelector.ToSelector(), ct);
+        var canary = spec.Rollout?.Canary?.ToSelector();
+
+        // Render once per customization used, then substitute per cluster.
+        var targets = new List<RolloutTarget>();
+        var desired = new Dictionary<string, (string Digest, string? Customization)>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var cluster in clusters)
+            {
+                var customization = spec.TargetCustomizations?.FirstOrDefault(tc => tc.ClusterSelector?.ToSelector().Matches(cluster.Labels) == true);
+                var rendered = await RenderAsync(spec, artifact.Digest, customization, generation, ct);
+                var digest = await SubstituteAsync(spec, customization, rendered, cluster, ct);
+                desired[cluster.Name] = (digest, customization?.Name);
+                var current = placements.TryGetValue(cluster.Name, out var p) ? p : null;
+                var currentSpec = current is null ? null : Read(current);
+                targets.Add(new RolloutTarget(cluster.Name, canary?.Matches(cluster.Labels) == true, artifact.Revision, digest,
+                    currentSpec?.Revision, currentSpec?.ManifestDigest, current is null || currentSpec!.Deleting ? PlacementPhase.Pending : Phase(current)));
+            }
+        }
+        catch (Exception ex) when (ex is RenderException or SubstitutionSourceException)
+        {
+            // Nothing live changes: placements keep the last good manifests.
+            var reason = ex is RenderException ? Reasons.BuildFailed : Reasons.ArtifactFailed;
+            await ReportAsync(spec, placements, artifact.Revision, null, ConditionStatus.False, reason, ex.Message, ct);
+            return Jitter(retry);
+        }
+
+        // Clusters that left the selection: prune there (when prune is on) and remove the placement.
+        foreach (var (cluster, placement) in placements.Where(p => !desired.ContainsKey(p.Key)))
+        {
+            await UpdatePlacementAsync(cluster, placement, Read(placement) with { Deleting = true, Prune = spec.Prune }, ct);
+        }
+
+        var plan = RolloutPlanner.Plan(targets, spec.Rollout?.MaxUnavailable, spec.Rollout?.PauseOnFailure == true, spec.Rollout is not null);
+        var update = plan.Update.ToHashSet(StringComparer.Ordinal);
+        foreach (var target in targets)
+        {
+            placements.TryGetValue(target.Cluster, out var placement);
+            var current = placement is null ? null : Read(placement);
+            var next = Settings(spec, target.Cluster) with
+            {
+                Revision = update.Contains(target.Cluster) ? target.DesiredRevision : current?.Revision,
+                ManifestDigest = update.Contains(target.Cluster) ? target.DesiredDigest : current?.ManifestDigest,
+                Customization = update.Contains(target.Cluster) ? desired[target.Cluster].Customization : current?.Customization,
+            };
+            if (next.Revision is null)
+            {
+                continue;
+            }
+            await UpdatePlacementAsync(target.Cluster, placement, next, ct);
+        }
+        await ReportAsync(spec, placements, artifact.Revision, (plan, targets), ConditionStatus.Unknown, "", "", ct);
+        return Jitter(interval);
+    }
+
+    private async Task<TimeSpan?> DeleteAsync(Dictionary<string, StoredResource> placements, CancellationToken ct)
+    {
+        if (placements.Count == 0)
+        {
+            await ClearStateAsync(ct);
+            return null;
+        }
+        foreach (var (cluster, placement) in placements)
+        {
+            await UpdatePlacementAsync(cluster, placement, Read(placement) with { Deleting = true, Prune = State.Prune }, ct);
+        }
+        // Each placement tells this grain when it is gone; look again in a while in case one cannot finish.
+        return TimeSpan.FromMinutes(1);
+    }
+
+    /// <summary>The rendered, unsubstituted objects for one customization, from the blob store when rendered before.</summary>
+    private async Task<(string Digest, IReadOnlyList<JsonObject> Objects)> RenderAsync(ApplicationSpec spec, string artifactDigest, TargetCustomization? customization, long generation, CancellationToken ct)
+    {
+        var key = $"{artifactDigest}|{customization?.Name}|{generation}";
+        if (State.Renders.TryGetValue(key, out var known) && await blobs.GetAsync(known, ct) is { } cached)
+        {
+            return (known, JsonNode.Parse(cached)!.AsArray().Select(n => n!.AsObject()).ToList());
+        }
+        var root = await artifacts.GetDirectoryAsync(artifactDigest, ct);
+        var path = (customization?.Path ?? spec.Path ?? "./").TrimStart('/');
+        var patches = (spec.Patches ?? []).Concat(customization?.Patches ?? []).Select(ToPatch).ToList();
+        var result = KustomizeEngine.Render(root, string.IsNullOrEmpty(path) ? "." : path, new RenderOptions
+        {
+            Overlay = new FluxOverlay
+            {
+                TargetNamespace = spec.TargetNamespace,
+                NamePrefix = spec.NamePrefix,
+                NameSuffix = spec.NameSuffix,
+                Patches = patches,
+                Images = spec.Images?.Select(i => new FluxImage(Str(i, "name") ?? "", Str(i, "newName"), Str(i, "newTag"), Str(i, "digest"))).ToList(),
+                Components = spec.Components,
+                CommonMetadata = spec.CommonMetadata is { } m ? new FluxCommonMetadata(m.Labels, m.Annotations) : null,
+            },
+        });
+        var digest = await blobs.PutAsync(Serialize(result.Objects), ct);
+        // Keep only the renders of the current generation and artifact: older ones are never asked for again.
+        var renders = State.Renders.Where(r => r.Key.StartsWith(artifactDigest + "|", StringComparison.Ordinal) && r.Key.EndsWith("|" + generation, StringComparison.Ordinal))
+            .ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
+        renders[key] = digest;
+        State = State with { Renders = renders };
+        await WriteStateAsync(ct);
+        await EventAsync(FleetEventType.Normal, "Rendered", $"rendered {result.Objects.Count} objects from {path}{(customization is null ? "" : $" for customization {customization.Name}")}", ct);
+        return (digest, result.Objects);
+    }
+
+    /// <summary>The manifests for one cluster: the rendered objects with its variables substituted (shared when nothing is substituted).</summary>
+    private async Task<string> SubstituteAsync(ApplicationSpec spec, TargetCustomization? customization, (string Digest, IReadOnlyList<JsonObject> Objects) rendered, StoredResource cluster, CancellationToken ct)
+    {
+        if (spec.PostBuild is null && customization?.PostBuild is null)
+        {
+            return rendered.Digest;
+        }
+        var vars = ClusterVariables.For(Namespace, cluster.Name, cluster.Labels);
+        foreach (var source in (spec.PostBuild?.SubstituteFrom ?? []).Concat(customization?.PostBuild?.SubstituteFrom ?? []))
+        {
+            foreach (var (k, v) in await SubstituteFromAsync(source, ct))
+            {
+                vars[k] = v;
+            }
+        }
+        foreach (var (k, v) in (spec.PostBuild?.Substitute ?? []).Concat(customization?.PostBuild?.Substitute ?? []))
+        {
+            vars[k] = v;
+        }
+        var key = rendered.Digest + "|" + string.Join(";", vars.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key}={v.Value}"));
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+        if (_substituted.TryGetValue(hash, out var known))
+        {
+            return known;
+        }
+        IReadOnlyList<JsonObject> substituted;
+        try
+        {
+            substituted = Rendering.PostBuild.Substitute(rendered.Objects.Select(o => o.DeepClone().AsObject()).ToList(), vars);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not RenderException)
+        {
+            throw new RenderException($"postBuild substitution for cluster {cluster.Name}: {ex.Message}");
+        }
+        var digest = await blobs.PutAsync(Serialize(substituted), ct);
+        _substituted[hash] = digest;
+        return digest;
+    }
+
+    private async Task<IReadOnlyDictionary<string, string>> SubstituteFromAsync(SubstituteReference source, CancellationToken ct)
+    {
+        if (source.Kind != ResourceKinds.Secret.Kind)
+        {
+            return source.Optional ? new Dictionary<string, string>()
+                : throw new SubstitutionSourceException($"postBuild.substituteFrom: kind {source.Kind} is not supported (Fleet keeps variables in Secrets)");
+        }
+        var data = await secrets.GetAsync(Namespace, source.Name, ct);
+        return data ?? (source.Optional ? new Dictionary<string, string>()
+            : throw new SubstitutionSourceException($"postBuild.substituteFrom: Secret {Namespace}/{source.Name} does not exist"));
+    }
+
+    /// <summary>The placement settings that follow the application's spec at once (not gated by the rollout).</summary>
+    private PlacementSpec Settings(ApplicationSpec spec, string cluster) => new()
+    {
+        Application = Name,
+        Cluster = cluster,
+        Prune = spec.Prune,
+        // A rollout moves on only when a wave is healthy, so its placements always wait for health.
+        Wait = spec.Wait || spec.Rollout is not null || spec.HealthChecks is { Count: > 0 },
+        Force = spec.Force,
+        Interval = spec.Interval,
+        RetryInterval = spec.RetryInterval,
+        Timeout = spec.Timeout,
+        DependsOn = spec.DependsOn?.Select(d => d.Name).ToList(),
+    };
+
+    private async Task UpdatePlacementAsync(string cluster, StoredResource? existing, PlacementSpec next, CancellationToken ct)
+    {
+        var json = JsonSerializer.Serialize(next, FleetJson.Options);
+        if (existing?.SpecJson == json)
+        {
+            return;
+        }
+        var labels = new Dictionary<string, string> { [PlacementLabels.Application] = Name, [PlacementLabels.Cluster] = cluster };
+        await Store.PutAsync(ResourceKinds.Placement.Kind, Namespace, $"{Name}.{cluster}", labels, new Dictionary<string, string>(), json, null, ct);
+        await GrainFactory.Get<IPlacementGrain>($"{Namespace}/{Name}/{cluster}").DesiredChanged();
+    }
+
+    private static PlacementSpec Read(StoredResource placement) => JsonSerializer.Deserialize<PlacementSpec>(placement.SpecJson, FleetJson.Options)!;
+
+    private static PlacementPhase Phase(StoredResource placement)
+    {
+        if (placement.StatusJson is null)
+        {
+            return PlacementPhase.Pending;
+        }
+        var spec = Read(placement);
+        var status = JsonSerializer.Deserialize<PlacementStatus>(placement.StatusJson, FleetJson.Options)!;
+        var ready = ConditionList.Find(status.Conditions, ConditionTypes.Ready);
+        if (ready?.Status == ConditionStatus.True && status.LastAppliedRevision == spec.Revision && status.LastAppliedDigest == spec.ManifestDigest)
+        {
+            return PlacementPhase.Ready;
+        }
+        if (ready?.Status == ConditionStatus.False && status.LastAttemptedRevision == spec.Revision &&
+            ready.Reason is Reasons.HealthCheckFailed or Reasons.ReconciliationFailed or Reasons.ArtifactFailed)
+        {
+            return PlacementPhase.Failed;
+        }
+        return PlacementPhase.Progressing;
+    }
+
+    private async Task ReportAsync(ApplicationSpec spec, Dictionary<string, StoredResource> placements, string? revision, (RolloutPlan Plan, List<RolloutTarget> Targets)? rollout,
+        string readyStatus, string reason, string message, CancellationToken ct)
+    {
+        var now = TimeProvider.GetUtcNow();
+        var generation = Current!.Generation;
+        var previous = Current.StatusJson is { } s ? JsonSerializer.Deserialize<ApplicationStatus>(s, FleetJson.Options) : null;
+        var counts = previous?.Placements;
+        RolloutStatus? rolloutStatus = previous?.Rollout;
+        var lastApplied = previous?.LastAppliedRevision;
+        var conditions = new List<Condition>();
+        if (rollout is { } r)
+        {
+            var targets = r.Targets;
+            counts = new PlacementCounts
+            {
+                Selected = targets.Count,
+                Ready = targets.Count(t => t.UpToDate && t.Phase == PlacementPhase.Ready),
+                Failed = targets.Count(t => t.UpToDate && t.Phase == PlacementPhase.Failed),
+                Progressing = targets.Count(t => t.UpToDate && t.Phase is PlacementPhase.Progressing or PlacementPhase.Pending),
+                Pending = targets.Count(t => !t.UpToDate),
+            };
+            rolloutStatus = new RolloutStatus { Revision = revision, Wave = r.Plan.Wave, Waves = r.Plan.Waves, Paused = r.Plan.Paused, Message = r.Plan.Message };
+            if (counts.Ready == counts.Selected)
+            {
+                lastApplied = revision;
+                message = counts.Selected == 0 ? "no cluster matches the clusterSelector" : $"Applied revision: {revision} on {counts.Selected} cluster{(counts.Selected == 1 ? "" : "s")}";
+                conditions.Add(NewCondition(ConditionTypes.Ready, true, Reasons.ReconciliationSucceeded, message, generation, now));
+            }
+            else if (r.Plan.Paused)
+            {
+                message = r.Plan.Message;
+                conditions.Add(NewCondition(ConditionTypes.Ready, false, Reasons.HealthCheckFailed, message, generation, now));
+                conditions.Add(NewCondition(ConditionTypes.Stalled, true, Reasons.HealthCheckFailed, message, generation, now));
+            }
+            else
+            {
+                var failed = targets.Where(t => t.UpToDate && t.Phase == PlacementPhase.Failed).Select(t => t.Cluster).ToList();
+                message = $"{r.Plan.Message}: {counts.Ready}/{counts.Selected} ready" + (failed.Count > 0 ? $", failed on {string.Join(", ", failed)}" : "");
+                conditions.Add(new Condition { Type = ConditionTypes.Ready, Status = failed.Count > 0 ? ConditionStatus.False : ConditionStatus.Unknown, Reason = failed.Count > 0 ? Reasons.ReconciliationFailed : Reasons.Progressing, Message = message, ObservedGeneration = generation, LastTransitionTime = now });
+                conditions.Add(NewCondition(ConditionTypes.Reconciling, true, Reasons.Progressing, message, generation, now));
+            }
+        }
+        else
+        {
+            conditions.Add(new Condition { Type = ConditionTypes.Ready, Status = readyStatus, Reason = reason, Message = message, ObservedGeneration = generation, LastTransitionTime = now });
+            if (reason is Reasons.BuildFailed)
+            {
+                conditions.Add(NewCondition(ConditionTypes.Stalled, true, reason, message, generation, now));
+            }
+        }
+        var status = new ApplicationStatus
+        {
+            ObservedGeneration = generation,
+            Conditions = Conditions([.. conditions]),
+            LastAttemptedRevision = revision ?? previous?.LastAttemptedRevision,
+            LastAppliedRevision = lastApplied,
+            Placements = counts,
+            Rollout = rolloutStatus,
+        };
+        await WriteStatusAsync(ResourceKinds.Application.Kind, status, ct);
+
+        var ready = status.Conditions[0];
+        var outcome = $"{ready.Status}|{ready.Reason}|{status.LastAttemptedRevision}|{rolloutStatus?.Paused}";
+        if (State.LastOutcome != outcome)
+        {
+            var wasReady = State.LastOutcome?.StartsWith(ConditionStatus.True + "|", StringComparison.Ordinal) == true;
+            State = State with { LastOutcome = outcome };
+            await WriteStateAsync(ct);
+            if (ready.Status == ConditionStatus.False || rolloutStatus?.Paused == true)
+            {
+                await EventAsync(FleetEventType.Warning, ready.Reason, ready.Message, ct);
+            }
+            else if (ready.Status == ConditionStatus.True)
+            {
+                await EventAsync(FleetEventType.Normal, ready.Reason, ready.Message, ct);
+                if (!wasReady || previous?.LastAppliedRevision != lastApplied)
+                {
+                    await TellDependentsAsync(ct);
+                }
+            }
+        }
+        // Placements waiting on another application re-check when told; they also retry on their own.
+        foreach (var (cluster, placement) in placements)
+        {
+            if (placement.StatusJson is { } ps && JsonSerializer.Deserialize<PlacementStatus>(ps, FleetJson.Options) is { } pst &&
+                ConditionList.Find(pst.Conditions, ConditionTypes.Ready)?.Reason == Reasons.DependencyNotReady && rollout is not null)
+            {
+                await GrainFactory.Get<IPlacementGrain>($"{Namespace}/{Name}/{cluster}").DesiredChanged();
+            }
+        }
+    }
+
+    /// <summary>Applications of this namespace that depend on this one are told it became Ready.</summary>
+    private async Task TellDependentsAsync(CancellationToken ct)
+    {
+        foreach (var app in await Store.ListAsync(ResourceKinds.Application.Kind, Namespace, null, ct))
+        {
+            var other = JsonSerializer.Deserialize<ApplicationSpec>(app.SpecJson, FleetJson.Options);
+            if (other?.DependsOn?.Any(d => d.Name == Name) == true)
+            {
+                await GrainFactory.Get<IApplicationGrain>($"{Namespace}/{app.Name}").PlacementChanged();
+            }
+        }
+    }
+
+    private static FluxPatch ToPatch(JsonObject patch)
+    {
+        var target = patch["target"] as JsonObject;
+        return new FluxPatch(Str(patch, "patch") ?? "", target is null ? null : new PatchSelector
+        {
+            Group = Str(target, "group"),
+            Version = Str(target, "version"),
+            Kind = Str(target, "kind"),
+            Name = Str(target, "name"),
+            Namespace = Str(target, "namespace"),
+            LabelSelector = Str(target, "labelSelector"),
+            AnnotationSelector = Str(target, "annotationSelector"),
+        });
+    }
+
+    private static string? Str(JsonObject obj, string key) => obj[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    private static byte[] Serialize(IReadOnlyList<JsonObject> objects)
+    {
+        var array = new JsonArray();
+        foreach (var o in objects)
+        {
+            array.Add(o.DeepClone());
+        }
+        return Encoding.UTF8.GetBytes(array.ToJsonString());
+    }
+}
+
+/// <summary>A <c>postBuild.substituteFrom</c> source is missing or of a kind Fleet does not keep.</summary>
+internal sealed class SubstitutionSourceException(string message) : Exception(message);

@@ -1,0 +1,13 @@
+namespace Fleet.Grains.Applications;
+
+/// <summary>What an application grain keeps: rendered manifests by render key, whether it prunes, and its last reported outcome.</summary>
+internal sealed record ApplicationState
+{
+    /// <summary>Render key (<c>artifact digest | customization | generation</c>) to the digest of the rendered, unsubstituted objects.</summary>
+    public Dictionary<string, string> Renders { get; init; } = [];
+
+    /// <summary>The last spec's <c>prune</c>, remembered for after the Application is deleted.</summary>
+    public bool Prune { get; init; }
+
+    public string? LastOutcome { get; init; }
+}

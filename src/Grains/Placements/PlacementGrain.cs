@@ -1,0 +1,279 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Fleet.Abstractions;
+using Fleet.Abstractions.Grains;
+using Fleet.Abstractions.Resources;
+using Fleet.Grains.Clusters;
+using Fleet.Grains.Common;
+using Fleet.Kubernetes;
+using Fleet.Runtime;
+using KubeInventory = Fleet.Kubernetes.Inventory;
+
+namespace Fleet.Grains.Placements;
+
+/// <summary>
+/// One application on one cluster (<c>{ns}/{app}/{cluster}</c>), as Flux's kustomize-controller reconciles a
+/// Kustomization: apply the desired manifests server-side, prune what left them, wait for health, and on its own
+/// interval detect and correct drift. Nothing is pruned on an unreachable cluster or an apply error: the last good
+/// state stays and the error is reported.
+/// </summary>
+internal sealed class PlacementGrain(IResourceStore store, IEventLog events, IBlobStore blobs, ClusterClients clients, Applier applier, ApplySlots slots)
+    : ResourceGrain<PlacementState>(store, events), IPlacementGrain
+{
+    private string Application => Key.Split('/')[1];
+
+    private string ClusterName => Key.Split('/')[2];
+
+    /// <summary>The stored Placement object's name: <c>{application}.{cluster}</c>.</summary>
+    protected override string Name => $"{Application}.{ClusterName}";
+
+    protected override string KindName => ResourceKinds.Placement.Kind;
+
+    public Task DesiredChanged() => RunAsync(CancellationToken.None);
+
+    public Task ClusterRecovered() => RunAsync(CancellationToken.None);
+
+    protected override async Task<TimeSpan?> ReconcileAsync(CancellationToken ct)
+    {
+        var spec = await ReadSpecAsync<PlacementSpec>(ResourceKinds.Placement.Kind, ct);
+        if (spec is null)
+        {
+            await ClearStateAsync(ct);
+            return null;
+        }
+        var interval = GoDuration.Parse(spec.Interval, TimeSpan.FromMinutes(5));
+        var retry = GoDuration.Parse(spec.RetryInterval, interval);
+        var inventory = State.Inventory is { } json ? KubeInventory.FromJson(json) : KubeInventory.Empty(Application, Namespace);
+
+        if (spec.Deleting)
+        {
+            return await RemoveAsync(spec, inventory, retry, ct);
+        }
+        if (spec.Suspend)
+        {
+            await ReportAsync(spec, true, Reasons.Suspended, "reconciliation is suspended", null, null, ct);
+            return null;
+        }
+        if (spec.Revision is null || spec.ManifestDigest is null)
+        {
+            return null;
+        }
+        if (await DependencyNotReadyAsync(spec, ct) is { } waitingFor)
+        {
+            await ReportAsync(spec, false, Reasons.DependencyNotReady, $"dependency '{Namespace}/{waitingFor}' is not ready on cluster {ClusterName}", null, null, ct);
+            return Jitter(retry);
+        }
+
+        KubeClient client;
+        try
+        {
+            (client, _, _) = await clients.GetAsync(Namespace, ClusterName, ct);
+        }
+        catch (ClusterUnavailableException ex)
+        {
+            return await FailAsync(spec, ex.Reason, ex.Message, retry, ct);
+        }
+
+        var manifest = await blobs.GetAsync(spec.ManifestDigest, ct);
+        if (manifest is null)
+        {
+            return await FailAsync(spec, Reasons.ArtifactFailed, $"rendered manifests {spec.ManifestDigest} are not in the store", retry, ct);
+        }
+        var objects = JsonNode.Parse(manifest)!.AsArray().Select(n => n!.AsObject()).ToList();
+
+        IReadOnlyList<DriftEntry>? drift = null;
+        var changedDesired = State.LastAppliedDigest != spec.ManifestDigest;
+        if (!changedDesired && State.Failures == 0)
+        {
+            // Steady state: one LIST per kind and namespace tells whether anything drifted.
+            DriftReport report;
+            try
+            {
+                report = await DriftDetector.DetectAsync(client, inventory, ct);
+            }
+            catch (Exception ex) when (ex is KubeConnectionException or KubeApiException)
+            {
+                return await FailAsync(spec, Reasons.ProgressingWithRetry, ex.Message, retry, ct);
+            }
+            if (!report.HasDrift)
+            {
+                await ReportAsync(spec, true, Reasons.ReconciliationSucceeded, $"Applied revision: {State.LastAppliedRevision}", inventory, null, ct);
+                return Jitter(interval);
+            }
+            drift = report.Drifted.Select(d => new DriftEntry
+            {
+                Object = d.Object.ToString(),
+                Kind = d.State == DriftState.Missing ? "Missing" : "Modified",
+                Fields = d.Fields.Select(f => f.Path).ToList(),
+                Manager = d.Fields.FirstOrDefault()?.Manager,
+            }).ToList();
+            inventory = report.MarkForReapply(inventory);
+            await EventAsync(FleetEventType.Warning, "DriftDetected", string.Join("; ", report.Drifted.Select(d => d.Describe())), ct);
+        }
+
+        ApplyResult result;
+        using (await slots.AcquireAsync($"{Namespace}/{ClusterName}", ct))
+        {
+            result = await applier.ApplyAsync(client, objects, new ApplyOptions(Application, Namespace)
+            {
+                Force = spec.Force,
+                TakeOwnership = true,
+                Prune = spec.Prune,
+                Wait = spec.Wait,
+                Timeout = GoDuration.Parse(spec.Timeout, interval),
+                Previous = inventory,
+            }, ct);
+        }
+        RecordChanges(result, drift is not null);
+        // Whatever happened, the inventory the engine returns is what is on the cluster now (a failed delete stays in it).
+        State = State with { Inventory = result.Inventory.ToJson() };
+        if (!result.Succeeded)
+        {
+            var unhealthy = result.Errors.Any(e => e.Contains("health", StringComparison.OrdinalIgnoreCase)) || result.Health.Any(h => h.Status == HealthStatus.Failed);
+            return await FailAsync(spec, unhealthy ? Reasons.HealthCheckFailed : Reasons.ReconciliationFailed, string.Join("; ", result.Errors), retry, ct);
+        }
+        var changes = Summarize(result);
+        if (changes.Length > 0)
+        {
+            await EventAsync(FleetEventType.Normal, drift is null ? "Applied" : "DriftCorrected", $"{spec.Revision}: {changes}", ct);
+        }
+        State = State with { LastAppliedRevision = spec.Revision, LastAppliedDigest = spec.ManifestDigest, Failures = 0 };
+        await WriteStateAsync(ct);
+        await ReportAsync(spec, true, Reasons.ReconciliationSucceeded, $"Applied revision: {spec.Revision}", result.Inventory, drift, ct, health: Health(result));
+        return Jitter(interval);
+    }
+
+    private async Task<TimeSpan?> RemoveAsync(PlacementSpec spec, KubeInventory inventory, TimeSpan retry, CancellationToken ct)
+    {
+        if (spec.Prune && inventory.Entries.Count > 0)
+        {
+            KubeClient client;
+            try
+            {
+                (client, _, _) = await clients.GetAsync(Namespace, ClusterName, ct);
+            }
+            catch (ClusterUnavailableException ex) when (ex.Reason == "ClusterNotFound")
+            {
+                // The cluster itself is gone: nothing left to prune on it.
+                return await ForgetAsync(ct);
+            }
+            catch (ClusterUnavailableException ex)
+            {
+                return await FailAsync(spec, ex.Reason, ex.Message, retry, ct);
+            }
+            ApplyResult result;
+            using (await slots.AcquireAsync($"{Namespace}/{ClusterName}", ct))
+            {
+                result = await applier.ApplyAsync(client, [], new ApplyOptions(Application, Namespace) { Prune = true, Previous = inventory }, ct);
+            }
+            RecordChanges(result, false);
+            State = State with { Inventory = result.Inventory.ToJson() };
+            if (!result.Succeeded || result.Inventory.Entries.Count > 0)
+            {
+                return await FailAsync(spec, Reasons.ReconciliationFailed, "prune failed: " + string.Join("; ", result.Errors), retry, ct);
+            }
+            await EventAsync(FleetEventType.Normal, "Pruned", $"removed from cluster {ClusterName}: {Summarize(result)}", ct);
+        }
+        return await ForgetAsync(ct);
+    }
+
+    private async Task<TimeSpan?> ForgetAsync(CancellationToken ct)
+    {
+        await Store.DeleteAsync(ResourceKinds.Placement.Kind, Namespace, Name, ct);
+        await ClearStateAsync(ct);
+        await GrainFactory.Get<IApplicationGrain>($"{Namespace}/{Application}").PlacementChanged();
+        return null;
+    }
+
+    /// <summary>The first dependency not Ready at its application's latest revision on this cluster, or null.</summary>
+    private async Task<string?> DependencyNotReadyAsync(PlacementSpec spec, CancellationToken ct)
+    {
+        foreach (var dependency in spec.DependsOn ?? [])
+        {
+            var app = await Store.GetAsync(ResourceKinds.Application.Kind, Namespace, dependency, ct);
+            var placement = await Store.GetAsync(ResourceKinds.Placement.Kind, Namespace, $"{dependency}.{ClusterName}", ct);
+            if (app is null || placement?.StatusJson is null)
+            {
+                return dependency;
+            }
+            var desired = JsonSerializer.Deserialize<PlacementSpec>(placement.SpecJson, FleetJson.Options);
+            var status = JsonSerializer.Deserialize<PlacementStatus>(placement.StatusJson, FleetJson.Options);
+            if (!ConditionList.IsTrue(status?.Conditions, ConditionTypes.Ready) || status?.LastAppliedRevision is null || status.LastAppliedRevision != desired?.Revision)
+            {
+                return dependency;
+            }
+        }
+        return null;
+    }
+
+    private async Task<TimeSpan?> FailAsync(PlacementSpec spec, string reason, string message, TimeSpan retry, CancellationToken ct)
+    {
+        Outcome = "failure";
+        State = State with { Failures = State.Failures + 1 };
+        await WriteStateAsync(ct);
+        var inventory = State.Inventory is { } json ? KubeInventory.FromJson(json) : null;
+        await ReportAsync(spec, false, reason, message, inventory, null, ct, health: reason == Reasons.HealthCheckFailed ? "Failed" : null);
+        // Retry at retryInterval, backing off (×2 per failure, at most ×8) while failures repeat.
+        return Jitter(retry * Math.Min(8, Math.Pow(2, Math.Max(0, State.Failures - 1))));
+    }
+
+    private async Task ReportAsync(PlacementSpec spec, bool ready, string reason, string message, KubeInventory? inventory, IReadOnlyList<DriftEntry>? drift, CancellationToken ct, string? health = null)
+    {
+        var now = TimeProvider.GetUtcNow();
+        var generation = Current?.Generation ?? 0;
+        var previous = Current?.StatusJson is { } s ? JsonSerializer.Deserialize<PlacementStatus>(s, FleetJson.Options) : null;
+        var progressing = !ready && reason is Reasons.DependencyNotReady or Reasons.ProgressingWithRetry;
+        var conditions = new List<Condition> { NewCondition(ConditionTypes.Ready, ready, reason, message, generation, now) };
+        if (progressing)
+        {
+            conditions.Add(NewCondition(ConditionTypes.Reconciling, true, reason, message, generation, now));
+        }
+        else if (!ready && reason == Reasons.HealthCheckFailed)
+        {
+            conditions.Add(NewCondition(ConditionTypes.Stalled, true, reason, message, generation, now));
+        }
+        var status = new PlacementStatus
+        {
+            ObservedGeneration = generation,
+            Conditions = Conditions([.. conditions]),
+            LastAttemptedRevision = spec.Revision,
+            LastAppliedRevision = State.LastAppliedRevision,
+            LastAppliedDigest = State.LastAppliedDigest,
+            LastAppliedTime = ready && previous?.LastAppliedRevision != State.LastAppliedRevision ? now : previous?.LastAppliedTime,
+            Inventory = (inventory ?? (State.Inventory is { } j ? KubeInventory.FromJson(j) : null))?.Entries
+                .Select(e => new Abstractions.Resources.InventoryEntry { Group = e.Group, Version = e.Version, Kind = e.Kind, Namespace = e.Namespace, Name = e.Name }).ToList(),
+            Health = health ?? (ready ? "Current" : previous?.Health),
+            Drift = drift?.ToList(),
+        };
+        await WriteStatusAsync(ResourceKinds.Placement.Kind, status, ct);
+
+        var outcome = $"{ready}:{reason}:{status.LastAppliedRevision}";
+        if (State.LastOutcome != outcome)
+        {
+            State = State with { LastOutcome = outcome };
+            await WriteStateAsync(ct);
+            if (!ready)
+            {
+                await EventAsync(FleetEventType.Warning, reason, message, ct);
+            }
+            // The application aggregates its placements and moves the rollout on.
+            await GrainFactory.Get<IApplicationGrain>($"{Namespace}/{Application}").PlacementChanged();
+        }
+    }
+
+    private static string? Health(ApplyResult result) =>
+        result.Health.Count == 0 ? null : result.Health.All(h => h.Status == HealthStatus.Current) ? "Current" : result.Health.Any(h => h.Status == HealthStatus.Failed) ? "Failed" : "InProgress";
+
+    private static void RecordChanges(ApplyResult result, bool drift)
+    {
+        GrainMetrics.Changed("created", result.Count(ChangeAction.Created));
+        GrainMetrics.Changed(drift ? "corrected" : "configured", result.Count(ChangeAction.Configured));
+        GrainMetrics.Changed("deleted", result.Count(ChangeAction.Deleted));
+    }
+
+    private static string Summarize(ApplyResult result) =>
+        string.Join(", ", new[] { ChangeAction.Created, ChangeAction.Configured, ChangeAction.Deleted }
+            .Select(a => (Action: a, Objects: result.Changes.Where(c => c.Action == a).Select(c => c.Object.ToString()).ToList()))
+            .Where(x => x.Objects.Count > 0)
+            .Select(x => $"{x.Action.ToString().ToLowerInvariant()} {string.Join(" ", x.Objects)}"));
+}

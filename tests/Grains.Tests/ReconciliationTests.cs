@@ -1,0 +1,119 @@
+using Fleet.Abstractions.Grains;
+using Fleet.Grains.Tests.Support;
+using Fleet.Runtime;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Fleet.Grains.Tests;
+
+/// <summary>
+/// End to end: real git, a real silo on SQLite, 20 KubeSim clusters labelled env=dev|prod and region=eu|us,
+/// an Application selecting env=prod with a targetCustomization for region=us and postBuild variables.
+/// </summary>
+public sealed class ReconciliationTests : IAsyncLifetime
+{
+    private FleetEnvironment _env = null!;
+
+    public async Task InitializeAsync() => _env = await FleetEnvironment.StartAsync();
+
+    public async Task DisposeAsync() => await _env.DisposeAsync();
+
+    private bool AllProdRun(string image) =>
+        FleetEnvironment.Prod.All(c => FleetEnvironment.Image(_env.Get(c, FleetEnvironment.DeploymentPath)) == image);
+
+    [Fact]
+    public async Task SelectedClustersGetExactlyTheRenderedObjects_AndOthersNone()
+    {
+        await _env.PutAsync("applications/web", FleetEnvironment.Application());
+
+        await _env.WaitAsync(() => AllProdRun("nginx:1.25"), "every prod cluster runs the deployment");
+        foreach (var (name, env, region) in FleetEnvironment.Clusters)
+        {
+            var cm = _env.Get(name, FleetEnvironment.ConfigMapPath);
+            if (env == "dev")
+            {
+                Assert.Null(_env.Get(name, FleetEnvironment.DeploymentPath));
+                Assert.Null(cm);
+                continue;
+            }
+            Assert.Equal(name, cm!["data"]!["cluster"]!.GetValue<string>());
+            Assert.Equal(region, cm["data"]!["region"]!.GetValue<string>());
+            Assert.Equal("payments", cm["data"]!["team"]!.GetValue<string>());
+            Assert.Equal("prod", cm["metadata"]!["labels"]!["tier"]!.GetValue<string>());
+            Assert.Equal("web", cm["metadata"]!["labels"]!["fleet.dev/application"]!.GetValue<string>());
+            var flavor = _env.Get(name, FleetEnvironment.DeploymentPath)!["metadata"]!["annotations"]?["fleet.dev/flavor"]?.GetValue<string>();
+            Assert.Equal(region == "us" ? "us" : null, flavor);
+            Assert.NotNull(_env.Get(name, FleetEnvironment.ServicePath));
+        }
+        await _env.WaitAsync(async () => (await _env.ApplicationAsync())["status"]?["placements"]?["ready"]?.GetValue<int>() == 10, "the application counts 10 ready placements");
+    }
+
+    [Fact]
+    public async Task ImageCommit_ReachesEverySelectedCluster_AndFileDeletion_PrunesOnlyThatObject()
+    {
+        await _env.PutAsync("applications/web", FleetEnvironment.Application());
+        await _env.WaitAsync(() => AllProdRun("nginx:1.25"), "first revision everywhere");
+
+        _env.WriteExample("nginx:1.27");
+        _env.Repo.Commit("new image");
+        await _env.FetchNowAsync();
+        await _env.WaitAsync(() => AllProdRun("nginx:1.27"), "the new image on every prod cluster");
+
+        _env.Repo.Delete("base/service.yaml");
+        _env.Repo.Write("base/kustomization.yaml", "resources:\n- namespace.yaml\n- deployment.yaml\n- configmap.yaml\n");
+        _env.Repo.Commit("drop the service");
+        await _env.FetchNowAsync();
+        await _env.WaitAsync(() => FleetEnvironment.Prod.All(c => _env.Get(c, FleetEnvironment.ServicePath) is null), "the service pruned everywhere");
+        Assert.True(AllProdRun("nginx:1.27"));
+        Assert.All(FleetEnvironment.Prod, c => Assert.NotNull(_env.Get(c, FleetEnvironment.ConfigMapPath)));
+    }
+
+    [Fact]
+    public async Task DriftByAnotherManagerOrDeletion_IsCorrectedWithinAnInterval()
+    {
+        await _env.PutAsync("applications/web", FleetEnvironment.Application());
+        await _env.WaitAsync(() => AllProdRun("nginx:1.25"), "first revision everywhere");
+
+        var (status, _) = _env.Sim.EditAsManager("sim-0001", FleetEnvironment.DeploymentPath,
+            """{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"evil:1"}]}}}}""", "kubectl-edit");
+        Assert.Equal(200, status);
+        Assert.Equal(200, _env.Sim.Invoke("sim-0003", "DELETE", FleetEnvironment.ConfigMapPath).Status);
+
+        await _env.WaitAsync(() => FleetEnvironment.Image(_env.Get("sim-0001", FleetEnvironment.DeploymentPath)) == "nginx:1.25", "the edited image restored", 30);
+        await _env.WaitAsync(() => _env.Get("sim-0003", FleetEnvironment.ConfigMapPath) is not null, "the deleted config map restored", 30);
+    }
+
+    [Fact]
+    public async Task RelabellingAClusterOutOfTheSelector_PrunesTheApplicationThere()
+    {
+        await _env.PutAsync("applications/web", FleetEnvironment.Application());
+        await _env.WaitAsync(() => AllProdRun("nginx:1.25"), "first revision everywhere");
+
+        await _env.PutAsync("clusters/sim-0005", $"""
+            apiVersion: fleet.dev/v1
+            kind: Cluster
+            metadata:
+              name: sim-0005
+              labels: {"{"}env: dev, region: eu{"}"}
+            spec:
+              server: {_env.Sim.ClusterUri("sim-0005")}
+              credentialsRef: {"{"}name: sim-token{"}"}
+            """);
+
+        await _env.WaitAsync(() => _env.Get("sim-0005", FleetEnvironment.DeploymentPath) is null && _env.Get("sim-0005", FleetEnvironment.ConfigMapPath) is null, "the application pruned from sim-0005");
+        Assert.NotNull(_env.Get("sim-0001", FleetEnvironment.DeploymentPath));
+        await _env.WaitAsync(async () => (await _env.Silo.GetJsonAsync($"api/v1/namespaces/{FleetEnvironment.Ns}/placements"))["items"]!.AsArray().Count == 9, "nine placements remain");
+    }
+
+    [Fact]
+    public async Task DeletingTheApplication_PrunesEverythingItDeployed()
+    {
+        await _env.PutAsync("applications/web", FleetEnvironment.Application());
+        await _env.WaitAsync(() => AllProdRun("nginx:1.25"), "first revision everywhere");
+
+        var response = await _env.Silo.Http.DeleteAsync($"api/v1/namespaces/{FleetEnvironment.Ns}/applications/web");
+        Assert.True(response.IsSuccessStatusCode);
+
+        await _env.WaitAsync(() => FleetEnvironment.Prod.All(c => _env.Get(c, FleetEnvironment.DeploymentPath) is null), "deployments pruned");
+        await _env.WaitAsync(async () => (await _env.Silo.GetJsonAsync($"api/v1/namespaces/{FleetEnvironment.Ns}/placements"))["items"]!.AsArray().Count == 0, "placements removed");
+    }
+}

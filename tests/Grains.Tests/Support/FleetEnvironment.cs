@@ -1,0 +1,164 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Fleet.Abstractions.Grains;
+using Fleet.Gateway.Tests.Support;
+using Fleet.KubeSim;
+using Fleet.Runtime;
+using Fleet.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Fleet.Grains.Tests.Support;
+
+/// <summary>
+/// KubeSim with 20 labelled virtual clusters, a real silo on SQLite with all of them registered, and a git
+/// repository holding a base and two overlays.
+/// </summary>
+public sealed class FleetEnvironment : IAsyncDisposable
+{
+    public const string Token = "e2e-token";
+    public const string Ns = "team-a";
+
+    private FleetEnvironment(KubeSimServer sim, SiloHost silo, GitRepo repo)
+    {
+        Sim = sim;
+        Silo = silo;
+        Repo = repo;
+    }
+
+    public KubeSimServer Sim { get; }
+
+    public SiloHost Silo { get; }
+
+    public GitRepo Repo { get; }
+
+    /// <summary>sim-0001..sim-0020: odd numbers are env=prod, even env=dev; 1-10 region=eu, 11-20 region=us.</summary>
+    public static IEnumerable<(string Name, string Env, string Region)> Clusters =>
+        Enumerable.Range(1, 20).Select(i => ($"sim-{i:0000}", i % 2 == 1 ? "prod" : "dev", i <= 10 ? "eu" : "us"));
+
+    public static IEnumerable<string> Prod => Clusters.Where(c => c.Env == "prod").Select(c => c.Name);
+
+    public static IEnumerable<string> ProdUs => Clusters.Where(c => c.Env == "prod" && c.Region == "us").Select(c => c.Name);
+
+    public static async Task<FleetEnvironment> StartAsync(string? dataDirectory = null)
+    {
+        var sim = await KubeSimServer.StartAsync(new KubeSimOptions { Clusters = 20, Token = Token, ReadyDelay = TimeSpan.FromMilliseconds(200) });
+        var silo = await SiloHost.StartAsync(dataDirectory);
+        var repo = new GitRepo();
+        var env = new FleetEnvironment(sim, silo, repo);
+        env.WriteExample("nginx:1.25");
+        repo.Commit("first");
+        await env.PutAsync("secrets/sim-token", $"apiVersion: fleet.dev/v1\nkind: Secret\nmetadata: {{name: sim-token}}\nstringData: {{token: {Token}}}\n");
+        foreach (var (name, e, region) in Clusters)
+        {
+            await env.PutAsync($"clusters/{name}", $"""
+                apiVersion: fleet.dev/v1
+                kind: Cluster
+                metadata:
+                  name: {name}
+                  labels: {"{"}env: {e}, region: {region}{"}"}
+                spec:
+                  server: {sim.ClusterUri(name)}
+                  credentialsRef: {"{"}name: sim-token{"}"}
+                  probeInterval: 2s
+                """);
+        }
+        await env.PutAsync("gitrepositories/repo", $"""
+            apiVersion: fleet.dev/v1
+            kind: GitRepository
+            metadata: {"{"}name: repo{"}"}
+            spec:
+              url: {repo.Url}
+              ref: {"{"}branch: main{"}"}
+              interval: 1h
+            """);
+        return env;
+    }
+
+    /// <summary>A base (Namespace, Deployment, ConfigMap using postBuild variables, Service) and overlays prod and prod-us.</summary>
+    public void WriteExample(string image)
+    {
+        Repo.Write("base/kustomization.yaml", "resources:\n- namespace.yaml\n- deployment.yaml\n- configmap.yaml\n- service.yaml\n");
+        Repo.Write("base/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n");
+        Repo.Write("base/deployment.yaml", $$"""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: web
+              namespace: demo
+            spec:
+              replicas: 1
+              selector:
+                matchLabels: {app: web}
+              template:
+                metadata:
+                  labels: {app: web}
+                spec:
+                  containers:
+                  - name: web
+                    image: {{image}}
+            """);
+        Repo.Write("base/configmap.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: demo\ndata:\n  cluster: ${cluster_name}\n  region: ${cluster_label_region}\n  team: ${team:=none}\n");
+        Repo.Write("base/service.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: demo\nspec:\n  selector: {app: web}\n  ports:\n  - port: 80\n");
+        Repo.Write("overlays/prod/kustomization.yaml", "resources:\n- ../../base\ncommonLabels:\n  tier: prod\n");
+        Repo.Write("overlays/prod-us/kustomization.yaml", "resources:\n- ../prod\ncommonAnnotations:\n  fleet.dev/flavor: us\n");
+    }
+
+    public static string Application(string name = "web", string extra = "") => $"""
+        apiVersion: fleet.dev/v1
+        kind: Application
+        metadata: {"{"}name: {name}{"}"}
+        spec:
+          sourceRef: {"{"}kind: GitRepository, name: repo{"}"}
+          path: overlays/prod
+          interval: 2s
+          retryInterval: 1s
+          timeout: 30s
+          prune: true
+          clusterSelector:
+            matchLabels: {"{"}env: prod{"}"}
+          targetCustomizations:
+          - name: us
+            clusterSelector:
+              matchLabels: {"{"}region: us{"}"}
+            path: overlays/prod-us
+          postBuild:
+            substitute: {"{"}team: payments{"}"}
+        {extra}
+        """;
+
+    public async Task PutAsync(string path, string yaml)
+    {
+        var response = await Silo.PutYamlAsync($"api/v1/namespaces/{Ns}/{path}", yaml);
+        Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created, $"PUT {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>Makes the source fetch now, as a webhook would.</summary>
+    public Task FetchNowAsync() => Silo.Services.GetRequiredService<IGrainFactory>().Get<IGitRepositoryGrain>($"{Ns}/repo").FetchNow();
+
+    /// <summary>An object on a simulated cluster, or null when it is not there.</summary>
+    public JsonObject? Get(string cluster, string path)
+    {
+        var (status, body) = Sim.Invoke(cluster, "GET", path);
+        return status == 200 ? JsonNode.Parse(body)!.AsObject() : null;
+    }
+
+    public static string? Image(JsonObject? deployment) =>
+        deployment?["spec"]?["template"]?["spec"]?["containers"]?[0]?["image"]?.GetValue<string>();
+
+    public const string DeploymentPath = "/apis/apps/v1/namespaces/demo/deployments/web";
+    public const string ConfigMapPath = "/api/v1/namespaces/demo/configmaps/web-config";
+    public const string ServicePath = "/api/v1/namespaces/demo/services/web";
+
+    public async Task<JsonObject> ApplicationAsync(string name = "web") => await Silo.GetJsonAsync($"api/v1/namespaces/{Ns}/applications/{name}");
+
+    public Task WaitAsync(Func<bool> condition, string what, int seconds = 90) => Eventually.WaitAsync(condition, what, TimeSpan.FromSeconds(seconds));
+
+    public Task WaitAsync(Func<Task<bool>> condition, string what, int seconds = 90) => Eventually.WaitAsync(condition, what, TimeSpan.FromSeconds(seconds));
+
+    public async ValueTask DisposeAsync()
+    {
+        await Silo.DisposeAsync();
+        await Sim.DisposeAsync();
+        Repo.Dispose();
+    }
+}
