@@ -32,6 +32,9 @@ public sealed class SiloHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>Leave the data directory in place on dispose, for a test that starts a new silo on it.</summary>
+    public bool KeepDataDirectory { get; set; }
+
     public static async Task<SiloHost> StartAsync(string? dataDirectory = null, params string[] extraArgs)
     {
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "fleet-silo-" + Guid.NewGuid().ToString("N"));
@@ -90,6 +93,10 @@ public sealed class SiloHost : IAsyncDisposable
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (KeepDataDirectory)
+        {
+            return;
+        }
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
