@@ -1,4 +1,3 @@
-using System.Text;
 using Fleet.Abstractions;
 using Npgsql;
 
@@ -17,27 +16,28 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
     public async Task<IReadOnlyList<StoredResource>> ListAsync(string kind, string? ns, LabelSelector? selector = null, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = new NpgsqlCommand { Connection = c };
-        var sql = new StringBuilder($"SELECT {Columns} FROM resources r WHERE r.kind = @kind");
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await using var cmd = new NpgsqlCommand { Connection = c, Transaction = tx };
         cmd.Parameters.AddWithValue("kind", kind);
         if (ns is not null)
         {
-            sql.Append(" AND r.namespace = @ns");
             cmd.Parameters.AddWithValue("ns", ns);
         }
 
+        cmd.CommandText = LabelSelectorSql.BuildList(Columns, ns is not null, selector, value =>
+        {
+            var p = "p" + cmd.Parameters.Count;
+            cmd.Parameters.AddWithValue(p, value);
+            return "@" + p;
+        });
         if (selector is { IsEmpty: false })
         {
-            LabelSelectorSql.AppendConditions(sql, selector, value =>
-            {
-                var p = "p" + cmd.Parameters.Count;
-                cmd.Parameters.AddWithValue(p, value);
-                return "@" + p;
-            });
+            // The selector query joins every object of the kind to its labels; a nested loop is never the right
+            // plan for that, but stale statistics (right after a bulk load) made the planner pick one that took
+            // minutes. Forbidding it for this transaction keeps the hash join.
+            cmd.CommandText = "SET LOCAL enable_nestloop = off; " + cmd.CommandText;
         }
 
-        sql.Append(" ORDER BY r.namespace, r.name");
-        cmd.CommandText = sql.ToString();
         var exact = selector is null || LabelSelectorSql.IsExact(selector);
         var list = new List<StoredResource>();
         await using var r = await cmd.ExecuteReaderAsync(ct);

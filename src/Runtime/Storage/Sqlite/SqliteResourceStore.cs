@@ -1,4 +1,3 @@
-using System.Text;
 using Fleet.Abstractions;
 using Microsoft.Data.Sqlite;
 
@@ -18,26 +17,18 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
     {
         await using var c = await db.OpenReadAsync(ct);
         await using var cmd = c.CreateCommand();
-        var sql = new StringBuilder($"SELECT {Columns} FROM resources r WHERE r.kind = @kind");
         cmd.Parameters.AddWithValue("@kind", kind);
         if (ns is not null)
         {
-            sql.Append(" AND r.namespace = @ns");
             cmd.Parameters.AddWithValue("@ns", ns);
         }
 
-        if (selector is { IsEmpty: false })
+        cmd.CommandText = LabelSelectorSql.BuildList(Columns, ns is not null, selector, value =>
         {
-            LabelSelectorSql.AppendConditions(sql, selector, value =>
-            {
-                var p = "@p" + cmd.Parameters.Count;
-                cmd.Parameters.AddWithValue(p, value);
-                return p;
-            });
-        }
-
-        sql.Append(" ORDER BY r.namespace, r.name");
-        cmd.CommandText = sql.ToString();
+            var p = "@p" + cmd.Parameters.Count;
+            cmd.Parameters.AddWithValue(p, value);
+            return p;
+        });
         var list = new List<StoredResource>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var exact = selector is null || LabelSelectorSql.IsExact(selector);
