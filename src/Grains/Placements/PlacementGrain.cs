@@ -97,6 +97,12 @@ internal sealed class PlacementGrain(IResourceStore store, IEventLog events, IBl
             }
             if (!report.HasDrift)
             {
+                if (State.LastAppliedRevision != spec.Revision)
+                {
+                    // A new revision with the same manifests (a revert, a commit outside the path): nothing to send.
+                    State = State with { LastAppliedRevision = spec.Revision };
+                    await WriteStateAsync(ct);
+                }
                 await ReportAsync(spec, true, Reasons.ReconciliationSucceeded, $"Applied revision: {State.LastAppliedRevision}", inventory, null, ct);
                 return Jitter(interval);
             }

@@ -149,6 +149,17 @@ public sealed class FleetEnvironment : IAsyncDisposable
     public const string ConfigMapPath = "/api/v1/namespaces/demo/configmaps/web-config";
     public const string ServicePath = "/api/v1/namespaces/demo/services/web";
 
+    /// <summary>An API object, or null while it does not exist.</summary>
+    public async Task<JsonObject?> TryGetAsync(string path)
+    {
+        var response = await Silo.Http.GetAsync($"api/v1/namespaces/{Ns}/{path}");
+        return response.StatusCode == HttpStatusCode.NotFound ? null : JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+    }
+
+    /// <summary>The Ready condition's reason (or another field) of a placement, or null while it does not exist.</summary>
+    public async Task<string?> PlacementReadyAsync(string placement, string field = "status") =>
+        await TryGetAsync($"placements/{placement}") is { } p ? SiloHost.Condition(p, "Ready", field) : null;
+
     public async Task<JsonObject> ApplicationAsync(string name = "web") => await Silo.GetJsonAsync($"api/v1/namespaces/{Ns}/applications/{name}");
 
     public Task WaitAsync(Func<bool> condition, string what, int seconds = 90) => Eventually.WaitAsync(condition, what, TimeSpan.FromSeconds(seconds));
