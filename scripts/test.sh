@@ -19,16 +19,14 @@ if [ $build -ne 0 ]; then
 fi
 
 dotnet test Fleet.sln --no-build -nologo -v quiet \
-  --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results"
-rc=$?
+  --logger "console;verbosity=minimal" --results-directory "$results" 2>&1 | tee "$results/test-output.log"
+rc=${PIPESTATUS[0]}
 
+# One summary line per test assembly: "Passed!  - Failed:     0, Passed:    87, Skipped: ..."
 passed=0; failed=0
-for trx in "$results"/*.trx; do
-  [ -f "$trx" ] || continue
-  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
-  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
-  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
-done
+while read -r f p; do
+  passed=$((passed + p)); failed=$((failed + f))
+done < <(sed -n 's/.*\(Passed\|Failed\)! *- *Failed: *\([0-9]*\), *Passed: *\([0-9]*\),.*/\2 \3/p' "$results/test-output.log")
 if [ $rc -ne 0 ] && [ $failed -eq 0 ]; then failed=1; echo "dotnet test exited with $rc"; fi
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

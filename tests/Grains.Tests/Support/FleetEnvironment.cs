@@ -27,7 +27,9 @@ public sealed class FleetEnvironment : IAsyncDisposable
 
     public KubeSimServer Sim { get; }
 
-    public SiloHost Silo { get; }
+    public SiloHost Silo { get; private set; }
+
+    private string[] _siloArgs = [];
 
     public GitRepo Repo { get; }
 
@@ -39,12 +41,12 @@ public sealed class FleetEnvironment : IAsyncDisposable
 
     public static IEnumerable<string> ProdUs => Clusters.Where(c => c.Env == "prod" && c.Region == "us").Select(c => c.Name);
 
-    public static async Task<FleetEnvironment> StartAsync(string? dataDirectory = null)
+    public static async Task<FleetEnvironment> StartAsync(params string[] siloArgs)
     {
         var sim = await KubeSimServer.StartAsync(new KubeSimOptions { Clusters = 20, Token = Token, ReadyDelay = TimeSpan.FromMilliseconds(200) });
-        var silo = await SiloHost.StartAsync(dataDirectory);
+        var silo = await SiloHost.StartAsync(null, siloArgs);
         var repo = new GitRepo();
-        var env = new FleetEnvironment(sim, silo, repo);
+        var env = new FleetEnvironment(sim, silo, repo) { _siloArgs = siloArgs };
         env.WriteExample("nginx:1.25");
         repo.Commit("first");
         await env.PutAsync("secrets/sim-token", $"apiVersion: fleet.dev/v1\nkind: Secret\nmetadata: {{name: sim-token}}\nstringData: {{token: {Token}}}\n");
@@ -130,6 +132,15 @@ public sealed class FleetEnvironment : IAsyncDisposable
     {
         var response = await Silo.PutYamlAsync($"api/v1/namespaces/{Ns}/{path}", yaml);
         Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created, $"PUT {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>Stops the silo (its grains with it) and starts a new one on the same data directory and database.</summary>
+    public async Task RestartSiloAsync()
+    {
+        Silo.KeepDataDirectory = true;
+        await Silo.DisposeAsync();
+        var restarted = await SiloHost.StartAsync(Silo.DataDirectory, _siloArgs);
+        Silo = restarted;
     }
 
     /// <summary>Makes the source fetch now, as a webhook would.</summary>
