@@ -52,21 +52,34 @@ internal sealed class ClusterClients(IResourceStore store, SecretReader secrets,
         {
             throw new ClusterUnavailableException(Reasons.InvalidSpec, ex.Message);
         }
-        var client = new KubeClient(connection, new KubeClientOptions(), loggers.CreateLogger<KubeClient>());
-        var entry = (fingerprint, client);
-        _clients.AddOrUpdate(key, entry, (_, old) =>
+        lock (_clients)
         {
-            old.Client.Dispose();
-            return entry;
-        });
-        return (client, stored, spec);
+            // Many placements of one cluster ask at once: the first builds the client, the others share it.
+            if (_clients.TryGetValue(key, out cached) && cached.Fingerprint == fingerprint)
+            {
+                return (cached.Client, stored, spec);
+            }
+            var client = new KubeClient(connection, new KubeClientOptions(), loggers.CreateLogger<KubeClient>());
+            _clients[key] = (fingerprint, client);
+            if (cached.Client is not null)
+            {
+                Retire(cached.Client);
+            }
+            return (client, stored, spec);
+        }
     }
+
+    /// <summary>A replaced client may still be in use by a placement's apply: dispose it only after requests have had time to finish.</summary>
+    private static void Retire(KubeClient client) =>
+        _ = Task.Delay(RetireAfter).ContinueWith(_ => client.Dispose(), TaskScheduler.Default);
+
+    private static readonly TimeSpan RetireAfter = TimeSpan.FromMinutes(5);
 
     public void Forget(string ns, string name)
     {
         if (_clients.TryRemove($"{ns}/{name}", out var old))
         {
-            old.Client.Dispose();
+            Retire(old.Client);
         }
     }
 
