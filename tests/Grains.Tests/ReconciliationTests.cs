@@ -45,6 +45,36 @@ public sealed class ReconciliationTests : IAsyncLifetime
             Assert.NotNull(_env.Get(name, FleetEnvironment.ServicePath));
         }
         await _env.WaitAsync(async () => (await _env.ApplicationAsync())["status"]?["placements"]?["ready"]?.GetValue<int>() == 10, "the application counts 10 ready placements");
+
+        // The real kubectl, as an independent client, sees the same objects on one cluster.
+        if (KubectlPath() is null)
+        {
+            return;
+        }
+        var kubeconfig = _env.WriteKubeconfig("sim-0011");
+        var output = Kubectl(kubeconfig, "get", "deployment,configmap,service", "-n", "demo", "-o", "jsonpath={range .items[*]}{.kind}/{.metadata.name} {end}");
+        Assert.Equal("Deployment/web ConfigMap/web-config Service/web", output.Trim());
+        Assert.Equal("sim-0011", Kubectl(kubeconfig, "get", "configmap", "web-config", "-n", "demo", "-o", "jsonpath={.data.cluster}"));
+        Assert.Equal("us", Kubectl(kubeconfig, "get", "deployment", "web", "-n", "demo", "-o", "jsonpath={.metadata.annotations.fleet\\.dev/flavor}"));
+    }
+
+    private static string? KubectlPath() => File.Exists("/usr/bin/kubectl") ? "/usr/bin/kubectl" : null;
+
+    private static string Kubectl(string kubeconfig, params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(KubectlPath()!) { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("--kubeconfig");
+        psi.ArgumentList.Add(kubeconfig);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"kubectl {string.Join(' ', args)}: {stderr.Result}");
+        return output;
     }
 
     [Fact]
@@ -88,16 +118,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
         await _env.PutAsync("applications/web", FleetEnvironment.Application());
         await _env.WaitAsync(() => AllProdRun("nginx:1.25"), "first revision everywhere");
 
-        await _env.PutAsync("clusters/sim-0005", $"""
-            apiVersion: fleet.dev/v1
-            kind: Cluster
-            metadata:
-              name: sim-0005
-              labels: {"{"}env: dev, region: eu{"}"}
-            spec:
-              server: {_env.Sim.ClusterUri("sim-0005")}
-              credentialsRef: {"{"}name: sim-token{"}"}
-            """);
+        await _env.PutAsync("clusters/sim-0005", _env.ClusterYaml("sim-0005", "dev", "eu"));
 
         await _env.WaitAsync(() => _env.Get("sim-0005", FleetEnvironment.DeploymentPath) is null && _env.Get("sim-0005", FleetEnvironment.ConfigMapPath) is null, "the application pruned from sim-0005");
         Assert.NotNull(_env.Get("sim-0001", FleetEnvironment.DeploymentPath));

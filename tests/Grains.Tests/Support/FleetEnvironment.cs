@@ -43,7 +43,7 @@ public sealed class FleetEnvironment : IAsyncDisposable
 
     public static async Task<FleetEnvironment> StartAsync(params string[] siloArgs)
     {
-        var sim = await KubeSimServer.StartAsync(new KubeSimOptions { Clusters = 20, Token = Token, ReadyDelay = TimeSpan.FromMilliseconds(200) });
+        var sim = await KubeSimServer.StartAsync(new KubeSimOptions { Clusters = 20, Token = Token, ReadyDelay = TimeSpan.FromMilliseconds(200), Tls = true });
         var silo = await SiloHost.StartAsync(null, siloArgs);
         var repo = new GitRepo();
         var env = new FleetEnvironment(sim, silo, repo) { _siloArgs = siloArgs };
@@ -52,17 +52,7 @@ public sealed class FleetEnvironment : IAsyncDisposable
         await env.PutAsync("secrets/sim-token", $"apiVersion: fleet.dev/v1\nkind: Secret\nmetadata: {{name: sim-token}}\nstringData: {{token: {Token}}}\n");
         foreach (var (name, e, region) in Clusters)
         {
-            await env.PutAsync($"clusters/{name}", $"""
-                apiVersion: fleet.dev/v1
-                kind: Cluster
-                metadata:
-                  name: {name}
-                  labels: {"{"}env: {e}, region: {region}{"}"}
-                spec:
-                  server: {sim.ClusterUri(name)}
-                  credentialsRef: {"{"}name: sim-token{"}"}
-                  probeInterval: 2s
-                """);
+            await env.PutAsync($"clusters/{name}", env.ClusterYaml(name, e, region));
         }
         await env.PutAsync("gitrepositories/repo", $"""
             apiVersion: fleet.dev/v1
@@ -74,6 +64,24 @@ public sealed class FleetEnvironment : IAsyncDisposable
               interval: 1h
             """);
         return env;
+    }
+
+    /// <summary>A Cluster object for a simulated cluster, trusting KubeSim's CA.</summary>
+    public string ClusterYaml(string name, string env, string region)
+    {
+        var ca = string.Join("\n", Sim.CaCertificatePem!.Trim().Split('\n').Select(l => "    " + l));
+        return $"apiVersion: fleet.dev/v1\nkind: Cluster\nmetadata:\n  name: {name}\n  labels: {{env: {env}, region: {region}}}\n" +
+            $"spec:\n  server: {Sim.ClusterUri(name)}\n  credentialsRef: {{name: sim-token}}\n  probeInterval: 2s\n  caData: |\n{ca}\n";
+    }
+
+    /// <summary>A kubeconfig for the real kubectl against one simulated cluster (kubectl sends tokens only over TLS).</summary>
+    public string WriteKubeconfig(string cluster)
+    {
+        var path = Path.Combine(Repo.Directory + "-kubeconfig-" + cluster);
+        var ca = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Sim.CaCertificatePem!));
+        File.WriteAllText(path, $"apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {Sim.ClusterUri(cluster)}\n    certificate-authority-data: {ca}\n" +
+            $"users:\n- name: u\n  user:\n    token: {Token}\ncontexts:\n- name: c\n  context: {{cluster: c, user: u}}\ncurrent-context: c\n");
+        return path;
     }
 
     /// <summary>A base (Namespace, Deployment, ConfigMap using postBuild variables, Service) and overlays prod and prod-us.</summary>
