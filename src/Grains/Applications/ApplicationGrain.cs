@@ -20,7 +20,9 @@ namespace Fleet.Grains.Applications;
 internal sealed class ApplicationGrain(IResourceStore store, IEventLog events, IBlobStore blobs, ArtifactCache artifacts, SecretReader secrets)
     : ResourceGrain<ApplicationState>(store, events), IApplicationGrain
 {
+    /// <summary>Substituted manifests of the current render (by rendered digest and variables), kept while the activation lives.</summary>
     private readonly Dictionary<string, string> _substituted = new(StringComparer.Ordinal);
+    private string? _substitutedFor;
 
     protected override string KindName => ResourceKinds.Application.Kind;
 
@@ -75,7 +77,12 @@ internal sealed class ApplicationGrain(IResourceStore store, IEventLog events, I
             : await Store.ListAsync(ResourceKinds.Cluster.Kind, Namespace, spec.ClusterSelector.ToSelector(), ct);
         var canary = spec.Rollout?.Canary?.ToSelector();
 
-        // Render once per customization used, then substitute per cluster.
+        // Render once per customization used, then substitute per cluster. Substitutions of an older revision are dropped.
+        if (_substitutedFor != $"{artifact.Digest}|{generation}")
+        {
+            _substituted.Clear();
+            _substitutedFor = $"{artifact.Digest}|{generation}";
+        }
         var targets = new List<RolloutTarget>();
         var desired = new Dictionary<string, (string Digest, string? Customization)>(StringComparer.Ordinal);
         try
