@@ -28,7 +28,7 @@ internal sealed partial class Builder
             r.SetName(r.Name + "-" + Generators.Hash(r.Obj));
         }
 
-        NameReferences.Fix(ra);
+        NameReferences.Fix(ra, _crd.References);
         ResolveVars(ra, ctx);
         BuildMetadata(ra, top, ctx);
         Sort(ra, top, ctx.TopFile);

@@ -369,7 +369,7 @@ internal sealed partial class Builder
         }
     }
 
-    private static void PrefixSuffix(JsonObject doc, Kust kust, List<Resource> ra)
+    private void PrefixSuffix(JsonObject doc, Kust kust, List<Resource> ra)
     {
         var prefix = Resource.Str(doc, "namePrefix");
         var suffix = Resource.Str(doc, "nameSuffix");
@@ -386,15 +386,29 @@ internal sealed partial class Builder
             }
 
             r.SetName(prefix + r.Name + suffix);
+            foreach (var spec in _crd.Identity)
+            {
+                if (spec.Kind == r.Kind && prefix.Length > 0)
+                {
+                    FieldSpecs.ForEachParent(r.Obj, spec.Parts, (parent, key) =>
+                    {
+                        if (parent[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+                        {
+                            // kustomize adds identity fields to the prefix field specs only, not the suffix ones.
+                            parent[key] = prefix + v.GetValue<string>();
+                        }
+                    });
+                }
+            }
         }
     }
 
-    private static void Labels(JsonObject doc, Kust kust, List<Resource> ra)
+    private void Labels(JsonObject doc, Kust kust, List<Resource> ra)
     {
         var common = StringMap(doc["commonLabels"], kust.File, "commonLabels");
         if (common.Count > 0)
         {
-            SetAll(ra, common, [.. FieldSpecs.LabelMetadata, .. FieldSpecs.LabelTemplates, .. FieldSpecs.LabelSelectors]);
+            SetAll(ra, common, [.. FieldSpecs.LabelMetadata, .. FieldSpecs.LabelTemplates, .. FieldSpecs.LabelSelectors, .. _crd.Labels]);
         }
 
         if (doc["labels"] is JsonArray labels)
@@ -414,6 +428,7 @@ internal sealed partial class Builder
                 {
                     specs.AddRange(FieldSpecs.LabelTemplates);
                     specs.AddRange(FieldSpecs.LabelSelectors);
+                    specs.AddRange(_crd.Labels);
                 }
                 else if (templates)
                 {
@@ -433,12 +448,12 @@ internal sealed partial class Builder
         }
     }
 
-    private static void Annotations(JsonObject doc, Kust kust, List<Resource> ra)
+    private void Annotations(JsonObject doc, Kust kust, List<Resource> ra)
     {
         var common = StringMap(doc["commonAnnotations"], kust.File, "commonAnnotations");
         if (common.Count > 0)
         {
-            SetAll(ra, common, FieldSpecs.Annotations);
+            SetAll(ra, common, [.. FieldSpecs.Annotations, .. _crd.Annotations]);
         }
     }
 

@@ -26,6 +26,9 @@ internal sealed partial class Builder
     private readonly Files _files;
     private readonly RenderOptions _options;
     private readonly Stack<string> _stack = new();
+
+    /// <summary>The <c>crds</c> configuration of the kustomization being accumulated, including what its resources and components brought.</summary>
+    private CrdConfig _crd = new();
     private int _nodeBudget;
 
     public Builder(string root, RenderOptions options)
@@ -189,6 +192,8 @@ internal sealed partial class Builder
         }
 
         _stack.Push(dir);
+        var outerCrd = _crd;
+        _crd = new CrdConfig();
         try
         {
             var doc = kust.Doc;
@@ -240,19 +245,23 @@ internal sealed partial class Builder
         finally
         {
             _stack.Pop();
+            outerCrd.Merge(_crd);
+            _crd = outerCrd;
         }
     }
 
     /// <summary>
-    /// The <c>crds</c> files are read and must parse (kustomize fails otherwise), but the reference and
-    /// merge-key annotations inside their OpenAPI definitions are not applied.
+    /// Reads the <c>crds</c> files (OpenAPI definitions, see <see cref="CrdConfig"/>) into the current
+    /// configuration, before this kustomization's transformers run.
     /// </summary>
     private void LoadCrds(JsonObject doc, Kust kust, string dir)
     {
         foreach (var entry in Strings(doc, "crds", kust.File))
         {
             var full = _files.LocateFile(dir, entry, kust.File);
-            YamlReader.ReadAll(_files.Read(full), _files.Rel(full), _options.Limits);
+            var rel = _files.Rel(full);
+            var docs = YamlReader.ReadAll(_files.Read(full), rel, _options.Limits);
+            _crd.Load(docs.Count > 0 ? docs[0] : null, rel);
         }
     }
 

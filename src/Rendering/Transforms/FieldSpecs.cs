@@ -71,6 +71,24 @@ internal static class FieldSpecs
         Walk(root, parts, 0, create, apply);
     }
 
+    /// <summary>Calls <paramref name="apply"/> with the parent map and key of every existing field at <paramref name="parts"/> (lists are walked).</summary>
+    public static void ForEachParent(JsonObject root, string[] parts, Action<JsonObject, string> apply)
+    {
+        if (parts.Length == 0)
+        {
+            return;
+        }
+
+        var last = parts[^1];
+        Walk(root, parts[..^1], 0, false, parent =>
+        {
+            if (parent.ContainsKey(last))
+            {
+                apply(parent, last);
+            }
+        });
+    }
+
     private static void Walk(JsonNode? node, string[] parts, int i, bool create, Action<JsonObject> apply)
     {
         if (node is JsonArray array)

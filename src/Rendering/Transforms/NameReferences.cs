@@ -11,7 +11,10 @@ namespace Fleet.Rendering.Transforms;
 /// </summary>
 internal static class NameReferences
 {
-    private sealed record Ref(string TargetKind, string? ReferrerKind, string Path, string? RefKindField = null)
+    /// <summary>A reference field declared by a <c>crds</c> file: the target's kind and version, the referrer's kind and the path.</summary>
+    internal sealed record CustomRef(string TargetKind, string TargetVersion, string ReferrerKind, string Path);
+
+    private sealed record Ref(string TargetKind, string? ReferrerKind, string Path, string? RefKindField = null, string? TargetVersion = null)
     {
         public string[] Parts { get; } = Path.Split('/');
     }
@@ -84,12 +87,19 @@ internal static class NameReferences
         return table;
     }
 
-    public static void Fix(List<Resource> resources)
+    public static void Fix(List<Resource> resources, IReadOnlyList<CustomRef>? custom = null)
     {
+        var byReferrer = ByReferrer;
+        if (custom is { Count: > 0 })
+        {
+            byReferrer = Table.Concat(custom.Select(c => new Ref(c.TargetKind, c.ReferrerKind, c.Path, null, c.TargetVersion)))
+                .GroupBy(r => r.ReferrerKind ?? string.Empty).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+        }
+
         var byKind = resources.GroupBy(r => r.Kind).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         foreach (var referrer in resources)
         {
-            if (!ByReferrer.TryGetValue(referrer.Kind, out var entries))
+            if (!byReferrer.TryGetValue(referrer.Kind, out var entries))
             {
                 continue;
             }
@@ -99,6 +109,11 @@ internal static class NameReferences
                 if (!byKind.TryGetValue(entry.TargetKind, out var candidates))
                 {
                     continue;
+                }
+
+                if (entry.TargetVersion is { } version)
+                {
+                    candidates = candidates.FindAll(c => c.Version == version);
                 }
 
                 Visit(referrer.Obj, entry.Parts, 0, (parent, field) =>

@@ -624,6 +624,198 @@ case('error-patch-target-invalid-regex', {'kustomization.yaml': 'resources:\n- r
 case('error-replacement-source-missing', {'kustomization.yaml': 'resources:\n- r.yaml\nreplacements:\n- source:\n    kind: Secret\n    name: nope\n  targets:\n  - select:\n      kind: Deployment\n    fieldPaths:\n    - metadata.name\n', 'r.yaml': DEP}, error='source')
 case('crds-field-empty-definitions', {'kustomization.yaml': 'crds:\n- crd.json\nresources:\n- r.yaml\n', 'crd.json': '{}', 'r.yaml': WIDGET})
 
+
+# crds: OpenAPI definitions with kustomize's x-kubernetes-* extensions (name references, annotation,
+# label-selector and identity fields); merge keys in them are not used by kustomize's strategic merge.
+CRD_DEFS = K("""
+    com.example.v1.MyKind:
+      Schema:
+        properties:
+          apiVersion:
+            type: string
+          kind:
+            type: string
+          metadata:
+            $ref: io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+          spec:
+            $ref: com.example.v1.MyKindSpec
+    com.example.v1.MyKindSpec:
+      Schema:
+        properties:
+          configRef:
+            x-kubernetes-object-ref-api-version: v1
+            x-kubernetes-object-ref-kind: ConfigMap
+          secret:
+            x-kubernetes-object-ref-api-version: v1
+            x-kubernetes-object-ref-kind: Secret
+            x-kubernetes-object-ref-name-key: secretName
+          selector:
+            x-kubernetes-label-selector: ""
+          notes:
+            x-kubernetes-annotation: ""
+          ident:
+            x-kubernetes-identity: ""
+          items:
+            type: array
+            x-kubernetes-patch-merge-key: name
+            x-kubernetes-patch-strategy: merge
+    """)
+MYKIND = K("""
+    apiVersion: example.com/v1
+    kind: MyKind
+    metadata:
+      name: mk
+    spec:
+      configRef:
+        name: cfg
+      secret:
+        secretName: sec
+      selector:
+        foo: bar
+      notes:
+        z: z
+      ident: mk
+      items:
+      - name: a
+        v: 1
+      other:
+        configRef:
+          name: cfg
+    """)
+OTHERKIND = K("""
+    apiVersion: example.com/v1
+    kind: OtherKind
+    metadata:
+      name: ok
+    spec:
+      configRef:
+        name: cfg
+      selector:
+        foo: bar
+      ident: ok
+    """)
+case('crds-nameref-generated', {'kustomization.yaml': K("""
+    crds:
+    - crd.yaml
+    resources:
+    - res.yaml
+    - other.yaml
+    configMapGenerator:
+    - name: cfg
+      literals: [a=b]
+    secretGenerator:
+    - name: sec
+      literals: [a=b]
+    """), 'crd.yaml': CRD_DEFS, 'res.yaml': MYKIND, 'other.yaml': OTHERKIND})
+case('crds-prefix-labels-annotations', {'kustomization.yaml': K("""
+    crds:
+    - crd.yaml
+    namePrefix: p-
+    nameSuffix: -s
+    commonLabels:
+      app: x
+    commonAnnotations:
+      note: "y"
+    resources:
+    - res.yaml
+    - other.yaml
+    - cm.yaml
+    """), 'crd.yaml': CRD_DEFS, 'res.yaml': MYKIND, 'other.yaml': OTHERKIND,
+    'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  a: b\n'})
+case('crds-labels-include-selectors', {'kustomization.yaml': K("""
+    crds:
+    - crd.yaml
+    labels:
+    - pairs:
+        sel: "yes"
+      includeSelectors: true
+    - pairs:
+        plain: "yes"
+    resources:
+    - res.yaml
+    """), 'crd.yaml': CRD_DEFS, 'res.yaml': MYKIND})
+case('crds-in-base-used-by-overlay', {
+    'base/kustomization.yaml': 'crds:\n- crd.yaml\nresources:\n- res.yaml\n',
+    'base/crd.yaml': CRD_DEFS, 'base/res.yaml': MYKIND,
+    'overlay/kustomization.yaml': K("""
+    resources:
+    - ../base
+    namePrefix: prod-
+    commonLabels:
+      env: prod
+    commonAnnotations:
+      owner: shop
+    configMapGenerator:
+    - name: cfg
+      literals: [a=c]
+    secretGenerator:
+    - name: sec
+      literals: [a=c]
+    """)})
+case('crds-json-nested-refs-and-version', {'kustomization.yaml': K("""
+    crds:
+    - crd.json
+    namePrefix: p-
+    resources:
+    - res.yaml
+    - cm.yaml
+    """), 'crd.json': json.dumps({
+        "io.example.v1alpha1.Bee": {"Schema": {"properties": {
+            "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+            "metadata": {"$ref": "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
+            "spec": {"$ref": "io.example.v1alpha1.BeeSpec"}}}},
+        "io.example.v1alpha1.BeeSpec": {"Schema": {"properties": {
+            "hive": {"$ref": "io.example.v1alpha1.Hive"},
+            "wrongVersion": {"x-kubernetes-object-ref-api-version": "v2", "x-kubernetes-object-ref-kind": "ConfigMap"},
+            "notString": {"x-kubernetes-object-ref-api-version": "v1", "x-kubernetes-object-ref-kind": "ConfigMap", "x-kubernetes-identity": True}}}},
+        "io.example.v1alpha1.Hive": {"Schema": {"properties": {
+            "cm": {"x-kubernetes-object-ref-api-version": "v1", "x-kubernetes-object-ref-kind": "ConfigMap", "x-kubernetes-object-ref-name-key": "ref"}}}},
+        "io.example.v1alpha1.NotAKind": {"Schema": {"properties": {
+            "cm": {"x-kubernetes-object-ref-api-version": "v1", "x-kubernetes-object-ref-kind": "ConfigMap"}}}},
+    }, indent=2),
+    'res.yaml': K("""
+    apiVersion: example.io/v1alpha1
+    kind: Bee
+    metadata:
+      name: bee
+    spec:
+      hive:
+        cm:
+          ref: cfg
+      wrongVersion:
+        name: cfg
+      notString:
+        name: cfg
+      cm:
+        name: cfg
+    ---
+    apiVersion: example.io/v1alpha1
+    kind: NotAKind
+    metadata:
+      name: nak
+    cm:
+      name: cfg
+    """),
+    'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  a: b\n'})
+case('crds-merge-key-not-used', {'kustomization.yaml': K("""
+    crds:
+    - crd.yaml
+    resources:
+    - res.yaml
+    patches:
+    - patch: |
+        apiVersion: example.com/v1
+        kind: MyKind
+        metadata:
+          name: mk
+        spec:
+          items:
+          - name: b
+            v: 2
+    """), 'crd.yaml': CRD_DEFS, 'res.yaml': MYKIND})
+
+case('crds-file-not-a-map', {'kustomization.yaml': 'crds:\n- crd.yaml\nresources:\n- res.yaml\n', 'crd.yaml': '- a\n', 'res.yaml': MYKIND}, 'crd.yaml')
+
 for name, (files, error) in list(cases.items()):
     if files is None: del cases[name]
 import sys
