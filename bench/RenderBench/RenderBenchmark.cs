@@ -24,6 +24,7 @@ internal static class RenderBenchmark
     {
         var inProcessRuns = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
         var kubectlRuns = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
+        var largeRuns = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 15;
         var casesDir = FindCases();
         Console.WriteLine($"fleet render benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {inProcessRuns} in-process and {kubectlRuns} kubectl runs per case");
         Console.WriteLine();
@@ -60,11 +61,11 @@ internal static class RenderBenchmark
             Console.WriteLine();
         }
 
-        LargeOverlay(kubectlRuns);
+        LargeOverlay(kubectlRuns, largeRuns);
         return 0;
     }
 
-    private static void LargeOverlay(int kubectlRuns)
+    private static void LargeOverlay(int kubectlRuns, int runs)
     {
         var dir = Path.Combine(Path.GetTempPath(), "fleet-bench-" + Guid.NewGuid().ToString("N"));
         try
@@ -78,7 +79,7 @@ internal static class RenderBenchmark
 
             var times = new List<double>();
             var allocations = new List<double>();
-            for (var i = 0; i < 15; i++)
+            for (var i = 0; i < runs; i++)
             {
                 var before = GC.GetAllocatedBytesForCurrentThread();
                 times.Add(Time(() => KustomizeEngine.Render(dir, "overlay").ToYaml()));

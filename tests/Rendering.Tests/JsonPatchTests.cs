@@ -36,4 +36,17 @@ public sealed class JsonPatchTests
         Assert.Contains(message, ex.Message, StringComparison.Ordinal);
         Assert.Contains("operation 0", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void InPlace_ChangesTheDocument_CopyModeDoesNot()
+    {
+        var ops = JsonNode.Parse("""[{"op":"replace","path":"/c","value":"y"},{"op":"add","path":"/a/b/-","value":4}]""")!.AsArray();
+        var doc = Doc();
+        var copied = JsonPatch.Apply(doc, ops, "test");
+        Assert.Equal(Doc().ToJsonString(), doc.ToJsonString());
+
+        var inPlace = JsonPatch.Apply(doc, ops, "test", inPlace: true);
+        Assert.Same(doc, inPlace);
+        Assert.Equal(copied.ToJsonString(), inPlace.ToJsonString());
+    }
 }

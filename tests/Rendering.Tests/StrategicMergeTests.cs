@@ -14,6 +14,22 @@ public sealed class StrategicMergeTests
         """;
 
     [Fact]
+    public void InPlace_GivesTheSameResult_AndCopyModeLeavesInputsUnchanged()
+    {
+        const string patch = """{"metadata":{"labels":{"a":null}},"spec":{"template":{"spec":{"containers":[{"name":"b","image":"b:2"}]}}}}""";
+        var target = Obj(Deployment);
+        var p = Obj(patch);
+        var copied = StrategicMerge.Apply(target, p)!;
+        Assert.Equal(Obj(Deployment).ToJsonString(), target.ToJsonString());
+        Assert.Equal(Obj(patch).ToJsonString(), p.ToJsonString());
+
+        var own = Obj(Deployment);
+        var inPlace = StrategicMerge.Apply(own, Obj(patch), inPlace: true)!;
+        Assert.Same(own, inPlace);
+        Assert.Equal(copied.ToJsonString(), inPlace.ToJsonString());
+    }
+
+    [Fact]
     public void Maps_MergeRecursively_AndNullDeletesKey()
     {
         var result = StrategicMerge.Apply(Obj(Deployment), Obj("""{"metadata":{"labels":{"a":null,"c":"3"}}}"""))!;

@@ -161,7 +161,8 @@ internal sealed partial class Builder
             meta.Remove("namespace");
         }
 
-        var merged = StrategicMerge.Apply(r.Obj, copy);
+        // The copy is ours and the resource's old object is replaced, so merge in place.
+        var merged = StrategicMerge.Apply(r.Obj, copy, inPlace: true);
         if (merged is null)
         {
             ra.Remove(r);
@@ -206,7 +207,7 @@ internal sealed partial class Builder
 
                     foreach (var r in Select(ra, target, where))
                     {
-                        r.Obj = JsonPatch.Apply(r.Obj, ops, where);
+                        r.Obj = JsonPatch.Apply(r.Obj, ops, where, inPlace: true);
                         r.Record();
                     }
                 }
@@ -261,7 +262,7 @@ internal sealed partial class Builder
 
                 foreach (var r in matches)
                 {
-                    r.Obj = JsonPatch.Apply(r.Obj, ops, where);
+                    r.Obj = JsonPatch.Apply(r.Obj, ops, where, inPlace: true);
                     r.Record();
                 }
             }

@@ -10,10 +10,14 @@ namespace Fleet.Rendering.Transforms;
 /// </summary>
 internal static class JsonPatch
 {
-    /// <summary>Applies <paramref name="ops"/> to a copy of <paramref name="doc"/>; <paramref name="where"/> names the patch in errors.</summary>
-    public static JsonObject Apply(JsonObject doc, JsonArray ops, string where)
+    /// <summary>
+    /// Applies <paramref name="ops"/> to a copy of <paramref name="doc"/> (or to <paramref name="doc"/> itself when
+    /// <paramref name="inPlace"/>, for callers that discard the input and fail the whole build on error);
+    /// <paramref name="where"/> names the patch in errors.
+    /// </summary>
+    public static JsonObject Apply(JsonObject doc, JsonArray ops, string where, bool inPlace = false)
     {
-        JsonNode root = doc.DeepClone();
+        JsonNode root = inPlace ? doc : doc.DeepClone();
         for (var i = 0; i < ops.Count; i++)
         {
             if (ops[i] is not JsonObject op)

@@ -96,7 +96,29 @@ internal static class NameReferences
                 .GroupBy(r => r.ReferrerKind ?? string.Empty).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
         }
 
-        var byKind = resources.GroupBy(r => r.Kind).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        // Per kind, every name an object ever had → those objects, in resource order (names do not change here).
+        var byKind = new Dictionary<string, Dictionary<string, List<Resource>>>(StringComparer.Ordinal);
+        foreach (var r in resources)
+        {
+            if (!byKind.TryGetValue(r.Kind, out var byName))
+            {
+                byKind[r.Kind] = byName = new Dictionary<string, List<Resource>>(StringComparer.Ordinal);
+            }
+
+            foreach (var (name, _) in r.History)
+            {
+                if (!byName.TryGetValue(name, out var list))
+                {
+                    byName[name] = list = [];
+                }
+
+                if (list.Count == 0 || !ReferenceEquals(list[^1], r))
+                {
+                    list.Add(r);
+                }
+            }
+        }
+
         foreach (var referrer in resources)
         {
             if (!byReferrer.TryGetValue(referrer.Kind, out var entries))
@@ -106,14 +128,9 @@ internal static class NameReferences
 
             foreach (var entry in entries)
             {
-                if (!byKind.TryGetValue(entry.TargetKind, out var candidates))
+                if (!byKind.TryGetValue(entry.TargetKind, out var byName))
                 {
                     continue;
-                }
-
-                if (entry.TargetVersion is { } version)
-                {
-                    candidates = candidates.FindAll(c => c.Version == version);
                 }
 
                 Visit(referrer.Obj, entry.Parts, 0, (parent, field) =>
@@ -131,6 +148,16 @@ internal static class NameReferences
                     var name = v.GetValue<string>();
                     var isSubject = entry.Path == "subjects/name";
                     var subjectNs = isSubject ? Resource.Str(parent, "namespace") : null;
+                    if (!byName.TryGetValue(name, out var candidates))
+                    {
+                        return;
+                    }
+
+                    if (entry.TargetVersion is { } version)
+                    {
+                        candidates = candidates.FindAll(c => c.Version == version);
+                    }
+
                     var match = Find(candidates, referrer, name, subjectNs);
                     if (match is null)
                     {

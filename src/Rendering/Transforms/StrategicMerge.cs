@@ -20,8 +20,12 @@ internal static class StrategicMerge
         "certificates.k8s.io", "events.k8s.io", "flowcontrol.apiserver.k8s.io", "extensions",
     };
 
-    /// <summary>Result of merging a patch into an object: the new object, or null when the patch deletes it.</summary>
-    public static JsonObject? Apply(JsonObject target, JsonObject patch)
+    /// <summary>
+    /// Result of merging a patch into an object: the new object, or null when the patch deletes it. With
+    /// <paramref name="inPlace"/> the target is changed and returned and the patch is consumed (both must be
+    /// the caller's own, discarded copies); otherwise neither is modified.
+    /// </summary>
+    public static JsonObject? Apply(JsonObject target, JsonObject patch, bool inPlace = false)
     {
         if (patch["$patch"] is JsonValue d && d.GetValueKind() == JsonValueKind.String && d.GetValue<string>() == "delete")
         {
@@ -30,8 +34,8 @@ internal static class StrategicMerge
 
         var group = GroupOf(target["apiVersion"]);
         var builtin = BuiltinGroups.Contains(group);
-        var result = (JsonObject)target.DeepClone();
-        MergeMap(result, (JsonObject)patch.DeepClone(), [], builtin);
+        var result = inPlace ? target : (JsonObject)target.DeepClone();
+        MergeMap(result, inPlace ? patch : (JsonObject)patch.DeepClone(), [], builtin);
         return result;
     }
 

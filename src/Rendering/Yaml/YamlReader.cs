@@ -108,19 +108,42 @@ internal static class YamlReader
             var obj = new JsonObject();
             while (!parser.TryConsume<MappingEnd>(out _))
             {
-                var keyNode = ReadNode(parser, state, depth + 1);
-                var value = ReadNode(parser, state, depth + 1);
-                if (keyNode is null && value is null)
+                string key;
+                JsonNode? value;
+                if (PlainKey(parser) is { } text)
                 {
-                    continue;
+                    // Fast path for the usual key (a word that resolves to a string): no JsonValue round trip.
+                    if (depth + 1 > state.Limits.MaxDepth)
+                    {
+                        throw new RenderException($"{state.File}: YAML nesting deeper than {state.Limits.MaxDepth} levels");
+                    }
+
+                    if (++state.Nodes > state.Limits.MaxNodesPerDocument)
+                    {
+                        throw new RenderException($"{state.File}: document has more than {state.Limits.MaxNodesPerDocument} YAML nodes (alias expansion or oversized input)");
+                    }
+
+                    parser.MoveNext();
+                    key = text;
+                    value = ReadNode(parser, state, depth + 1);
+                }
+                else
+                {
+                    var keyNode = ReadNode(parser, state, depth + 1);
+                    value = ReadNode(parser, state, depth + 1);
+                    if (keyNode is null && value is null)
+                    {
+                        continue;
+                    }
+
+                    key = keyNode switch
+                    {
+                        null => "null",
+                        JsonValue v => ScalarText(v),
+                        _ => throw new RenderException($"{state.File}: complex mapping keys are not supported"),
+                    };
                 }
 
-                var key = keyNode switch
-                {
-                    null => "null",
-                    JsonValue v => ScalarText(v),
-                    _ => throw new RenderException($"{state.File}: complex mapping keys are not supported"),
-                };
                 if (key == "<<" && value is JsonObject merge)
                 {
                     // YAML merge key: copy keys that are not set explicitly.
@@ -148,6 +171,31 @@ internal static class YamlReader
         }
 
         throw new RenderException($"{state.File}: unexpected YAML event {parser.Current}");
+    }
+
+    /// <summary>
+    /// The text of the current event when it is an untagged scalar without an anchor that the core schema
+    /// resolves to that same string (quoted, or plain and starting with a letter other than a null/bool word).
+    /// </summary>
+    private static string? PlainKey(IParser parser)
+    {
+        if (parser.Current is not Scalar scalar || !scalar.Tag.IsEmpty || !scalar.Anchor.IsEmpty)
+        {
+            return null;
+        }
+
+        var text = scalar.Value;
+        if (scalar.Style != ScalarStyle.Plain)
+        {
+            return text;
+        }
+
+        if (text.Length == 0 || !char.IsAsciiLetter(text[0]))
+        {
+            return null;
+        }
+
+        return text is "null" or "Null" or "NULL" or "true" or "True" or "TRUE" or "false" or "False" or "FALSE" ? null : text;
     }
 
     private static void Remember(State state, AnchorName anchor, JsonNode? node)

@@ -244,10 +244,21 @@ internal static class YamlWriter
             return false;
         }
 
-        var resolved = YamlReader.ResolvePlain(s);
-        if (resolved is not JsonValue rv || rv.GetValueKind() != JsonValueKind.String || rv.GetValue<string>() != s)
+        // A plain scalar starting with a letter reads back as itself unless it is a null or boolean word.
+        if (char.IsAsciiLetter(s[0]))
         {
-            return false;
+            if (s is "null" or "Null" or "NULL" or "true" or "True" or "TRUE" or "false" or "False" or "FALSE")
+            {
+                return false;
+            }
+        }
+        else
+        {
+            var resolved = YamlReader.ResolvePlain(s);
+            if (resolved is not JsonValue rv || rv.GetValueKind() != JsonValueKind.String || rv.GetValue<string>() != s)
+            {
+                return false;
+            }
         }
 
         // YAML 1.1 readers (older kubectl, many tools) take these as booleans; quote them as Go does.
