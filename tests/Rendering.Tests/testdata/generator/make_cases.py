@@ -814,6 +814,20 @@ case('crds-merge-key-not-used', {'kustomization.yaml': K("""
             v: 2
     """), 'crd.yaml': CRD_DEFS, 'res.yaml': MYKIND})
 
+# crds of one base are not seen by a sibling's transformers, but name references at the top use them.
+case('crds-sibling-scope', {
+    'kustomization.yaml': 'resources:\n- a\n- b\n',
+    'a/kustomization.yaml': 'crds:\n- crd.yaml\nresources: []\n', 'a/crd.yaml': CRD_DEFS,
+    'b/kustomization.yaml': K("""
+    resources:
+    - res.yaml
+    namePrefix: b-
+    commonAnnotations:
+      x: "1"
+    configMapGenerator:
+    - name: cfg
+      literals: [a=b]
+    """), 'b/res.yaml': MYKIND})
 case('crds-file-not-a-map', {'kustomization.yaml': 'crds:\n- crd.yaml\nresources:\n- res.yaml\n', 'crd.yaml': '- a\n', 'res.yaml': MYKIND}, 'crd.yaml')
 
 for name, (files, error) in list(cases.items()):
