@@ -1,8 +1,8 @@
 using Fleet.Gateway.Apis;
 using Fleet.Gateway.Diagnostics;
 using Fleet.Gateway.Resources;
-using Fleet.Runtime;
-using Fleet.Runtime.Secrets;
+using Fleet.Store;
+using Fleet.Store.Secrets;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Fleet.Gateway;
@@ -14,8 +14,6 @@ public static class GatewayExtensions
     {
         services.AddSingleton<PrometheusMetrics>();
         services.AddSingleton<RequestReader>();
-        services.AddSingleton<GrainNotifier>();
-        services.AddSingleton<ReceiverPaths>();
         return services;
     }
 

@@ -1,11 +1,16 @@
+using Orleans.Concurrency;
+
 namespace Fleet.Abstractions.Grains;
 
 /// <summary>A registered cluster (<c>{namespace}/{name}</c>): probes it and tells its placements when it recovers.</summary>
+[Alias("fleet.IClusterGrain")]
 public interface IClusterGrain : IGrainWithStringKey
 {
-    /// <summary>The Cluster object (or its credentials Secret) changed or was deleted: re-read it.</summary>
-    Task SpecChanged();
+    /// <summary>Hint: the Cluster object (or its credentials Secret) changed or was deleted; re-read it.</summary>
+    [OneWay, Alias("HintSpecChanged")]
+    Task HintSpecChanged();
 
-    /// <summary>Probe now rather than at the next interval.</summary>
-    Task ProbeNow();
+    /// <summary>Hint: probe now rather than at the next interval.</summary>
+    [OneWay, Alias("HintProbeNow")]
+    Task HintProbeNow();
 }

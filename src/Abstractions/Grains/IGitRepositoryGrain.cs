@@ -1,11 +1,16 @@
+using Orleans.Concurrency;
+
 namespace Fleet.Abstractions.Grains;
 
-/// <summary>A Git source (<c>{namespace}/{name}</c>): fetches, packs artifacts, tells the applications that use it.</summary>
+/// <summary>A Git source (<c>{namespace}/{name}</c>): fetches and packs artifacts; the change dispatcher tells the applications that use it.</summary>
+[Alias("fleet.IGitRepositoryGrain")]
 public interface IGitRepositoryGrain : IGrainWithStringKey
 {
-    /// <summary>The GitRepository object (or its Secret) changed or was deleted: re-read it.</summary>
-    Task SpecChanged();
+    /// <summary>Hint: the GitRepository object (or its Secret) changed or was deleted; re-read it.</summary>
+    [OneWay, Alias("HintSpecChanged")]
+    Task HintSpecChanged();
 
-    /// <summary>Fetch now (a webhook arrived, or a user asked).</summary>
-    Task FetchNow();
+    /// <summary>Hint: fetch now (a webhook arrived, or a user asked).</summary>
+    [OneWay, Alias("HintFetchNow")]
+    Task HintFetchNow();
 }

@@ -1,11 +1,16 @@
+using Orleans.Concurrency;
+
 namespace Fleet.Abstractions.Grains;
 
 /// <summary>One application on one cluster (<c>{namespace}/{application}/{cluster}</c>): applies, prunes, checks health and drift.</summary>
+[Alias("fleet.IPlacementGrain")]
 public interface IPlacementGrain : IGrainWithStringKey
 {
-    /// <summary>Its application changed what this cluster should run: re-read the desired state.</summary>
-    Task DesiredChanged();
+    /// <summary>Hint: its application changed what this cluster should run, or a dependency became ready; re-read the desired state.</summary>
+    [OneWay, Alias("HintDesiredChanged")]
+    Task HintDesiredChanged();
 
-    /// <summary>Its cluster became reachable again: retry now.</summary>
-    Task ClusterRecovered();
+    /// <summary>Hint: its cluster changed (reachable again, paused or resumed); retry now.</summary>
+    [OneWay, Alias("HintClusterChanged")]
+    Task HintClusterChanged();
 }

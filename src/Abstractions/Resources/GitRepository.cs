@@ -38,13 +38,20 @@ public sealed record GitRepositoryStatus
 }
 
 /// <summary>A packed source revision, stored once by digest.</summary>
+[GenerateSerializer, Alias("fleet.ArtifactStatus")]
 public sealed record ArtifactStatus
 {
     /// <summary>Flux's form: <c>main@sha1:&lt;sha&gt;</c>, <c>v1.2.3@sha1:&lt;sha&gt;</c>, <c>sha1:&lt;sha&gt;</c>.</summary>
+    [Id(0)]
     public string Revision { get; init; } = "";
 
     /// <summary><c>sha256:&lt;hex&gt;</c> of the packed tree.</summary>
+    [Id(1)]
     public string Digest { get; init; } = "";
+
+    [Id(2)]
     public long Size { get; init; }
+
+    [Id(3)]
     public DateTimeOffset LastUpdateTime { get; init; }
 }

@@ -41,6 +41,9 @@ public sealed record CrossNamespaceObjectReference
     public string? ApiVersion { get; init; }
     public string Kind { get; init; } = "";
     public string Name { get; init; } = "";
+
+    /// <summary>The object's namespace, where the reference names a namespaced object on a cluster (healthChecks).</summary>
+    public string? Namespace { get; init; }
 }
 
 /// <summary>The structured form of a Kubernetes label selector.</summary>

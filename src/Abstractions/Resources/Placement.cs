@@ -31,6 +31,9 @@ public sealed record PlacementSpec
 
     /// <summary>The cluster left the selection or the application was deleted: prune (when <see cref="Prune"/>) and go.</summary>
     public bool Deleting { get; init; }
+
+    /// <summary>Objects on the cluster, besides those applied, whose health is waited for (the application's <c>healthChecks</c>).</summary>
+    public List<CrossNamespaceObjectReference>? HealthChecks { get; init; }
 }
 
 public sealed record PlacementStatus

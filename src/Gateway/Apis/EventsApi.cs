@@ -1,7 +1,7 @@
 using Fleet.Gateway.Serialization;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Fleet.Runtime;
+using Fleet.Store;
 
 namespace Fleet.Gateway.Apis;
 

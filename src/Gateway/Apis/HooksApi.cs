@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Fleet.Abstractions.Grains;
 using Fleet.Abstractions.Resources;
-using Fleet.Runtime;
-using Fleet.Runtime.Secrets;
+using Fleet.Store;
+using Fleet.Store.Secrets;
 using Fleet.Sources;
 
 namespace Fleet.Gateway.Apis;
@@ -61,7 +61,7 @@ internal static class HooksApi
         }
         foreach (var resource in spec.Resources)
         {
-            await grains.Get<IGitRepositoryGrain>($"{found.Namespace}/{resource.Name}").FetchNow();
+            await grains.GetGrain<IGitRepositoryGrain>($"{found.Namespace}/{resource.Name}").HintFetchNow();
         }
         await events.AppendAsync(found.Namespace, ResourceKinds.Receiver.Kind, found.Name, FleetEventType.Normal, "ReconciliationRequested",
             $"fetch requested for {string.Join(", ", spec.Resources.Select(r => $"GitRepository/{r.Name}"))}", ct);

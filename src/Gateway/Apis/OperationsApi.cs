@@ -1,5 +1,5 @@
 using Fleet.Gateway.Diagnostics;
-using Fleet.Runtime;
+using Fleet.Store;
 
 namespace Fleet.Gateway.Apis;
 

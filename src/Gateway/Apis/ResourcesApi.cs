@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Fleet.Abstractions;
 using Fleet.Abstractions.Resources;
 using Fleet.Gateway.Resources;
-using Fleet.Runtime;
+using Fleet.Store;
 
 namespace Fleet.Gateway.Apis;
 
@@ -60,13 +60,13 @@ internal static class ResourcesApi
         return found is null ? Problems.NotFound($"{kind.Kind} {ns}/{name} not found") : Json(ApiObject.From(found));
     }
 
-    private static Task<IResult> Create(string ns, string plural, HttpRequest request, RequestReader reader, IResourceStore store, GrainNotifier notifier, CancellationToken ct) =>
-        Write(ns, plural, null, request, reader, store, notifier, createOnly: true, ct);
+    private static Task<IResult> Create(string ns, string plural, HttpRequest request, RequestReader reader, IResourceStore store, CancellationToken ct) =>
+        Write(ns, plural, null, request, reader, store, createOnly: true, ct);
 
-    private static Task<IResult> Put(string ns, string plural, string name, HttpRequest request, RequestReader reader, IResourceStore store, GrainNotifier notifier, CancellationToken ct) =>
-        Write(ns, plural, name, request, reader, store, notifier, createOnly: false, ct);
+    private static Task<IResult> Put(string ns, string plural, string name, HttpRequest request, RequestReader reader, IResourceStore store, CancellationToken ct) =>
+        Write(ns, plural, name, request, reader, store, createOnly: false, ct);
 
-    private static async Task<IResult> Write(string ns, string plural, string? name, HttpRequest request, RequestReader reader, IResourceStore store, GrainNotifier notifier, bool createOnly, CancellationToken ct)
+    private static async Task<IResult> Write(string ns, string plural, string? name, HttpRequest request, RequestReader reader, IResourceStore store, bool createOnly, CancellationToken ct)
     {
         if (ResourceKinds.ByPlural(plural) is not { } kind)
         {
@@ -100,14 +100,13 @@ internal static class ResourcesApi
         {
             return Problems.Conflict(ex.Message);
         }
-        await notifier.ChangedAsync(kind, ns, obj.Name, ct);
         var json = ApiObject.From(stored);
         return existing is null
             ? Results.Text(json.ToApiJson(), "application/json", statusCode: StatusCodes.Status201Created)
             : Json(json);
     }
 
-    private static async Task<IResult> Delete(string ns, string plural, string name, IResourceStore store, GrainNotifier notifier, CancellationToken ct)
+    private static async Task<IResult> Delete(string ns, string plural, string name, IResourceStore store, CancellationToken ct)
     {
         if (ResourceKinds.ByPlural(plural) is not { } kind)
         {
@@ -121,7 +120,6 @@ internal static class ResourcesApi
         {
             return Problems.NotFound($"{kind.Kind} {ns}/{name} not found");
         }
-        await notifier.ChangedAsync(kind, ns, name, ct);
         return Json(new JsonObject { ["kind"] = "Status", ["status"] = "Success", ["details"] = new JsonObject { ["kind"] = kind.Kind, ["namespace"] = ns, ["name"] = name } });
     }
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Fleet.Abstractions.Resources;
-using Fleet.Runtime;
+using Fleet.Store;
 
 namespace Fleet.Gateway.Resources;
 

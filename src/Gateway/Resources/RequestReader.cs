@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fleet.Abstractions.Resources;
 using Fleet.Gateway.Serialization;
-using Fleet.Runtime.Secrets;
+using Fleet.Store.Secrets;
 
 namespace Fleet.Gateway.Resources;
 

@@ -7,18 +7,23 @@ using Fleet.Abstractions.Grains;
 using Fleet.Abstractions.Resources;
 using Fleet.Grains.Common;
 using Fleet.Rendering;
-using Fleet.Runtime;
-using Fleet.Runtime.Secrets;
+using Fleet.Store;
+using Fleet.Store.Secrets;
+using Microsoft.Extensions.Logging;
 
 namespace Fleet.Grains.Applications;
 
 /// <summary>
 /// An application: renders its source's artifact once per (revision, customization), substitutes each cluster's
 /// variables, selects its clusters with one label-selector query, plans the rollout, and writes each placement's
-/// desired state (then tells it). A failed render changes nothing live.
+/// desired state (then tells it). A failed render changes nothing live. A placement's report re-reads only that
+/// placement and moves the rollout on from the targets kept in memory (O(N) in memory, O(1) in the store), rather
+/// than selecting, rendering and listing everything again.
 /// </summary>
-internal sealed class ApplicationGrain(IResourceStore store, IEventLog events, IBlobStore blobs, ArtifactCache artifacts, SecretReader secrets)
-    : ResourceGrain<ApplicationState>(store, events), IApplicationGrain
+internal sealed partial class ApplicationGrain(
+    [PersistentState("state", StoreServiceCollectionExtensions.GrainStorageName)] IPersistentState<ApplicationState> state,
+    IResourceStore store, IEventLog events, IBlobStore blobs, ArtifactCache artifacts, SecretReader secrets, ILogger<ApplicationGrain> logger)
+    : ReconcilingGrain<ApplicationState>(state, store, events, logger), IApplicationGrain
 {
     /// <summary>Substituted manifests of the current render (by rendered digest and variables), kept while the activation lives.</summary>
     private readonly Dictionary<string, string> _substituted = new(StringComparer.Ordinal);
@@ -26,16 +31,108 @@ internal sealed class ApplicationGrain(IResourceStore store, IEventLog events, I
 
     protected override string KindName => ResourceKinds.Application.Kind;
 
-    public Task SpecChanged() => RunAsync(CancellationToken.None);
+    /// <summary>What the last full reconcile computed, kept while the activation lives, for placement reports.</summary>
+    private Snapshot? _snapshot;
+    private bool _fullPending = true;
+    private readonly HashSet<string> _reportedClusters = new(StringComparer.Ordinal);
 
-    public Task SourceChanged() => RunAsync(CancellationToken.None);
+    public Task HintChanged()
+    {
+        _fullPending = true;
+        return Hint();
+    }
 
-    public Task ClustersChanged() => RunAsync(CancellationToken.None);
-
-    public Task PlacementChanged() => RunAsync(CancellationToken.None);
+    public Task HintPlacementChanged(string cluster)
+    {
+        _reportedClusters.Add(cluster);
+        return Hint();
+    }
 
     protected override async Task<TimeSpan?> ReconcileAsync(CancellationToken ct)
     {
+        var reported = _reportedClusters.ToList();
+        _reportedClusters.Clear();
+        var full = _fullPending || _snapshot is null || Time.GetUtcNow() >= _snapshot.FullDue;
+        _fullPending = false;
+        if (!full && await ReconcileReportsAsync(_snapshot!, reported, ct) is { } next)
+        {
+            return next;
+        }
+
+        return await ReconcileAllAsync(ct);
+    }
+
+    /// <summary>Only placements reported: re-read those, re-plan from the kept targets, update and report.</summary>
+    private async Task<TimeSpan?> ReconcileReportsAsync(Snapshot snapshot, List<string> reported, CancellationToken ct)
+    {
+        var spec = await ReadSpecAsync<ApplicationSpec>(ResourceKinds.Application.Kind, ct);
+        if (spec is null || Current!.Generation != snapshot.Generation || spec.Suspend)
+        {
+            return null;
+        }
+
+        foreach (var cluster in reported)
+        {
+            var placement = await Store.GetAsync(ResourceKinds.Placement.Kind, Namespace, GrainKeys.PlacementName(Name, cluster), ct);
+            if (placement is null)
+            {
+                snapshot.Placements.Remove(cluster);
+            }
+            else
+            {
+                snapshot.Placements[cluster] = placement;
+            }
+
+            if (snapshot.TargetIndex.TryGetValue(cluster, out var i))
+            {
+                var t = snapshot.Targets[i];
+                var currentSpec = placement is null ? null : Read(placement);
+                snapshot.Targets[i] = t with
+                {
+                    SpecRevision = currentSpec?.Revision,
+                    SpecDigest = currentSpec?.ManifestDigest,
+                    Phase = placement is null || currentSpec!.Deleting ? PlacementPhase.Pending : Phase(placement),
+                };
+            }
+        }
+
+        await ApplyPlanAsync(spec, snapshot, ct);
+        return Jitter(snapshot.Interval);
+    }
+
+    private async Task ApplyPlanAsync(ApplicationSpec spec, Snapshot snapshot, CancellationToken ct)
+    {
+        var plan = RolloutPlanner.Plan(snapshot.Targets, spec.Rollout?.MaxUnavailable, spec.Rollout?.PauseOnFailure == true, spec.Rollout is not null);
+        var update = plan.Update.ToHashSet(StringComparer.Ordinal);
+        for (var i = 0; i < snapshot.Targets.Count; i++)
+        {
+            var target = snapshot.Targets[i];
+            snapshot.Placements.TryGetValue(target.Cluster, out var placement);
+            var current = placement is null ? null : Read(placement);
+            var next = Settings(spec, target.Cluster) with
+            {
+                Revision = update.Contains(target.Cluster) ? target.DesiredRevision : current?.Revision,
+                ManifestDigest = update.Contains(target.Cluster) ? target.DesiredDigest : current?.ManifestDigest,
+                Customization = update.Contains(target.Cluster) ? snapshot.Desired[target.Cluster].Customization : current?.Customization,
+            };
+            if (next.Revision is null)
+            {
+                continue;
+            }
+
+            if (await UpdatePlacementAsync(target.Cluster, placement, next, ct) is { } written)
+            {
+                snapshot.Placements[target.Cluster] = written;
+                snapshot.Targets[i] = target with { SpecRevision = next.Revision, SpecDigest = next.ManifestDigest, Phase = written.StatusJson is null ? PlacementPhase.Pending : PlacementPhase.Progressing };
+            }
+        }
+
+        await ReportAsync(spec, snapshot.Placements, snapshot.Revision, (plan, snapshot.Targets), ConditionStatus.Unknown, "", "", ct, full: false);
+    }
+
+    private async Task<TimeSpan?> ReconcileAllAsync(CancellationToken ct)
+    {
+        _snapshot = null;
         var spec = await ReadSpecAsync<ApplicationSpec>(ResourceKinds.Application.Kind, ct);
         var placements = (await Store.ListAsync(ResourceKinds.Placement.Kind, Namespace, LabelSelector.Parse($"{PlacementLabels.Application}={Name}"), ct))
             .ToDictionary(p => p.Labels[PlacementLabels.Cluster], StringComparer.Ordinal);
@@ -49,7 +146,7 @@ internal sealed class ApplicationGrain(IResourceStore store, IEventLog events, I
         if (State.Prune != spec.Prune)
         {
             State = State with { Prune = spec.Prune };
-            await WriteStateAsync(ct);
+            await WriteStateAsync();
         }
         if (spec.Suspend)
         {
@@ -113,33 +210,19 @@ internal sealed class ApplicationGrain(IResourceStore store, IEventLog events, I
             await UpdatePlacementAsync(cluster, placement, Read(placement) with { Deleting = true, Prune = spec.Prune }, ct);
         }
 
-        var plan = RolloutPlanner.Plan(targets, spec.Rollout?.MaxUnavailable, spec.Rollout?.PauseOnFailure == true, spec.Rollout is not null);
-        var update = plan.Update.ToHashSet(StringComparer.Ordinal);
-        foreach (var target in targets)
-        {
-            placements.TryGetValue(target.Cluster, out var placement);
-            var current = placement is null ? null : Read(placement);
-            var next = Settings(spec, target.Cluster) with
-            {
-                Revision = update.Contains(target.Cluster) ? target.DesiredRevision : current?.Revision,
-                ManifestDigest = update.Contains(target.Cluster) ? target.DesiredDigest : current?.ManifestDigest,
-                Customization = update.Contains(target.Cluster) ? desired[target.Cluster].Customization : current?.Customization,
-            };
-            if (next.Revision is null)
-            {
-                continue;
-            }
-            await UpdatePlacementAsync(target.Cluster, placement, next, ct);
-        }
-        await ReportAsync(spec, placements, artifact.Revision, (plan, targets), ConditionStatus.Unknown, "", "", ct);
-        return Jitter(interval);
+        var snapshot = new Snapshot(generation, artifact.Revision, targets, targets.Select((t, i) => (t.Cluster, i)).ToDictionary(x => x.Cluster, x => x.i, StringComparer.Ordinal),
+            desired, placements, Jitter(interval), Time.GetUtcNow() + (interval * 0.9));
+        await ApplyPlanAsync(spec, snapshot, ct);
+        await HintWaitingPlacementsAsync(placements, ct);
+        _snapshot = snapshot;
+        return snapshot.Interval;
     }
 
     private async Task<TimeSpan?> DeleteAsync(Dictionary<string, StoredResource> placements, CancellationToken ct)
     {
         if (placements.Count == 0)
         {
-            await ClearStateAsync(ct);
+            await ClearStateAsync();
             return null;
         }
         foreach (var (cluster, placement) in placements)
@@ -180,7 +263,7 @@ internal sealed class ApplicationGrain(IResourceStore store, IEventLog events, I
             .ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
         renders[key] = digest;
         State = State with { Renders = renders };
-        await WriteStateAsync(ct);
+        await WriteStateAsync();
         await EventAsync(FleetEventType.Normal, "Rendered", $"rendered {result.Objects.Count} objects from {path}{(customization is null ? "" : $" for customization {customization.Name}")}", ct);
         return (digest, result.Objects);
     }
@@ -249,18 +332,21 @@ internal sealed class ApplicationGrain(IResourceStore store, IEventLog events, I
         RetryInterval = spec.RetryInterval,
         Timeout = spec.Timeout,
         DependsOn = spec.DependsOn?.Select(d => d.Name).ToList(),
+        HealthChecks = spec.HealthChecks,
     };
 
-    private async Task UpdatePlacementAsync(string cluster, StoredResource? existing, PlacementSpec next, CancellationToken ct)
+    /// <summary>Writes a placement's desired state and tells it; returns the stored object, or null when nothing changed.</summary>
+    private async Task<StoredResource?> UpdatePlacementAsync(string cluster, StoredResource? existing, PlacementSpec next, CancellationToken ct)
     {
         var json = JsonSerializer.Serialize(next, FleetJson.Options);
         if (existing?.SpecJson == json)
         {
-            return;
+            return null;
         }
         var labels = new Dictionary<string, string> { [PlacementLabels.Application] = Name, [PlacementLabels.Cluster] = cluster };
-        await Store.PutAsync(ResourceKinds.Placement.Kind, Namespace, $"{Name}.{cluster}", labels, new Dictionary<string, string>(), json, null, ct);
-        await GrainFactory.Get<IPlacementGrain>($"{Namespace}/{Name}/{cluster}").DesiredChanged();
+        var written = await Store.PutAsync(ResourceKinds.Placement.Kind, Namespace, GrainKeys.PlacementName(Name, cluster), labels, new Dictionary<string, string>(), json, null, ct);
+        await GrainFactory.GetGrain<IPlacementGrain>(GrainKeys.Placement(Namespace, Name, cluster)).HintDesiredChanged();
+        return written;
     }
 
     private static PlacementSpec Read(StoredResource placement) => JsonSerializer.Deserialize<PlacementSpec>(placement.SpecJson, FleetJson.Options)!;
@@ -287,9 +373,9 @@ internal sealed class ApplicationGrain(IResourceStore store, IEventLog events, I
     }
 
     private async Task ReportAsync(ApplicationSpec spec, Dictionary<string, StoredResource> placements, string? revision, (RolloutPlan Plan, List<RolloutTarget> Targets)? rollout,
-        string readyStatus, string reason, string message, CancellationToken ct)
+        string readyStatus, string reason, string message, CancellationToken ct, bool full = true)
     {
-        var now = TimeProvider.GetUtcNow();
+        var now = Time.GetUtcNow();
         var generation = Current!.Generation;
         var previous = Current.StatusJson is { } s ? JsonSerializer.Deserialize<ApplicationStatus>(s, FleetJson.Options) : null;
         var counts = previous?.Placements;
@@ -317,15 +403,24 @@ internal sealed class ApplicationGrain(IResourceStore store, IEventLog events, I
             else if (r.Plan.Paused)
             {
                 message = r.Plan.Message;
+                LogRolloutHalted(Logger, Key, message);
                 conditions.Add(NewCondition(ConditionTypes.Ready, false, Reasons.HealthCheckFailed, message, generation, now));
                 conditions.Add(NewCondition(ConditionTypes.Stalled, true, Reasons.HealthCheckFailed, message, generation, now));
             }
             else
             {
                 var failed = targets.Where(t => t.UpToDate && t.Phase == PlacementPhase.Failed).Select(t => t.Cluster).ToList();
-                message = $"{r.Plan.Message}: {counts.Ready}/{counts.Selected} ready" + (failed.Count > 0 ? $", failed on {string.Join(", ", failed)}" : "");
+                message = $"{(r.Plan.Complete ? "every wave released" : r.Plan.Message)}: {counts.Ready}/{counts.Selected} ready" + (failed.Count > 0 ? $", failed on {string.Join(", ", failed)}" : "");
+                if (r.Plan.Complete && failed.Count > 0 && counts.Progressing == 0)
+                {
+                    // Nothing is moving any more: the failed clusters retry on their own, but the application is not Ready.
+                    conditions.Add(NewCondition(ConditionTypes.Ready, false, Reasons.ReconciliationFailed, message, generation, now));
+                }
+                else
+                {
                 conditions.Add(new Condition { Type = ConditionTypes.Ready, Status = failed.Count > 0 ? ConditionStatus.False : ConditionStatus.Unknown, Reason = failed.Count > 0 ? Reasons.ReconciliationFailed : Reasons.Progressing, Message = message, ObservedGeneration = generation, LastTransitionTime = now });
                 conditions.Add(NewCondition(ConditionTypes.Reconciling, true, Reasons.Progressing, message, generation, now));
+                }
             }
         }
         else
@@ -351,9 +446,8 @@ internal sealed class ApplicationGrain(IResourceStore store, IEventLog events, I
         var outcome = $"{ready.Status}|{ready.Reason}|{status.LastAttemptedRevision}|{rolloutStatus?.Paused}";
         if (State.LastOutcome != outcome)
         {
-            var wasReady = State.LastOutcome?.StartsWith(ConditionStatus.True + "|", StringComparison.Ordinal) == true;
             State = State with { LastOutcome = outcome };
-            await WriteStateAsync(ct);
+            await WriteStateAsync();
             if (ready.Status == ConditionStatus.False || rolloutStatus?.Paused == true)
             {
                 await EventAsync(FleetEventType.Warning, ready.Reason, ready.Message, ct);
@@ -361,35 +455,42 @@ internal sealed class ApplicationGrain(IResourceStore store, IEventLog events, I
             else if (ready.Status == ConditionStatus.True)
             {
                 await EventAsync(FleetEventType.Normal, ready.Reason, ready.Message, ct);
-                if (!wasReady || previous?.LastAppliedRevision != lastApplied)
-                {
-                    await TellDependentsAsync(ct);
-                }
-            }
-        }
-        // Placements waiting on another application re-check when told; they also retry on their own.
-        foreach (var (cluster, placement) in placements)
-        {
-            if (placement.StatusJson is { } ps && JsonSerializer.Deserialize<PlacementStatus>(ps, FleetJson.Options) is { } pst &&
-                ConditionList.Find(pst.Conditions, ConditionTypes.Ready)?.Reason == Reasons.DependencyNotReady && rollout is not null)
-            {
-                await GrainFactory.Get<IPlacementGrain>($"{Namespace}/{Name}/{cluster}").DesiredChanged();
+
             }
         }
     }
 
-    /// <summary>Applications of this namespace that depend on this one are told it became Ready.</summary>
-    private async Task TellDependentsAsync(CancellationToken ct)
+    /// <summary>
+    /// Placements waiting for a dependency (another application Ready on their cluster) check again: a full reconcile
+    /// runs when a dependency changed (the change dispatcher hints this application then).
+    /// </summary>
+    private async Task HintWaitingPlacementsAsync(Dictionary<string, StoredResource> placements, CancellationToken ct)
     {
-        foreach (var app in await Store.ListAsync(ResourceKinds.Application.Kind, Namespace, null, ct))
+        foreach (var (cluster, placement) in placements)
         {
-            var other = JsonSerializer.Deserialize<ApplicationSpec>(app.SpecJson, FleetJson.Options);
-            if (other?.DependsOn?.Any(d => d.Name == Name) == true)
+            if (placement.StatusJson is { } ps && JsonSerializer.Deserialize<PlacementStatus>(ps, FleetJson.Options) is { } pst &&
+                ConditionList.Find(pst.Conditions, ConditionTypes.Ready)?.Reason == Reasons.DependencyNotReady)
             {
-                await GrainFactory.Get<IApplicationGrain>($"{Namespace}/{app.Name}").PlacementChanged();
+                await GrainFactory.GetGrain<IPlacementGrain>(GrainKeys.Placement(Namespace, Name, cluster)).HintDesiredChanged();
             }
         }
+
+        await Task.CompletedTask.WaitAsync(ct);
     }
+
+    /// <summary>The targets, desired manifests and placements of the last full reconcile.</summary>
+    private sealed record Snapshot(
+        long Generation,
+        string Revision,
+        List<RolloutTarget> Targets,
+        Dictionary<string, int> TargetIndex,
+        Dictionary<string, (string Digest, string? Customization)> Desired,
+        Dictionary<string, StoredResource> Placements,
+        TimeSpan Interval,
+        DateTimeOffset FullDue);
+
+    [LoggerMessage(EventId = GrainEventIds.RolloutHalted, Level = LogLevel.Warning, Message = "Application {Key}: {Message}")]
+    private static partial void LogRolloutHalted(ILogger logger, string key, string message);
 
     private static FluxPatch ToPatch(JsonObject patch)
     {

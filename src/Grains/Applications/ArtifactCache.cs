@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Fleet.Runtime;
+using Fleet.Store;
 using Fleet.Sources;
 
 namespace Fleet.Grains.Applications;

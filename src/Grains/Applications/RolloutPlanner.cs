@@ -25,7 +25,7 @@ internal sealed record RolloutTarget(string Cluster, bool Canary, string Desired
 }
 
 /// <summary>The decision: which placements get the desired revision now, and how the rollout stands.</summary>
-internal sealed record RolloutPlan(IReadOnlyList<string> Update, int Wave, int Waves, bool Paused, string Message);
+internal sealed record RolloutPlan(IReadOnlyList<string> Update, int Wave, int Waves, bool Paused, string Message, bool Complete = false);
 
 /// <summary>
 /// Plans a rollout as a pure function of the selected clusters (level-triggered, so it is recomputed from scratch on
@@ -55,7 +55,7 @@ internal static class RolloutPlanner
                 return new RolloutPlan(update, i + 1, waves.Count, false, $"rolling out wave {i + 1} of {waves.Count}");
             }
         }
-        return new RolloutPlan(update, waves.Count, waves.Count, false, "rollout complete");
+        return new RolloutPlan(update, waves.Count, waves.Count, false, "rollout complete", Complete: true);
     }
 
     /// <summary>Canaries (sorted) as the first wave, then the others (sorted) in waves of the allowed size; without a rollout, one wave.</summary>

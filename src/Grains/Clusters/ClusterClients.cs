@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Fleet.Abstractions.Resources;
 using Fleet.Kubernetes;
-using Fleet.Runtime;
-using Fleet.Runtime.Secrets;
+using Fleet.Store;
+using Fleet.Store.Secrets;
 using Microsoft.Extensions.Logging;
 
 namespace Fleet.Grains.Clusters;

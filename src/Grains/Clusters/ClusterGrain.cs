@@ -3,7 +3,7 @@ using Fleet.Abstractions.Grains;
 using Fleet.Abstractions.Resources;
 using Fleet.Kubernetes;
 using Fleet.Grains.Common;
-using Fleet.Runtime;
+using Fleet.Store;
 using Microsoft.Extensions.Logging;
 
 namespace Fleet.Grains.Clusters;
@@ -12,8 +12,10 @@ namespace Fleet.Grains.Clusters;
 /// A registered cluster: probes <c>GET /version</c> on a jittered interval (backing off while it fails), reports
 /// <c>Ready</c> with the Kubernetes version or the reason it is not, and tells its placements when it recovers.
 /// </summary>
-internal sealed partial class ClusterGrain(IResourceStore store, IEventLog events, ClusterClients clients, ILogger<ClusterGrain> logger)
-    : Common.ResourceGrain<ClusterState>(store, events), IClusterGrain
+internal sealed partial class ClusterGrain(
+    [PersistentState("state", StoreServiceCollectionExtensions.GrainStorageName)] IPersistentState<ClusterState> state,
+    IResourceStore store, IEventLog events, ClusterClients clients, ILogger<ClusterGrain> logger)
+    : Common.ReconcilingGrain<ClusterState>(state, store, events, logger), IClusterGrain
 {
     private static readonly TimeSpan DefaultInterval = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
@@ -23,9 +25,9 @@ internal sealed partial class ClusterGrain(IResourceStore store, IEventLog event
 
     protected override string KindName => ResourceKinds.Cluster.Kind;
 
-    public Task SpecChanged() => RunAsync(CancellationToken.None);
+    public Task HintSpecChanged() => Hint();
 
-    public Task ProbeNow() => RunAsync(CancellationToken.None);
+    public Task HintProbeNow() => Hint();
 
     protected override async Task<TimeSpan?> ReconcileAsync(CancellationToken ct)
     {
@@ -33,13 +35,21 @@ internal sealed partial class ClusterGrain(IResourceStore store, IEventLog event
         if (spec is null)
         {
             clients.Forget(Namespace, Name);
-            await ClearStateAsync(ct);
+            await ClearStateAsync();
             return null;
         }
         var interval = GoDuration.Parse(spec.ProbeInterval, DefaultInterval);
         interval = interval < MinimumInterval ? MinimumInterval : interval;
         var generation = Current!.Generation;
-        var now = TimeProvider.GetUtcNow();
+        var now = Time.GetUtcNow();
+        if (spec.Paused != State.Paused)
+        {
+            // Placements check the pause before every apply, prune and drift correction; tell them it flipped.
+            State = State with { Paused = spec.Paused };
+            await WriteStateAsync();
+            await TellPlacementsAsync(ct);
+        }
+
         if (spec.Paused)
         {
             await WriteStatusAsync(ResourceKinds.Cluster.Kind, Status(false, Reasons.Suspended, "the cluster is paused: nothing is probed or applied", generation, now, null), ct);
@@ -63,11 +73,11 @@ internal sealed partial class ClusterGrain(IResourceStore store, IEventLog event
 
         var previous = State;
         State = result.Ready
-            ? new ClusterState { WasReady = true }
-            : new ClusterState { WasReady = false, ConsecutiveFailures = previous.ConsecutiveFailures + 1, LastReason = result.Reason };
+            ? new ClusterState { WasReady = true, Paused = previous.Paused }
+            : new ClusterState { WasReady = false, ConsecutiveFailures = previous.ConsecutiveFailures + 1, LastReason = result.Reason, Paused = previous.Paused };
         if (previous.WasReady != State.WasReady || previous.LastReason != State.LastReason)
         {
-            await WriteStateAsync(ct);
+            await WriteStateAsync();
             if (result.Ready)
             {
                 await EventAsync(FleetEventType.Normal, Reasons.ClusterReachable, $"cluster is reachable, Kubernetes {result.Version?.GitVersion}", ct);
@@ -98,7 +108,7 @@ internal sealed partial class ClusterGrain(IResourceStore store, IEventLog event
         {
             if (placement.Labels.TryGetValue(PlacementLabels.Application, out var app))
             {
-                await GrainFactory.Get<IPlacementGrain>($"{Namespace}/{app}/{Name}").ClusterRecovered();
+                await GrainFactory.GetGrain<IPlacementGrain>(GrainKeys.Placement(Namespace, app, Name)).HintClusterChanged();
             }
         }
     }

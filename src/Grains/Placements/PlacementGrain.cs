@@ -6,7 +6,8 @@ using Fleet.Abstractions.Resources;
 using Fleet.Grains.Clusters;
 using Fleet.Grains.Common;
 using Fleet.Kubernetes;
-using Fleet.Runtime;
+using Fleet.Store;
+using Microsoft.Extensions.Logging;
 using KubeInventory = Fleet.Kubernetes.Inventory;
 
 namespace Fleet.Grains.Placements;
@@ -15,35 +16,46 @@ namespace Fleet.Grains.Placements;
 /// One application on one cluster (<c>{ns}/{app}/{cluster}</c>), as Flux's kustomize-controller reconciles a
 /// Kustomization: apply the desired manifests server-side, prune what left them, wait for health, and on its own
 /// interval detect and correct drift. Nothing is pruned on an unreachable cluster or an apply error: the last good
-/// state stays and the error is reported.
+/// state stays and the error is reported. A paused cluster gets no apply, prune or drift correction. An apply slot
+/// is held only while talking to the cluster, never while waiting for health.
 /// </summary>
-internal sealed class PlacementGrain(IResourceStore store, IEventLog events, IBlobStore blobs, ClusterClients clients, Applier applier, ApplySlots slots)
-    : ResourceGrain<PlacementState>(store, events), IPlacementGrain
+internal sealed partial class PlacementGrain(
+    [PersistentState("state", StoreServiceCollectionExtensions.GrainStorageName)] IPersistentState<PlacementState> state,
+    IResourceStore store, IEventLog events, IBlobStore blobs, ClusterClients clients, Applier applier, HealthChecker health, ApplySlots slots,
+    ILogger<PlacementGrain> logger)
+    : ReconcilingGrain<PlacementState>(state, store, events, logger), IPlacementGrain
 {
     private string Application => Key.Split('/')[1];
 
     private string ClusterName => Key.Split('/')[2];
 
-    /// <summary>The stored Placement object's name: <c>{application}.{cluster}</c>.</summary>
-    protected override string Name => $"{Application}.{ClusterName}";
+    /// <summary>The stored Placement object's name: <c>{application}~{cluster}</c>.</summary>
+    protected override string Name => GrainKeys.PlacementName(Application, ClusterName);
 
     protected override string KindName => ResourceKinds.Placement.Kind;
 
-    public Task DesiredChanged() => RunAsync(CancellationToken.None);
+    public Task HintDesiredChanged() => Hint();
 
-    public Task ClusterRecovered() => RunAsync(CancellationToken.None);
+    public Task HintClusterChanged() => Hint();
 
     protected override async Task<TimeSpan?> ReconcileAsync(CancellationToken ct)
     {
         var spec = await ReadSpecAsync<PlacementSpec>(ResourceKinds.Placement.Kind, ct);
         if (spec is null)
         {
-            await ClearStateAsync(ct);
+            await ClearStateAsync();
             return null;
         }
         var interval = GoDuration.Parse(spec.Interval, TimeSpan.FromMinutes(5));
         var retry = GoDuration.Parse(spec.RetryInterval, interval);
         var inventory = State.Inventory is { } json ? KubeInventory.FromJson(json) : KubeInventory.Empty(Application, Namespace);
+
+        if (await ClusterPausedAsync(ct))
+        {
+            // The cluster grain tells this placement when the pause is lifted.
+            await ReportAsync(spec, false, Reasons.Suspended, $"cluster {ClusterName} is paused: nothing is applied, pruned or corrected", null, null, ct);
+            return null;
+        }
 
         if (spec.Deleting)
         {
@@ -83,7 +95,8 @@ internal sealed class PlacementGrain(IResourceStore store, IEventLog events, IBl
 
         IReadOnlyList<DriftEntry>? drift = null;
         var changedDesired = State.LastAppliedDigest != spec.ManifestDigest;
-        if (!changedDesired && State.Failures == 0)
+        var waitTurnedOn = spec.Wait && !State.LastWait;
+        if (!changedDesired && State.Failures == 0 && !waitTurnedOn)
         {
             // Steady state: one LIST per kind and namespace tells whether anything drifted.
             DriftReport report;
@@ -101,7 +114,7 @@ internal sealed class PlacementGrain(IResourceStore store, IEventLog events, IBl
                 {
                     // A new revision with the same manifests (a revert, a commit outside the path): nothing to send.
                     State = State with { LastAppliedRevision = spec.Revision };
-                    await WriteStateAsync(ct);
+                    await WriteStateAsync();
                 }
                 await ReportAsync(spec, true, Reasons.ReconciliationSucceeded, $"Applied revision: {State.LastAppliedRevision}", inventory, null, ct);
                 return Jitter(interval);
@@ -125,28 +138,71 @@ internal sealed class PlacementGrain(IResourceStore store, IEventLog events, IBl
                 Force = spec.Force,
                 TakeOwnership = true,
                 Prune = spec.Prune,
-                Wait = spec.Wait,
-                Timeout = GoDuration.Parse(spec.Timeout, interval),
+                Wait = false,
                 Previous = inventory,
             }, ct);
         }
+
         RecordChanges(result, drift is not null);
         // Whatever happened, the inventory the engine returns is what is on the cluster now (a failed delete stays in it).
-        State = State with { Inventory = result.Inventory.ToJson() };
-        if (!result.Succeeded)
-        {
-            var unhealthy = result.Errors.Any(e => e.Contains("health", StringComparison.OrdinalIgnoreCase)) || result.Health.Any(h => h.Status == HealthStatus.Failed);
-            return await FailAsync(spec, unhealthy ? Reasons.HealthCheckFailed : Reasons.ReconciliationFailed, string.Join("; ", result.Errors), retry, ct);
-        }
+        State = State with { Inventory = result.Inventory.ToJson(), LastWait = spec.Wait };
         var changes = Summarize(result);
         if (changes.Length > 0)
         {
+            // Announced as soon as they are made, whatever the health wait after them says.
             await EventAsync(FleetEventType.Normal, drift is null ? "Applied" : "DriftCorrected", $"{spec.Revision}: {changes}", ct);
         }
+
+        if (!result.Succeeded)
+        {
+            return await FailAsync(spec, Reasons.ReconciliationFailed, string.Join("; ", result.Errors), retry, ct);
+        }
+
+        string? healthSummary = null;
+        if (spec.Wait)
+        {
+            await ReportAsync(spec, false, Reasons.Progressing, $"waiting for {result.Inventory.Entries.Count + (spec.HealthChecks?.Count ?? 0)} objects to become healthy", result.Inventory, drift, ct, reconciling: true);
+            var refs = result.Inventory.Entries.Select(e => new ObjectRef(e.Group, e.Version, e.Kind, e.Namespace, e.Name))
+                .Concat((spec.HealthChecks ?? []).Select(HealthCheckRef))
+                .DistinctBy(r => r.Identity)
+                .ToList();
+            var results = await health.WaitAsync(client, refs, GoDuration.Parse(spec.Timeout, interval), ct);
+            var failed = results.Where(h => h.Status == HealthStatus.Failed).ToList();
+            var waiting = results.Where(h => h.Status is HealthStatus.InProgress or HealthStatus.NotFound).ToList();
+            if (failed.Count > 0)
+            {
+                LogHealthFailed(Logger, Key, failed[0].Message);
+                return await FailAsync(spec, Reasons.HealthCheckFailed, string.Join("; ", failed.Select(h => h.Message)), retry, ct, health: "Failed");
+            }
+
+            if (waiting.Count > 0)
+            {
+                // Still progressing when the timeout passed: not stalled, retried.
+                return await FailAsync(spec, Reasons.ProgressingWithRetry, "health check timed out: " + string.Join("; ", waiting.Select(h => h.Message)), retry, ct, health: "InProgress");
+            }
+
+            healthSummary = "Current";
+        }
+
         State = State with { LastAppliedRevision = spec.Revision, LastAppliedDigest = spec.ManifestDigest, Failures = 0 };
-        await WriteStateAsync(ct);
-        await ReportAsync(spec, true, Reasons.ReconciliationSucceeded, $"Applied revision: {spec.Revision}", result.Inventory, drift, ct, health: Health(result));
+        await WriteStateAsync();
+        await ReportAsync(spec, true, Reasons.ReconciliationSucceeded, $"Applied revision: {spec.Revision}", result.Inventory, drift, ct, health: healthSummary);
         return Jitter(interval);
+    }
+
+    /// <summary>Whether the Cluster object says <c>paused</c>.</summary>
+    private async Task<bool> ClusterPausedAsync(CancellationToken ct)
+    {
+        var cluster = await Store.GetAsync(ResourceKinds.Cluster.Kind, Namespace, ClusterName, ct);
+        return cluster is not null && JsonSerializer.Deserialize<ClusterSpec>(cluster.SpecJson, FleetJson.Options)?.Paused == true;
+    }
+
+    /// <summary>A <c>healthChecks</c> entry as an object reference (the namespace defaults to the application's).</summary>
+    private ObjectRef HealthCheckRef(CrossNamespaceObjectReference r)
+    {
+        var apiVersion = r.ApiVersion ?? "v1";
+        var slash = apiVersion.IndexOf('/', StringComparison.Ordinal);
+        return new ObjectRef(slash < 0 ? "" : apiVersion[..slash], slash < 0 ? apiVersion : apiVersion[(slash + 1)..], r.Kind, r.Namespace ?? Namespace, r.Name);
     }
 
     private async Task<TimeSpan?> RemoveAsync(PlacementSpec spec, KubeInventory inventory, TimeSpan retry, CancellationToken ct)
@@ -186,8 +242,8 @@ internal sealed class PlacementGrain(IResourceStore store, IEventLog events, IBl
     private async Task<TimeSpan?> ForgetAsync(CancellationToken ct)
     {
         await Store.DeleteAsync(ResourceKinds.Placement.Kind, Namespace, Name, ct);
-        await ClearStateAsync(ct);
-        await GrainFactory.Get<IApplicationGrain>($"{Namespace}/{Application}").PlacementChanged();
+        await ClearStateAsync();
+        await GrainFactory.GetGrain<IApplicationGrain>(GrainKeys.Of(Namespace, Application)).HintPlacementChanged(ClusterName);
         return null;
     }
 
@@ -197,7 +253,7 @@ internal sealed class PlacementGrain(IResourceStore store, IEventLog events, IBl
         foreach (var dependency in spec.DependsOn ?? [])
         {
             var app = await Store.GetAsync(ResourceKinds.Application.Kind, Namespace, dependency, ct);
-            var placement = await Store.GetAsync(ResourceKinds.Placement.Kind, Namespace, $"{dependency}.{ClusterName}", ct);
+            var placement = await Store.GetAsync(ResourceKinds.Placement.Kind, Namespace, GrainKeys.PlacementName(dependency, ClusterName), ct);
             if (app is null || placement?.StatusJson is null)
             {
                 return dependency;
@@ -212,24 +268,30 @@ internal sealed class PlacementGrain(IResourceStore store, IEventLog events, IBl
         return null;
     }
 
-    private async Task<TimeSpan?> FailAsync(PlacementSpec spec, string reason, string message, TimeSpan retry, CancellationToken ct)
+    private async Task<TimeSpan?> FailAsync(PlacementSpec spec, string reason, string message, TimeSpan retry, CancellationToken ct, string? health = null)
     {
         Outcome = "failure";
         State = State with { Failures = State.Failures + 1 };
-        await WriteStateAsync(ct);
+        await WriteStateAsync();
         var inventory = State.Inventory is { } json ? KubeInventory.FromJson(json) : null;
-        await ReportAsync(spec, false, reason, message, inventory, null, ct, health: reason == Reasons.HealthCheckFailed ? "Failed" : null);
+        await ReportAsync(spec, false, reason, message, inventory, null, ct, health: health);
         // Retry at retryInterval, backing off (×2 per failure, at most ×8) while failures repeat.
         return Jitter(retry * Math.Min(8, Math.Pow(2, Math.Max(0, State.Failures - 1))));
     }
 
-    private async Task ReportAsync(PlacementSpec spec, bool ready, string reason, string message, KubeInventory? inventory, IReadOnlyList<DriftEntry>? drift, CancellationToken ct, string? health = null)
+    private async Task ReportAsync(PlacementSpec spec, bool ready, string reason, string message, KubeInventory? inventory, IReadOnlyList<DriftEntry>? drift, CancellationToken ct,
+        string? health = null, bool reconciling = false)
     {
-        var now = TimeProvider.GetUtcNow();
+        var now = Time.GetUtcNow();
         var generation = Current?.Generation ?? 0;
         var previous = Current?.StatusJson is { } s ? JsonSerializer.Deserialize<PlacementStatus>(s, FleetJson.Options) : null;
-        var progressing = !ready && reason is Reasons.DependencyNotReady or Reasons.ProgressingWithRetry;
-        var conditions = new List<Condition> { NewCondition(ConditionTypes.Ready, ready, reason, message, generation, now) };
+        var progressing = reconciling || (!ready && reason is Reasons.DependencyNotReady or Reasons.ProgressingWithRetry);
+        var conditions = new List<Condition>
+        {
+            reconciling
+                ? new Condition { Type = ConditionTypes.Ready, Status = ConditionStatus.Unknown, Reason = reason, Message = message, ObservedGeneration = generation, LastTransitionTime = now }
+                : NewCondition(ConditionTypes.Ready, ready, reason, message, generation, now),
+        };
         if (progressing)
         {
             conditions.Add(NewCondition(ConditionTypes.Reconciling, true, reason, message, generation, now));
@@ -248,7 +310,8 @@ internal sealed class PlacementGrain(IResourceStore store, IEventLog events, IBl
             LastAppliedTime = ready && previous?.LastAppliedRevision != State.LastAppliedRevision ? now : previous?.LastAppliedTime,
             Inventory = (inventory ?? (State.Inventory is { } j ? KubeInventory.FromJson(j) : null))?.Entries
                 .Select(e => new Abstractions.Resources.InventoryEntry { Group = e.Group, Version = e.Version, Kind = e.Kind, Namespace = e.Namespace, Name = e.Name }).ToList(),
-            Health = health ?? (ready ? "Current" : previous?.Health),
+            // Health is known only where it was waited for; with wait off it is not claimed.
+            Health = health ?? (ready ? (spec.Wait ? previous?.Health : null) : previous?.Health),
             Drift = drift?.ToList(),
         };
         await WriteStatusAsync(ResourceKinds.Placement.Kind, status, ct);
@@ -257,18 +320,16 @@ internal sealed class PlacementGrain(IResourceStore store, IEventLog events, IBl
         if (State.LastOutcome != outcome)
         {
             State = State with { LastOutcome = outcome };
-            await WriteStateAsync(ct);
-            if (!ready)
+            await WriteStateAsync();
+            if (!ready && !reconciling && reason != Reasons.Suspended)
             {
                 await EventAsync(FleetEventType.Warning, reason, message, ct);
             }
+
             // The application aggregates its placements and moves the rollout on.
-            await GrainFactory.Get<IApplicationGrain>($"{Namespace}/{Application}").PlacementChanged();
+            await GrainFactory.GetGrain<IApplicationGrain>(GrainKeys.Of(Namespace, Application)).HintPlacementChanged(ClusterName);
         }
     }
-
-    private static string? Health(ApplyResult result) =>
-        result.Health.Count == 0 ? null : result.Health.All(h => h.Status == HealthStatus.Current) ? "Current" : result.Health.Any(h => h.Status == HealthStatus.Failed) ? "Failed" : "InProgress";
 
     private static void RecordChanges(ApplyResult result, bool drift)
     {
@@ -282,4 +343,10 @@ internal sealed class PlacementGrain(IResourceStore store, IEventLog events, IBl
             .Select(a => (Action: a, Objects: result.Changes.Where(c => c.Action == a).Select(c => c.Object.ToString()).ToList()))
             .Where(x => x.Objects.Count > 0)
             .Select(x => $"{x.Action.ToString().ToLowerInvariant()} {string.Join(" ", x.Objects)}"));
+}
+
+internal sealed partial class PlacementGrain
+{
+    [LoggerMessage(EventId = GrainEventIds.HealthCheckFailed, Level = LogLevel.Warning, Message = "Placement {Key}: health check failed: {Message}")]
+    private static partial void LogHealthFailed(ILogger logger, string key, string message);
 }

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Fleet.Abstractions.Grains;
 using Fleet.Abstractions.Resources;
-using Fleet.Runtime;
-using Fleet.Runtime.Secrets;
+using Fleet.Store;
+using Fleet.Store.Secrets;
 using Fleet.Sources;
 using Microsoft.Extensions.Logging;
 
@@ -11,11 +11,13 @@ namespace Fleet.Grains.Sources;
 /// <summary>
 /// A Git source, as Flux's source-controller reconciles a GitRepository: fetch into the silo's bare mirror, resolve
 /// the ref, pack the tree into a deterministic artifact stored once by digest, report <c>Ready</c> and
-/// <c>ArtifactInStorage</c>, and tell the applications that use it when the revision changes. A failed fetch keeps
-/// the last artifact.
+/// <c>ArtifactInStorage</c>. The status change is what tells the applications that use it (through the change
+/// dispatcher). A failed fetch keeps the last artifact.
 /// </summary>
-internal sealed partial class GitRepositoryGrain(IResourceStore store, IEventLog events, IBlobStore blobs, GitMirror mirror, SecretReader secrets, ILogger<GitRepositoryGrain> logger)
-    : Common.ResourceGrain<GitRepositoryState>(store, events), IGitRepositoryGrain
+internal sealed partial class GitRepositoryGrain(
+    [PersistentState("state", StoreServiceCollectionExtensions.GrainStorageName)] IPersistentState<GitRepositoryState> state,
+    IResourceStore store, IEventLog events, IBlobStore blobs, GitMirror mirror, SecretReader secrets, ILogger<GitRepositoryGrain> logger)
+    : Common.ReconcilingGrain<GitRepositoryState>(state, store, events, logger), IGitRepositoryGrain
 {
     /// <summary>
     /// The shortest fetch interval honoured: an interval of zero (valid as a Go duration) would otherwise make the
@@ -25,9 +27,9 @@ internal sealed partial class GitRepositoryGrain(IResourceStore store, IEventLog
 
     protected override string KindName => ResourceKinds.GitRepository.Kind;
 
-    public Task SpecChanged() => RunAsync(CancellationToken.None);
+    public Task HintSpecChanged() => Hint();
 
-    public Task FetchNow() => RunAsync(CancellationToken.None);
+    public Task HintFetchNow() => Hint();
 
     protected override async Task<TimeSpan?> ReconcileAsync(CancellationToken ct)
     {
@@ -36,11 +38,11 @@ internal sealed partial class GitRepositoryGrain(IResourceStore store, IEventLog
         {
             await mirror.DeleteAsync(Key, ct);
             await CollectAsync(State.History, null, ct);
-            await ClearStateAsync(ct);
+            await ClearStateAsync();
             return null;
         }
         var generation = Current!.Generation;
-        var now = TimeProvider.GetUtcNow();
+        var now = Time.GetUtcNow();
         var interval = Max(GoDuration.Parse(spec.Interval, TimeSpan.FromMinutes(1)), MinimumInterval);
         if (spec.Suspend)
         {
@@ -87,13 +89,16 @@ internal sealed partial class GitRepositoryGrain(IResourceStore store, IEventLog
                     NewCondition(ConditionTypes.ArtifactInStorage, State.Artifact is not null, State.Artifact is null ? reason : Reasons.Succeeded,
                         State.Artifact is null ? "no artifact yet" : $"stored artifact for revision '{State.Artifact.Revision}'", generation, now)),
             }, ct);
-            LogFetchFailed(logger, Key, reason, failure);
-            // One event per distinct failure: the same error on every interval is not news.
+            // One event (and log line) per distinct failure: the same error on every interval is not news.
             var failureKey = reason + ": " + failure;
-            if (State.LastFailure != failureKey)
+            if (State.LastFailure == failureKey)
+            {
+                LogFetchFailedAgain(logger, Key, reason);
+            }
+            else
             {
                 State = State with { LastFailure = failureKey };
-                await WriteStateAsync(ct);
+                await WriteStateAsync();
                 await EventAsync(FleetEventType.Warning, reason, failure, ct);
             }
             return Jitter(interval);
@@ -112,7 +117,7 @@ internal sealed partial class GitRepositoryGrain(IResourceStore store, IEventLog
         if (packed is not null || recovered)
         {
             State = State with { LastFailure = null };
-            await WriteStateAsync(ct);
+            await WriteStateAsync();
         }
         var message = $"stored artifact for revision '{State.Artifact!.Revision}'";
         LogFetched(logger, Key, State.Artifact.Revision, packed is not null);
@@ -128,7 +133,6 @@ internal sealed partial class GitRepositoryGrain(IResourceStore store, IEventLog
         if (changed)
         {
             await EventAsync(FleetEventType.Normal, "NewArtifact", message, ct);
-            await TellApplicationsAsync(ct);
         }
         else if (recovered)
         {
@@ -196,18 +200,6 @@ internal sealed partial class GitRepositoryGrain(IResourceStore store, IEventLog
             await blobs.DeleteAsync(digest, ct);
         }
         return history.Where(h => !drop.Contains(h.Digest)).ToList();
-    }
-
-    private async Task TellApplicationsAsync(CancellationToken ct)
-    {
-        foreach (var app in await Store.ListAsync(ResourceKinds.Application.Kind, Namespace, null, ct))
-        {
-            var spec = JsonSerializer.Deserialize<ApplicationSpec>(app.SpecJson, FleetJson.Options);
-            if (spec?.SourceRef.Name == Name)
-            {
-                await GrainFactory.Get<IApplicationGrain>($"{Namespace}/{app.Name}").SourceChanged();
-            }
-        }
     }
 }
 

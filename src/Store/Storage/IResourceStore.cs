@@ -1,0 +1,101 @@
+using Fleet.Abstractions;
+
+namespace Fleet.Store;
+
+/// <summary>
+/// An API object as stored: generic JSON for spec and status, labels indexed for selectors. A caller that must keep
+/// a value secret (a Secret's data) encrypts it before putting it into <see cref="SpecJson"/>.
+/// </summary>
+public sealed record StoredResource(
+    string Kind,
+    string Namespace,
+    string Name,
+    string Uid,
+    long Generation,
+    long ResourceVersion,
+    IReadOnlyDictionary<string, string> Labels,
+    IReadOnlyDictionary<string, string> Annotations,
+    string SpecJson,
+    string? StatusJson,
+    DateTimeOffset CreatedAt);
+
+/// <summary>The store of API objects (Clusters, GitRepositories, Applications, ...), shared by the gateway and the grains.</summary>
+public interface IResourceStore
+{
+    Task<StoredResource?> GetAsync(string kind, string ns, string name, CancellationToken ct = default);
+
+    /// <summary>Lists the objects of a kind, in one namespace or all (<paramref name="ns"/> null), ordered by namespace and name; the selector is answered by the labels index.</summary>
+    Task<IReadOnlyList<StoredResource>> ListAsync(string kind, string? ns, LabelSelector? selector = null, CancellationToken ct = default);
+
+    /// <summary>
+    /// Creates or updates an object. The generation starts at 1 and bumps only when the spec changes; the resource
+    /// version bumps on every change. An <paramref name="expectedResourceVersion"/> that is not the stored one
+    /// (0 meaning "must not exist yet") throws <see cref="ResourceConflictException"/>.
+    /// </summary>
+    Task<StoredResource> PutAsync(
+        string kind,
+        string ns,
+        string name,
+        IReadOnlyDictionary<string, string> labels,
+        IReadOnlyDictionary<string, string> annotations,
+        string specJson,
+        long? expectedResourceVersion = null,
+        CancellationToken ct = default);
+
+    /// <summary>Replaces the status; does not bump the generation. Returns null when the object does not exist.</summary>
+    Task<StoredResource?> UpdateStatusAsync(string kind, string ns, string name, string statusJson, CancellationToken ct = default);
+
+    /// <summary>Deletes an object; false when it did not exist.</summary>
+    Task<bool> DeleteAsync(string kind, string ns, string name, CancellationToken ct = default);
+
+    /// <summary>Committed changes with a sequence above <paramref name="after"/>, in sequence order, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<ResourceChange>> ChangesAsync(long after, int limit, CancellationToken ct = default);
+
+    /// <summary>The highest change sequence committed so far (0 when none).</summary>
+    Task<long> LatestChangeAsync(CancellationToken ct = default);
+
+    /// <summary>Deletes all but the newest <paramref name="keep"/> changes; returns how many were deleted.</summary>
+    Task<int> TrimChangesAsync(int keep, CancellationToken ct = default);
+}
+
+/// <summary>A write based on an outdated resource version.</summary>
+public sealed class ResourceConflictException(string kind, string ns, string name, long? expected, long? actual)
+    : Exception($"{kind} {ns}/{name}: resource version conflict: expected {Describe(expected)}, but the stored object is at {Describe(actual)}; read it again and retry.")
+{
+    public string Kind { get; } = kind;
+    public string Namespace { get; } = ns;
+    public string Name { get; } = name;
+    public long? ExpectedResourceVersion { get; } = expected;
+    public long? ActualResourceVersion { get; } = actual;
+
+    private static string Describe(long? v) => v is null or 0 ? "no object" : $"resourceVersion {v}";
+}
+
+/// <summary>What a <see cref="ResourceChange"/> changed.</summary>
+public enum ResourceChangeType
+{
+    /// <summary>Created, or its spec, labels or annotations changed.</summary>
+    Spec,
+
+    /// <summary>Only its status changed.</summary>
+    Status,
+
+    /// <summary>Deleted.</summary>
+    Deleted,
+}
+
+/// <summary>
+/// One committed write, in the store's change feed. <see cref="Sequence"/> increases with commit order on SQLite; on
+/// PostgreSQL a sequence number may become visible after a higher one (concurrent transactions), so a reader keeps
+/// gaps open for a while (see <see cref="ChangeFeedCursor"/>).
+/// </summary>
+public sealed record ResourceChange(long Sequence, string Kind, string Namespace, string Name, long ResourceVersion, ResourceChangeType Type);
+
+/// <summary>Tells listeners in this process that the store committed a change (the change itself is read from the feed).</summary>
+public sealed class StoreChangeSignal
+{
+    /// <summary>Raised after a commit, on the writer's thread; handlers must be quick and must not throw.</summary>
+    public event Action? Committed;
+
+    internal void Raise() => Committed?.Invoke();
+}

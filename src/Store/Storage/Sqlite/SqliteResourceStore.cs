@@ -1,0 +1,298 @@
+using Fleet.Abstractions;
+using Microsoft.Data.Sqlite;
+
+namespace Fleet.Store.Storage.Sqlite;
+
+internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider time, StoreChangeSignal signal) : IResourceStore
+{
+    private const string Columns = "r.kind, r.namespace, r.name, r.uid, r.generation, r.resource_version, r.labels, r.annotations, r.spec, r.status, r.created_at";
+
+    public async Task<StoredResource?> GetAsync(string kind, string ns, string name, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenReadAsync(ct);
+        return await GetAsync(c, null, kind, ns, name, ct);
+    }
+
+    public async Task<IReadOnlyList<StoredResource>> ListAsync(string kind, string? ns, LabelSelector? selector = null, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenReadAsync(ct);
+        await using var cmd = c.CreateCommand();
+        cmd.Parameters.AddWithValue("@kind", kind);
+        if (ns is not null)
+        {
+            cmd.Parameters.AddWithValue("@ns", ns);
+        }
+
+        cmd.CommandText = LabelSelectorSql.BuildList(Columns, ns is not null, selector, value =>
+        {
+            var p = "@p" + cmd.Parameters.Count;
+            cmd.Parameters.AddWithValue(p, value);
+            return p;
+        });
+        var list = new List<StoredResource>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var exact = selector is null || LabelSelectorSql.IsExact(selector);
+        while (await r.ReadAsync(ct))
+        {
+            var res = Read(r);
+            if (exact || selector!.Matches(res.Labels))
+            {
+                list.Add(res);
+            }
+        }
+
+        return list;
+    }
+
+    public Task<StoredResource> PutAsync(
+        string kind,
+        string ns,
+        string name,
+        IReadOnlyDictionary<string, string> labels,
+        IReadOnlyDictionary<string, string> annotations,
+        string specJson,
+        long? expectedResourceVersion = null,
+        CancellationToken ct = default)
+    {
+        StorageFormat.ValidateName(kind, "kind");
+        StorageFormat.ValidateName(ns, "namespace");
+        StorageFormat.ValidateName(name, "name");
+        ArgumentNullException.ThrowIfNull(specJson);
+        var labelsJson = StorageFormat.MapToJson(labels);
+        var annotationsJson = StorageFormat.MapToJson(annotations);
+        return db.WriteAsync(
+            async c =>
+            {
+                await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+                var existing = await GetAsync(c, tx, kind, ns, name, ct);
+                if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+                {
+                    throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
+                }
+
+                if (existing is not null && existing.SpecJson == specJson
+                    && StorageFormat.MapToJson(existing.Labels) == labelsJson && StorageFormat.MapToJson(existing.Annotations) == annotationsJson)
+                {
+                    return existing;
+                }
+
+                var rv = await NextResourceVersionAsync(c, tx, ct);
+                var generation = existing is null ? 1 : existing.SpecJson == specJson ? existing.Generation : existing.Generation + 1;
+                var uid = existing?.Uid ?? Guid.NewGuid().ToString();
+                var created = existing?.CreatedAt ?? time.GetUtcNow();
+                await using (var cmd = c.CreateCommand())
+                {
+                    cmd.Transaction = tx;
+                    cmd.CommandText = """
+                        INSERT INTO resources (kind, namespace, name, uid, generation, resource_version, labels, annotations, spec, status, created_at)
+                        VALUES (@kind, @ns, @name, @uid, @gen, @rv, @labels, @ann, @spec, NULL, @created)
+                        ON CONFLICT (kind, namespace, name) DO UPDATE SET generation = excluded.generation, resource_version = excluded.resource_version,
+                            labels = excluded.labels, annotations = excluded.annotations, spec = excluded.spec
+                        """;
+                    cmd.Parameters.AddWithValue("@kind", kind);
+                    cmd.Parameters.AddWithValue("@ns", ns);
+                    cmd.Parameters.AddWithValue("@name", name);
+                    cmd.Parameters.AddWithValue("@uid", uid);
+                    cmd.Parameters.AddWithValue("@gen", generation);
+                    cmd.Parameters.AddWithValue("@rv", rv);
+                    cmd.Parameters.AddWithValue("@labels", labelsJson);
+                    cmd.Parameters.AddWithValue("@ann", annotationsJson);
+                    cmd.Parameters.AddWithValue("@spec", specJson);
+                    cmd.Parameters.AddWithValue("@created", StorageFormat.ToUnixMs(created));
+                    await cmd.ExecuteNonQueryAsync(ct);
+                }
+
+                await ReplaceLabelsAsync(c, tx, kind, ns, name, labels, ct);
+                await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Spec, ct);
+                await tx.CommitAsync(ct);
+                signal.Raise();
+                return new StoredResource(kind, ns, name, uid, generation, rv, StorageFormat.MapFromJson(labelsJson), StorageFormat.MapFromJson(annotationsJson), specJson, existing?.StatusJson, StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(created)));
+            },
+            ct);
+    }
+
+    public Task<StoredResource?> UpdateStatusAsync(string kind, string ns, string name, string statusJson, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(statusJson);
+        return db.WriteAsync(
+            async c =>
+            {
+                await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+                var existing = await GetAsync(c, tx, kind, ns, name, ct);
+                if (existing is null)
+                {
+                    return null;
+                }
+
+                if (existing.StatusJson == statusJson)
+                {
+                    return existing;
+                }
+
+                var rv = await NextResourceVersionAsync(c, tx, ct);
+                await using (var cmd = c.CreateCommand())
+                {
+                    cmd.Transaction = tx;
+                    cmd.CommandText = "UPDATE resources SET status = @status, resource_version = @rv WHERE kind = @kind AND namespace = @ns AND name = @name";
+                    cmd.Parameters.AddWithValue("@status", statusJson);
+                    cmd.Parameters.AddWithValue("@rv", rv);
+                    cmd.Parameters.AddWithValue("@kind", kind);
+                    cmd.Parameters.AddWithValue("@ns", ns);
+                    cmd.Parameters.AddWithValue("@name", name);
+                    await cmd.ExecuteNonQueryAsync(ct);
+                }
+
+                await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Status, ct);
+                await tx.CommitAsync(ct);
+                signal.Raise();
+                return existing with { StatusJson = statusJson, ResourceVersion = rv };
+            },
+            ct);
+    }
+
+    public Task<bool> DeleteAsync(string kind, string ns, string name, CancellationToken ct = default) =>
+        db.WriteAsync(
+            async c =>
+            {
+                await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+                int n;
+                await using (var cmd = c.CreateCommand())
+                {
+                    cmd.Transaction = tx;
+                    cmd.CommandText = "DELETE FROM resources WHERE kind = @kind AND namespace = @ns AND name = @name; DELETE FROM resource_labels WHERE kind = @kind AND namespace = @ns AND name = @name";
+                    cmd.Parameters.AddWithValue("@kind", kind);
+                    cmd.Parameters.AddWithValue("@ns", ns);
+                    cmd.Parameters.AddWithValue("@name", name);
+                    n = await cmd.ExecuteNonQueryAsync(ct);
+                }
+
+                if (n > 0)
+                {
+                    await RecordChangeAsync(c, tx, kind, ns, name, await NextResourceVersionAsync(c, tx, ct), ResourceChangeType.Deleted, ct);
+                }
+
+                await tx.CommitAsync(ct);
+                if (n > 0)
+                {
+                    signal.Raise();
+                }
+
+                return n > 0;
+            },
+            ct);
+
+    public async Task<IReadOnlyList<ResourceChange>> ChangesAsync(long after, int limit, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenReadAsync(ct);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT seq, kind, namespace, name, resource_version, change FROM resource_changes WHERE seq > @after ORDER BY seq LIMIT @limit";
+        cmd.Parameters.AddWithValue("@after", after);
+        cmd.Parameters.AddWithValue("@limit", limit);
+        var list = new List<ResourceChange>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(new ResourceChange(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4), Enum.Parse<ResourceChangeType>(r.GetString(5))));
+        }
+
+        return list;
+    }
+
+    public async Task<long> LatestChangeAsync(CancellationToken ct = default)
+    {
+        await using var c = await db.OpenReadAsync(ct);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM resource_changes";
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    public Task<int> TrimChangesAsync(int keep, CancellationToken ct = default) =>
+        db.WriteAsync(
+            async c =>
+            {
+                await using var cmd = c.CreateCommand();
+                cmd.CommandText = "DELETE FROM resource_changes WHERE seq <= (SELECT COALESCE(MAX(seq), 0) FROM resource_changes) - @keep";
+                cmd.Parameters.AddWithValue("@keep", keep);
+                return await cmd.ExecuteNonQueryAsync(ct);
+            },
+            ct);
+
+    private static async Task RecordChangeAsync(SqliteConnection c, SqliteTransaction tx, string kind, string ns, string name, long rv, ResourceChangeType type, CancellationToken ct)
+    {
+        await using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "INSERT INTO resource_changes (kind, namespace, name, resource_version, change) VALUES (@kind, @ns, @name, @rv, @change)";
+        cmd.Parameters.AddWithValue("@kind", kind);
+        cmd.Parameters.AddWithValue("@ns", ns);
+        cmd.Parameters.AddWithValue("@name", name);
+        cmd.Parameters.AddWithValue("@rv", rv);
+        cmd.Parameters.AddWithValue("@change", type.ToString());
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task ReplaceLabelsAsync(SqliteConnection c, SqliteTransaction tx, string kind, string ns, string name, IReadOnlyDictionary<string, string> labels, CancellationToken ct)
+    {
+        await using (var del = c.CreateCommand())
+        {
+            del.Transaction = tx;
+            del.CommandText = "DELETE FROM resource_labels WHERE kind = @kind AND namespace = @ns AND name = @name";
+            del.Parameters.AddWithValue("@kind", kind);
+            del.Parameters.AddWithValue("@ns", ns);
+            del.Parameters.AddWithValue("@name", name);
+            await del.ExecuteNonQueryAsync(ct);
+        }
+
+        if (labels.Count == 0)
+        {
+            return;
+        }
+
+        await using var ins = c.CreateCommand();
+        ins.Transaction = tx;
+        ins.CommandText = "INSERT INTO resource_labels (kind, namespace, name, key, value) VALUES (@kind, @ns, @name, @k, @v)";
+        ins.Parameters.AddWithValue("@kind", kind);
+        ins.Parameters.AddWithValue("@ns", ns);
+        ins.Parameters.AddWithValue("@name", name);
+        var pk = ins.Parameters.Add("@k", SqliteType.Text);
+        var pv = ins.Parameters.Add("@v", SqliteType.Text);
+        foreach (var (k, v) in labels)
+        {
+            pk.Value = k;
+            pv.Value = v;
+            await ins.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    private static async Task<long> NextResourceVersionAsync(SqliteConnection c, SqliteTransaction tx, CancellationToken ct)
+    {
+        await using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "UPDATE counters SET value = value + 1 WHERE name = 'resource_version' RETURNING value";
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    private static async Task<StoredResource?> GetAsync(SqliteConnection c, SqliteTransaction? tx, string kind, string ns, string name, CancellationToken ct)
+    {
+        await using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = $"SELECT {Columns} FROM resources r WHERE r.kind = @kind AND r.namespace = @ns AND r.name = @name";
+        cmd.Parameters.AddWithValue("@kind", kind);
+        cmd.Parameters.AddWithValue("@ns", ns);
+        cmd.Parameters.AddWithValue("@name", name);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? Read(r) : null;
+    }
+
+    private static StoredResource Read(SqliteDataReader r) => new(
+        r.GetString(0),
+        r.GetString(1),
+        r.GetString(2),
+        r.GetString(3),
+        r.GetInt64(4),
+        r.GetInt64(5),
+        StorageFormat.MapFromJson(r.GetString(6)),
+        StorageFormat.MapFromJson(r.GetString(7)),
+        r.GetString(8),
+        r.IsDBNull(9) ? null : r.GetString(9),
+        StorageFormat.FromUnixMs(r.GetInt64(10)));
+}

@@ -1,0 +1,174 @@
+using System.Text;
+using Fleet.Abstractions;
+using Fleet.Store.Storage;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Fleet.Store.Tests.Storage;
+
+/// <summary>
+/// The behaviour every storage provider must have. Each provider's test class runs every case through a one-line
+/// fact, so that the PostgreSQL cases can be skipped where PostgreSQL is missing.
+/// </summary>
+public abstract class StorageContract
+{
+    protected FakeTimeProvider Time { get; } = new();
+
+    private protected abstract Task<IStorageProvider> CreateAsync();
+
+    protected async Task Changes_FeedRecordsEveryCommittedWriteInOrder_AndSignalsIt()
+    {
+        await using var s = await CreateAsync();
+        var r = s.Resources;
+        Assert.Equal(0, await r.LatestChangeAsync());
+        await r.PutAsync("Cluster", "team-a", "c1", Labels("env=prod"), Labels(), "{\"server\":\"a\"}");
+        await r.PutAsync("Cluster", "team-a", "c1", Labels("env=prod"), Labels(), "{\"server\":\"a\"}");
+        await r.UpdateStatusAsync("Cluster", "team-a", "c1", "{\"ready\":true}");
+        await r.DeleteAsync("Cluster", "team-a", "c1");
+        await r.DeleteAsync("Cluster", "team-a", "c1");
+        var changes = await r.ChangesAsync(0, 100);
+        Assert.Equal([ResourceChangeType.Spec, ResourceChangeType.Status, ResourceChangeType.Deleted], changes.Select(c => c.Type));
+        Assert.All(changes, c => Assert.Equal(("Cluster", "team-a", "c1"), (c.Kind, c.Namespace, c.Name)));
+        Assert.True(changes[0].Sequence < changes[1].Sequence && changes[1].Sequence < changes[2].Sequence);
+        Assert.True(changes[0].ResourceVersion < changes[1].ResourceVersion);
+        Assert.Equal(changes[2].Sequence, await r.LatestChangeAsync());
+        Assert.Equal([changes[2].Sequence], (await r.ChangesAsync(changes[1].Sequence, 100)).Select(c => c.Sequence));
+        Assert.Single(await r.ChangesAsync(0, 1));
+
+        Assert.Equal(2, await r.TrimChangesAsync(1));
+        Assert.Equal([changes[2].Sequence], (await r.ChangesAsync(0, 100)).Select(c => c.Sequence));
+    }
+
+    protected async Task Resources_GenerationBumpsOnlyOnSpecChange_ResourceVersionOnEveryChange()
+    {
+        await using var s = await CreateAsync();
+        var r = s.Resources;
+        var created = await r.PutAsync("Cluster", "team-a", "c1", Labels("env=prod"), Labels(), "{\"server\":\"a\"}");
+        Assert.Equal(1, created.Generation);
+        Assert.NotEmpty(created.Uid);
+
+        var same = await r.PutAsync("Cluster", "team-a", "c1", Labels("env=prod"), Labels(), "{\"server\":\"a\"}");
+        Assert.Equal(created.ResourceVersion, same.ResourceVersion);
+
+        var relabelled = await r.PutAsync("Cluster", "team-a", "c1", Labels("env=dev"), Labels(), "{\"server\":\"a\"}");
+        Assert.Equal(1, relabelled.Generation);
+        Assert.True(relabelled.ResourceVersion > created.ResourceVersion);
+
+        var changed = await r.PutAsync("Cluster", "team-a", "c1", Labels("env=dev"), Labels("note=x"), "{\"server\":\"b\"}", relabelled.ResourceVersion);
+        Assert.Equal(2, changed.Generation);
+        Assert.True(changed.ResourceVersion > relabelled.ResourceVersion);
+        Assert.Equal(created.Uid, changed.Uid);
+
+        var status = await r.UpdateStatusAsync("Cluster", "team-a", "c1", "{\"ready\":true}");
+        Assert.Equal(2, status!.Generation);
+        Assert.True(status.ResourceVersion > changed.ResourceVersion);
+
+        var read = await r.GetAsync("Cluster", "team-a", "c1");
+        Assert.Equal("{\"server\":\"b\"}", read!.SpecJson);
+        Assert.Equal("{\"ready\":true}", read.StatusJson);
+        Assert.Equal("x", read.Annotations["note"]);
+        Assert.Equal("dev", read.Labels["env"]);
+        Assert.Equal(status.ResourceVersion, read.ResourceVersion);
+        Assert.Equal(created.CreatedAt, read.CreatedAt);
+        Assert.Null(await r.UpdateStatusAsync("Cluster", "team-a", "missing", "{}"));
+    }
+
+    protected async Task Resources_WrongExpectedResourceVersion_Conflicts()
+    {
+        await using var s = await CreateAsync();
+        var r = s.Resources;
+        var v1 = await r.PutAsync("Cluster", "ns", "c", Labels(), Labels(), "{}", expectedResourceVersion: 0);
+        var ex = await Assert.ThrowsAsync<ResourceConflictException>(() => r.PutAsync("Cluster", "ns", "c", Labels(), Labels(), "{\"a\":1}", expectedResourceVersion: 0));
+        Assert.Contains("Cluster ns/c", ex.Message);
+        await Assert.ThrowsAsync<ResourceConflictException>(() => r.PutAsync("Cluster", "ns", "c", Labels(), Labels(), "{\"a\":1}", v1.ResourceVersion + 100));
+        await Assert.ThrowsAsync<ResourceConflictException>(() => r.PutAsync("Cluster", "ns", "new", Labels(), Labels(), "{}", 5));
+        var v2 = await r.PutAsync("Cluster", "ns", "c", Labels(), Labels(), "{\"a\":1}", v1.ResourceVersion);
+        Assert.Equal(2, v2.Generation);
+    }
+
+    protected async Task Resources_ListAnswersLabelSelectors()
+    {
+        await using var s = await CreateAsync();
+        var r = s.Resources;
+        await r.PutAsync("Cluster", "a", "prod-eu", Labels("env=prod", "region=eu", "tier=1"), Labels(), "{}");
+        await r.PutAsync("Cluster", "a", "prod-us", Labels("env=prod", "region=us", "tier=3"), Labels(), "{}");
+        await r.PutAsync("Cluster", "a", "dev", Labels("env=dev"), Labels(), "{}");
+        await r.PutAsync("Cluster", "b", "other-ns", Labels("env=prod", "region=eu"), Labels(), "{}");
+        await r.PutAsync("GitRepository", "a", "not-a-cluster", Labels("env=prod"), Labels(), "{}");
+
+        async Task<string> Names(string? ns, string selector) =>
+            string.Join(",", (await r.ListAsync("Cluster", ns, LabelSelector.Parse(selector))).Select(x => x.Name));
+
+        Assert.Equal("dev,prod-eu,prod-us", await Names("a", ""));
+        Assert.Equal("dev,prod-eu,prod-us,other-ns", await Names(null, ""));
+        Assert.Equal("prod-eu,prod-us", await Names("a", "env=prod"));
+        Assert.Equal("dev", await Names("a", "env!=prod"));
+        Assert.Equal("prod-eu,other-ns", await Names(null, "region in (eu,ap)"));
+        Assert.Equal("dev,prod-us", await Names("a", "region notin (eu)"));
+        Assert.Equal("prod-eu,prod-us", await Names("a", "region"));
+        Assert.Equal("dev", await Names("a", "!region"));
+        Assert.Equal("prod-us", await Names("a", "tier>2"));
+        Assert.Equal("prod-eu", await Names("a", "env=prod,tier<2"));
+        Assert.Equal("", await Names("a", "env=prod,env=dev"));
+
+        Assert.True(await r.DeleteAsync("Cluster", "a", "prod-eu"));
+        Assert.False(await r.DeleteAsync("Cluster", "a", "prod-eu"));
+        Assert.Equal("prod-us", await Names("a", "env=prod"));
+        Assert.Null(await r.GetAsync("Cluster", "a", "prod-eu"));
+    }
+
+    protected async Task Events_AppendListFilterAndStreamAfterASequence()
+    {
+        await using var s = await CreateAsync();
+        var e = s.Events;
+        var first = await e.AppendAsync("a", "Cluster", "c1", FleetEventType.Normal, "Probed", "reachable");
+        var second = await e.AppendAsync("a", "Cluster", "c1", FleetEventType.Warning, "ProbeFailed", "timeout");
+        var third = await e.AppendAsync("b", "Application", "app", FleetEventType.Normal, "Applied", "3 objects");
+        Assert.True(first.Sequence < second.Sequence && second.Sequence < third.Sequence);
+        Assert.Equal(Time.GetUtcNow(), first.Time);
+
+        Assert.Equal(3, (await e.ListAsync(new EventQuery())).Count);
+        Assert.Equal([second.Sequence, third.Sequence], (await e.ListAsync(new EventQuery(After: first.Sequence))).Select(x => x.Sequence));
+        Assert.Equal(["ProbeFailed"], (await e.ListAsync(new EventQuery(Namespace: "a", Type: FleetEventType.Warning))).Select(x => x.Reason));
+        Assert.Equal(["Applied"], (await e.ListAsync(new EventQuery(InvolvedKind: "Application", InvolvedName: "app"))).Select(x => x.Reason));
+        Assert.Single(await e.ListAsync(new EventQuery(Limit: 1)));
+        Assert.Equal(second with { Time = second.Time }, (await e.ListAsync(new EventQuery(Namespace: "a", After: first.Sequence)))[0]);
+    }
+
+    protected async Task Events_RetentionDeletesByAgeAndCount()
+    {
+        await using var s = await CreateAsync();
+        var e = s.Events;
+        await e.AppendAsync("a", "Cluster", "old", FleetEventType.Normal, "R", "m");
+        Time.Advance(TimeSpan.FromDays(2));
+        for (var i = 0; i < 5; i++)
+        {
+            await e.AppendAsync("a", "Cluster", $"new{i}", FleetEventType.Normal, "R", "m");
+        }
+
+        Assert.Equal(1, await e.ApplyRetentionAsync(TimeSpan.FromDays(1), 100));
+        Assert.Equal(2, await e.ApplyRetentionAsync(TimeSpan.FromDays(1), 3));
+        Assert.Equal(["new2", "new3", "new4"], (await e.ListAsync(new EventQuery())).Select(x => x.InvolvedName));
+    }
+
+    protected async Task Blobs_AreStoredOnceUnderTheirDigest()
+    {
+        await using var s = await CreateAsync();
+        var b = s.Blobs;
+        var content = Encoding.UTF8.GetBytes("apiVersion: v1\nkind: ConfigMap\n");
+        var d1 = await b.PutAsync(content);
+        var d2 = await b.PutAsync(content);
+        Assert.Equal(d1, d2);
+        Assert.Equal("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content)), d1);
+        Assert.Equal(content, await b.GetAsync(d1));
+        Assert.True(await b.ExistsAsync(d1));
+        var missing = "sha256:" + new string('0', 64);
+        Assert.Null(await b.GetAsync(missing));
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => b.GetAsync("sha256:XYZ"));
+        Assert.Contains("sha256:XYZ", ex.Message);
+        Assert.True(await b.DeleteAsync(d1));
+        Assert.False(await b.ExistsAsync(d1));
+    }
+
+    protected static IReadOnlyDictionary<string, string> Labels(params string[] pairs) =>
+        pairs.Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+}
