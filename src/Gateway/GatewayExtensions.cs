@@ -3,6 +3,7 @@ using Fleet.Gateway.Diagnostics;
 using Fleet.Gateway.Resources;
 using Fleet.Store;
 using Fleet.Store.Secrets;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Fleet.Gateway;
@@ -10,15 +11,24 @@ namespace Fleet.Gateway;
 /// <summary>Wires the gateway (REST API, events, health, metrics) into a web application.</summary>
 public static class GatewayExtensions
 {
-    public static IServiceCollection AddFleetGateway(this IServiceCollection services)
+    public static IServiceCollection AddFleetGateway(this IServiceCollection services, IConfiguration? configuration = null)
     {
-        services.AddSingleton<PrometheusMetrics>();
+        services.AddFleetTelemetry(configuration);
         services.AddSingleton<RequestReader>();
         return services;
     }
 
     public static IEndpointRouteBuilder MapFleetGateway(this IEndpointRouteBuilder app)
     {
+        if (app is IApplicationBuilder pipeline)
+        {
+            pipeline.Use(async (context, next) =>
+            {
+                await next(context);
+                FleetTelemetry.Requests.Add(1, new KeyValuePair<string, object?>("method", context.Request.Method), new KeyValuePair<string, object?>("code", context.Response.StatusCode));
+            });
+        }
+
         app.MapOperationsApi();
         app.MapResourcesApi();
         app.MapEventsApi();

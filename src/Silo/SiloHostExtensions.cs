@@ -54,7 +54,7 @@ internal static class SiloHostExtensions
             builder.UseOrleans(silo => ConfigureSilo(silo, options, builder.Configuration));
         }
 
-        builder.Services.AddFleetGateway();
+        builder.Services.AddFleetGateway(builder.Configuration);
         return builder;
     }
 

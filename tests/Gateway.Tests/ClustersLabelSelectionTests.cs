@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Fleet.Abstractions.Resources;
 using Fleet.Gateway.Tests.Support;
-using Fleet.Runtime;
+using Fleet.Store;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 

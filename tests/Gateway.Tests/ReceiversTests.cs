@@ -165,6 +165,7 @@ public sealed class ReceiversTests : IAsyncLifetime
             """);
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
 
+        await Eventually.WaitAsync(async () => SiloHost.Condition(await _silo.GetJsonAsync($"api/v1/namespaces/{Ns}/receivers/orphan"), "Ready") is not null, "the receiver's status");
         var receiver = await _silo.GetJsonAsync($"api/v1/namespaces/{Ns}/receivers/orphan");
 
         Assert.Equal("False", SiloHost.Condition(receiver, "Ready"));
@@ -206,8 +207,10 @@ public sealed class ReceiversTests : IAsyncLifetime
         var body = new JsonObject { ["apiVersion"] = "fleet.dev/v1", ["kind"] = "Receiver", ["metadata"] = new JsonObject { ["name"] = name }, ["spec"] = spec };
         var response = await _silo.Http.PutAsync($"api/v1/namespaces/{Ns}/receivers/{name}", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        var receiver = await _silo.GetJsonAsync($"api/v1/namespaces/{Ns}/receivers/{name}");
-        return receiver["status"]!["webhookPath"]!.GetValue<string>();
+        // The receiver grain computes the path once the change dispatcher tells it about the new Receiver.
+        string? path = null;
+        await Eventually.WaitAsync(async () => (path = (await _silo.GetJsonAsync($"api/v1/namespaces/{Ns}/receivers/{name}"))["status"]?["webhookPath"]?.GetValue<string>()) is not null, "the receiver's webhook path");
+        return path!;
     }
 
     private async Task<HttpResponseMessage> PostAsync(string path, string body, params (string Name, string Value)[] headers)

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Fleet.Gateway.Tests.Support;
-using Fleet.Runtime;
+using Fleet.Store;
 using Fleet.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Fleet.Abstractions.Grains;
 using Fleet.Gateway.Tests.Support;
-using Fleet.Runtime;
+using Fleet.Store;
 using Fleet.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -90,7 +90,7 @@ public sealed class SourcesTests : IAsyncLifetime
         var digest = ready["status"]!["artifact"]!["digest"]!.GetValue<string>();
 
         _repo.DeleteBranch("feature");
-        await Grains.Get<IGitRepositoryGrain>($"{Ns}/feature").FetchNow();
+        await Grains.GetGrain<IGitRepositoryGrain>($"{Ns}/feature").HintFetchNow();
         var failed = await WaitForAsync("feature", s => SiloHost.Condition(s, "Ready") == "False", "Ready=False");
 
         Assert.Equal("GitOperationFailed", SiloHost.Condition(failed, "Ready", "reason"));
@@ -164,7 +164,7 @@ public sealed class SourcesTests : IAsyncLifetime
         var suspended = await WaitForAsync("paused", s => s["status"]?["observedGeneration"]?.GetValue<long>() == 2, "the suspension to be observed");
         Assert.Equal("True", SiloHost.Condition(suspended, "Ready"));
         _repo.Commit(new Dictionary<string, string?> { ["v"] = "2" });
-        await Grains.Get<IGitRepositoryGrain>($"{Ns}/paused").FetchNow();
+        await Grains.GetGrain<IGitRepositoryGrain>($"{Ns}/paused").HintFetchNow();
         // Turns run one at a time, in order: once a later spec change is observed, the fetch request was handled.
         await PutSourceAsync("paused", _repo.FileUrl, suspend: true, interval: "2h");
         var after = await WaitForAsync("paused", s => s["status"]?["observedGeneration"]?.GetValue<long>() == 3, "the interval change to be observed");
@@ -209,7 +209,7 @@ public sealed class SourcesTests : IAsyncLifetime
         for (var i = 0; i < 5; i++)
         {
             var sha = _repo.Commit(new Dictionary<string, string?> { ["n.txt"] = i.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-            await Grains.Get<IGitRepositoryGrain>($"{Ns}/gc").FetchNow();
+            await Grains.GetGrain<IGitRepositoryGrain>($"{Ns}/gc").HintFetchNow();
             var source = await WaitForRevisionAsync("gc", $"main@sha1:{sha}");
             digests.Add(source["status"]!["artifact"]!["digest"]!.GetValue<string>());
         }

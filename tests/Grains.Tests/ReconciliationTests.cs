@@ -1,6 +1,6 @@
 using Fleet.Abstractions.Grains;
 using Fleet.Grains.Tests.Support;
-using Fleet.Runtime;
+using Fleet.Store;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Fleet.Grains.Tests;

@@ -57,7 +57,7 @@ public sealed class RolloutTests : IAsyncLifetime
         await CommitAsync("nginx:1.27");
 
         await _env.WaitAsync(() => FleetEnvironment.Prod.Where(c => c != "sim-0003").All(c => ImageOn(c) == "nginx:1.27"), "the others proceed");
-        await _env.WaitAsync(async () => await _env.PlacementReadyAsync("web.sim-0003") == "False", "sim-0003 reports its error");
+        await _env.WaitAsync(async () => await _env.PlacementReadyAsync("web~sim-0003") == "False", "sim-0003 reports its error");
         Assert.Equal("nginx:1.25", ImageOn("sim-0003"));
 
         _env.Sim.SetFaults("sim-0003", ClusterFaults.None);
@@ -73,7 +73,7 @@ public sealed class RolloutTests : IAsyncLifetime
 
         // The dependent first: it must wait for its dependency on every cluster.
         await _env.PutAsync("applications/web", FleetEnvironment.Application(extra: "  dependsOn:\n  - name: infra"));
-        await _env.WaitAsync(async () => await _env.PlacementReadyAsync("web.sim-0001", "reason") == "DependencyNotReady", "web waits for infra");
+        await _env.WaitAsync(async () => await _env.PlacementReadyAsync("web~sim-0001", "reason") == "DependencyNotReady", "web waits for infra");
         Assert.Null(_env.Get("sim-0001", FleetEnvironment.DeploymentPath));
 
         await _env.PutAsync("applications/infra", FleetEnvironment.Application("infra").Replace("overlays/prod-us", "infra", StringComparison.Ordinal).Replace("overlays/prod", "infra", StringComparison.Ordinal));

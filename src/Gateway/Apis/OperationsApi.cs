@@ -1,4 +1,3 @@
-using Fleet.Gateway.Diagnostics;
 using Fleet.Store;
 
 namespace Fleet.Gateway.Apis;
@@ -22,6 +21,6 @@ internal static class OperationsApi
                 return Results.Text($"storage unavailable: {ex.Message}", statusCode: StatusCodes.Status503ServiceUnavailable);
             }
         });
-        app.MapGet("/metrics", (PrometheusMetrics metrics) => Results.Text(metrics.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapPrometheusScrapingEndpoint("/metrics");
     }
 }

@@ -3,9 +3,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fleet.Abstractions.Resources;
-using Fleet.Gateway.Resources;
-using Fleet.Runtime;
-using Fleet.Runtime.Secrets;
+using Fleet.Store;
+using Fleet.Store.Secrets;
 using Fleet.Silo;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -38,7 +37,8 @@ public sealed class SiloHost : IAsyncDisposable
     public static async Task<SiloHost> StartAsync(string? dataDirectory = null, params string[] extraArgs)
     {
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "fleet-silo-" + Guid.NewGuid().ToString("N"));
-        string[] args = ["--urls", "http://127.0.0.1:0", $"--Fleet:DataDirectory={dataDirectory}", "--Logging:LogLevel:Default=Warning", "--Fleet:Runtime:ReminderScanPeriod=00:00:01", .. extraArgs];
+        string[] args = ["--urls", "http://127.0.0.1:0", $"--Fleet:DataDirectory={dataDirectory}", "--Logging:LogLevel:Default=Warning",
+            $"--Fleet:SiloPort={FreePort()}", $"--Fleet:GatewayPort={FreePort()}", .. extraArgs];
         var builder = WebApplication.CreateBuilder(args);
         builder.AddFleetSilo();
         var app = builder.Build();
@@ -46,6 +46,14 @@ public sealed class SiloHost : IAsyncDisposable
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new SiloHost(app, dataDirectory, new Uri(address + "/"));
+    }
+
+    /// <summary>A free loopback port for the silo's Orleans endpoints (several silos run at once in one test run).</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async Task<HttpResponseMessage> PutYamlAsync(string path, string yaml)
@@ -65,7 +73,7 @@ public sealed class SiloHost : IAsyncDisposable
 
     /// <summary>
     /// Stores a Secret exactly as the gateway's PUT does (values encrypted with the silo's <see cref="SecretCipher"/>,
-    /// only the key names readable) and tells the grains and receivers that use it, as the gateway does after a write.
+    /// only the key names readable); the change dispatcher tells the grains that use it, as after any write.
     /// The tests do not PUT Secrets through the API because that path fails today: <c>RequestReader.ReadSecret</c>
     /// serializes a <c>SortedDictionary</c> with the <c>Dictionary&lt;string,string&gt;</c> type info and every Secret
     /// PUT answers 500 (InvalidCastException).
@@ -81,7 +89,6 @@ public sealed class SiloHost : IAsyncDisposable
         };
         var store = Services.GetRequiredService<IResourceStore>();
         await store.PutAsync(ResourceKinds.Secret.Kind, ns, name, new Dictionary<string, string>(), new Dictionary<string, string>(), spec.ToJsonString());
-        await Services.GetRequiredService<GrainNotifier>().ChangedAsync(ResourceKinds.Secret, ns, name, CancellationToken.None);
     }
 
     /// <summary>The value of a condition of an object's status, or null.</summary>

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Fleet.Abstractions.Grains;
 using Fleet.Gateway.Tests.Support;
 using Fleet.KubeSim;
-using Fleet.Runtime;
+using Fleet.Store;
 using Fleet.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -152,7 +152,7 @@ public sealed class FleetEnvironment : IAsyncDisposable
     }
 
     /// <summary>Makes the source fetch now, as a webhook would.</summary>
-    public Task FetchNowAsync() => Silo.Services.GetRequiredService<IGrainFactory>().Get<IGitRepositoryGrain>($"{Ns}/repo").FetchNow();
+    public Task FetchNowAsync() => Silo.Services.GetRequiredService<IGrainFactory>().GetGrain<IGitRepositoryGrain>($"{Ns}/repo").HintFetchNow();
 
     /// <summary>An object on a simulated cluster, or null when it is not there.</summary>
     public JsonObject? Get(string cluster, string path)
