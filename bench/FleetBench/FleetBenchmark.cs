@@ -6,8 +6,8 @@ using Fleet.Abstractions;
 using Fleet.Abstractions.Grains;
 using Fleet.Abstractions.Resources;
 using Fleet.Grains;
-using Fleet.Runtime;
-using Fleet.Runtime.Secrets;
+using Fleet.Store;
+using Fleet.Store.Secrets;
 using Fleet.Sources;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -221,10 +221,10 @@ internal static class FleetBenchmark
 /// <summary>A silo wired as <c>src/Silo</c> wires it (SQLite, the grains, encrypted secrets), without the gateway.</summary>
 internal sealed class BenchSilo : IAsyncDisposable
 {
-    private readonly IHost _host;
+    private readonly Microsoft.AspNetCore.Builder.WebApplication _host;
     private readonly string _directory;
 
-    private BenchSilo(IHost host, string directory, FetchCounter fetches)
+    private BenchSilo(Microsoft.AspNetCore.Builder.WebApplication host, string directory, FetchCounter fetches)
     {
         _host = host;
         _directory = directory;
@@ -242,20 +242,16 @@ internal sealed class BenchSilo : IAsyncDisposable
     public static async Task<BenchSilo> StartAsync(string directory)
     {
         Directory.CreateDirectory(directory);
-        var builder = Host.CreateApplicationBuilder([]);
         var fetches = new FetchCounter();
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Debug);
-        builder.Logging.AddProvider(fetches);
-        builder.Services.AddSingleton(SecretCipher.Create(null, Path.Combine(directory, "secret.key")));
-        builder.Services.AddSingleton<SecretReader>();
-        builder.Services.AddFleetRuntime(o =>
-        {
-            o.DataDirectory = directory;
-            o.ReminderScanPeriod = TimeSpan.FromSeconds(5);
-        }).AddFleetGrains(directory);
-        var host = builder.Build();
-        await host.StartAsync();
+        var host = await Fleet.Silo.EmbeddedSilo.StartAsync(
+            ["--urls", "http://127.0.0.1:0", $"--Fleet:DataDirectory={directory}", "--Fleet:Gateway=false",
+             $"--Fleet:SiloPort={Fleet.Silo.EmbeddedSilo.FreePort()}", $"--Fleet:GatewayPort={Fleet.Silo.EmbeddedSilo.FreePort()}"],
+            logging =>
+            {
+                logging.ClearProviders();
+                logging.SetMinimumLevel(LogLevel.Debug);
+                logging.AddProvider(fetches);
+            });
         return new BenchSilo(host, directory, fetches);
     }
 
@@ -263,18 +259,17 @@ internal sealed class BenchSilo : IAsyncDisposable
     {
         var spec = new GitRepositorySpec { Url = new Uri(repository).AbsoluteUri, Interval = interval, Ref = new GitRepositoryRef { Branch = "main" } };
         await Store.PutAsync(ResourceKinds.GitRepository.Kind, ns, name, new Dictionary<string, string>(), new Dictionary<string, string>(), JsonSerializer.Serialize(spec, FleetJson.Options));
-        await Grains.Get<IGitRepositoryGrain>($"{ns}/{name}").SpecChanged();
     }
 
     public async ValueTask DisposeAsync()
     {
         await _host.StopAsync();
-        _host.Dispose();
+        await _host.DisposeAsync();
         FleetBenchmark.TryDelete(_directory);
     }
 }
 
-/// <summary>Counts fetches per source from the GitRepository grain's own log (event 4101 fetched, 4102 failed); prints warnings.</summary>
+/// <summary>Counts fetches per source from the GitRepository grain's own log (event 4200 fetched, 4202 failed); prints warnings.</summary>
 internal sealed class FetchCounter : ILoggerProvider, ILogger
 {
     private const string Category = "Fleet.Grains.Sources.GitRepositoryGrain";
@@ -311,7 +306,7 @@ internal sealed class FetchCounter : ILoggerProvider, ILogger
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        if (eventId.Id is not (4101 or 4102))
+        if (eventId.Id is not (4200 or 4202))
         {
             return;
         }
@@ -320,7 +315,7 @@ internal sealed class FetchCounter : ILoggerProvider, ILogger
             : "?";
         _bySource.AddOrUpdate(source, 1, (_, n) => n + 1);
         Interlocked.Increment(ref _total);
-        if (eventId.Id == 4102)
+        if (eventId.Id == 4202)
         {
             Interlocked.Increment(ref _failures);
             Console.Error.WriteLine(formatter(state, exception));

@@ -8,16 +8,17 @@ using Fleet.Abstractions;
 using Fleet.Abstractions.Grains;
 using Fleet.Abstractions.Resources;
 using Fleet.Grains;
-using Fleet.Runtime;
-using Fleet.Runtime.Secrets;
+using Fleet.Store;
+using Fleet.Store.Secrets;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Fleet.Bench;
 
 /// <summary>
-/// Reconciliation at scale: one silo (SQLite) and a KubeSim process with N clusters.
+/// Reconciliation at scale: one Orleans silo (SQLite, as the README runs it) and a KubeSim process with N clusters.
 /// 1. Cold start: N clusters x A applications, placements Ready per second, memory per placement grain.
 /// 2. Commit to applied: a new commit, fetched at once (as a webhook does), until every cluster runs it:
 ///    p50/p95/p99 of the per-cluster time and the time until the application is Ready.
@@ -26,6 +27,13 @@ internal static class ReconcileBenchmark
 {
     private const string Ns = "bench";
     private const string Token = "bench-token";
+
+    /// <summary>One silo as the README's first command runs it (SQLite, localhost clustering), without the HTTP gateway.</summary>
+    internal static Task<WebApplication> StartSiloAsync(string directory) =>
+        Fleet.Silo.EmbeddedSilo.StartAsync(
+            ["--urls", "http://127.0.0.1:0", $"--Fleet:DataDirectory={directory}", "--Fleet:Gateway=false",
+             $"--Fleet:SiloPort={FreePort()}", $"--Fleet:GatewayPort={FreePort()}"],
+            logging => logging.ClearProviders());
 
     public static async Task<int> RunAsync(int clusterCount, int appCount)
     {
@@ -42,17 +50,7 @@ internal static class ReconcileBenchmark
         Git(repo, "init", "-q", "-b", "main");
         Commit(repo, "first");
 
-        var builder = Host.CreateApplicationBuilder([]);
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(SecretCipher.Create(null, Path.Combine(root, "secret.key")));
-        builder.Services.AddSingleton<SecretReader>();
-        builder.Services.AddFleetRuntime(o =>
-        {
-            o.DataDirectory = root;
-            o.ReminderScanPeriod = TimeSpan.FromSeconds(5);
-        }).AddFleetGrains(root);
-        using var host = builder.Build();
-        await host.StartAsync();
+        await using var host = await StartSiloAsync(root);
         var store = host.Services.GetRequiredService<IResourceStore>();
         var grains = host.Services.GetRequiredService<IGrainFactory>();
         var cipher = host.Services.GetRequiredService<SecretCipher>();
@@ -68,7 +66,6 @@ internal static class ReconcileBenchmark
         }
         var source = new GitRepositorySpec { Url = new Uri(repo).AbsoluteUri, Interval = "1h", Ref = new GitRepositoryRef { Branch = "main" } };
         await store.PutAsync("GitRepository", Ns, "repo", new Dictionary<string, string>(), new Dictionary<string, string>(), JsonSerializer.Serialize(source, FleetJson.Options));
-        await grains.Get<IGitRepositoryGrain>($"{Ns}/repo").SpecChanged();
         await WaitUntilAsync(async () => (await store.GetAsync("GitRepository", Ns, "repo"))?.StatusJson?.Contains("artifact", StringComparison.Ordinal) == true, TimeSpan.FromMinutes(2));
 
         // 1. Cold start.
@@ -91,7 +88,6 @@ internal static class ReconcileBenchmark
                 ClusterSelector = new LabelSelectorSpec { MatchLabels = new Dictionary<string, string> { ["env"] = "prod" } },
             };
             await store.PutAsync("Application", Ns, $"app-{a}", new Dictionary<string, string>(), new Dictionary<string, string>(), JsonSerializer.Serialize(spec, FleetJson.Options));
-            await grains.Get<IApplicationGrain>($"{Ns}/app-{a}").SpecChanged();
         }
         var total = clusterCount * appCount;
         var placementSelector = LabelSelector.Everything;
@@ -120,7 +116,7 @@ internal static class ReconcileBenchmark
         Commit(repo, "new image");
         var applied = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
         var rollout = Stopwatch.StartNew();
-        await grains.Get<IGitRepositoryGrain>($"{Ns}/repo").FetchNow();
+        await grains.GetGrain<IGitRepositoryGrain>($"{Ns}/repo").HintFetchNow();
         var pending = names.ToList();
         while (pending.Count > 0 && rollout.Elapsed < TimeSpan.FromMinutes(20))
         {

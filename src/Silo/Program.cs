@@ -1,7 +1,4 @@
 using Fleet.Silo;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddFleetSilo();
-var app = builder.Build();
-app.MapFleetSilo();
-app.Run();
+var app = await EmbeddedSilo.StartAsync(args);
+await app.WaitForShutdownAsync();

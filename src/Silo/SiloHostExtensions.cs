@@ -43,7 +43,6 @@ internal static class SiloHostExtensions
 
         // The store opens before Orleans starts (hosted services start in registration order).
         builder.Services.AddFleetStore();
-        builder.Services.AddHostedService<DispatcherNudger>();
         if (options.Role == ProcessRole.Gateway)
         {
             builder.UseOrleansClient(client => ConfigureClient(client, options, builder.Configuration));
@@ -54,6 +53,8 @@ internal static class SiloHostExtensions
             builder.UseOrleans(silo => ConfigureSilo(silo, options, builder.Configuration));
         }
 
+        // Registered after Orleans, so that it stops hinting before Orleans stops (hosted services stop in reverse order).
+        builder.Services.AddHostedService<DispatcherNudger>();
         builder.Services.AddFleetGateway(builder.Configuration);
         return builder;
     }

@@ -14,7 +14,7 @@ public sealed class RestartTests
     public async Task SiloRestartMidRollout_RolloutFinishesByItself_OnPostgres()
     {
         var connection = await new PostgresFixture().CreateDatabaseAsync();
-        await RestartMidRolloutAsync("--Fleet:Runtime:Storage=Postgres", $"--Fleet:Runtime:ConnectionString={connection}", "--Fleet:Runtime:LeaseDuration=00:00:03");
+        await RestartMidRolloutAsync("--Fleet:Store:Provider=Postgres", $"--Fleet:Store:ConnectionString={connection}", "--Fleet:Clustering=AdoNet");
     }
 
     private static async Task RestartMidRolloutAsync(params string[] siloArgs)

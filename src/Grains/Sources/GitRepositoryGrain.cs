@@ -91,11 +91,8 @@ internal sealed partial class GitRepositoryGrain(
             }, ct);
             // One event (and log line) per distinct failure: the same error on every interval is not news.
             var failureKey = reason + ": " + failure;
-            if (State.LastFailure == failureKey)
-            {
-                LogFetchFailedAgain(logger, Key, reason);
-            }
-            else
+            LogFetchFailed(logger, Key, reason);
+            if (State.LastFailure != failureKey)
             {
                 State = State with { LastFailure = failureKey };
                 await WriteStateAsync();

@@ -38,22 +38,10 @@ public sealed class SiloHost : IAsyncDisposable
     {
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "fleet-silo-" + Guid.NewGuid().ToString("N"));
         string[] args = ["--urls", "http://127.0.0.1:0", $"--Fleet:DataDirectory={dataDirectory}", "--Logging:LogLevel:Default=Warning",
-            $"--Fleet:SiloPort={FreePort()}", $"--Fleet:GatewayPort={FreePort()}", .. extraArgs];
-        var builder = WebApplication.CreateBuilder(args);
-        builder.AddFleetSilo();
-        var app = builder.Build();
-        app.MapFleetSilo();
-        await app.StartAsync();
+            $"--Fleet:SiloPort={EmbeddedSilo.FreePort()}", $"--Fleet:GatewayPort={EmbeddedSilo.FreePort()}", .. extraArgs];
+        var app = await EmbeddedSilo.StartAsync(args);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new SiloHost(app, dataDirectory, new Uri(address + "/"));
-    }
-
-    /// <summary>A free loopback port for the silo's Orleans endpoints (several silos run at once in one test run).</summary>
-    public static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async Task<HttpResponseMessage> PutYamlAsync(string path, string yaml)

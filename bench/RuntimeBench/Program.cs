@@ -1,3 +1,0 @@
-using Fleet.Bench.Runtime;
-
-return await RuntimeBenchmark.RunAsync(args);

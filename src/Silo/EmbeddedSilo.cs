@@ -1,0 +1,25 @@
+namespace Fleet.Silo;
+
+/// <summary>Starts a Fleet process in this one, as <c>Program.cs</c> does: for tests and benchmarks that drive a real silo.</summary>
+internal static class EmbeddedSilo
+{
+    /// <summary>Builds and starts the process with these command-line arguments; <paramref name="logging"/> may replace the log providers.</summary>
+    public static async Task<WebApplication> StartAsync(string[] args, Action<ILoggingBuilder>? logging = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        logging?.Invoke(builder.Logging);
+        builder.AddFleetSilo();
+        var app = builder.Build();
+        app.MapFleetSilo();
+        await app.StartAsync();
+        return app;
+    }
+
+    /// <summary>A free loopback port (for the Orleans endpoints of several silos in one machine).</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
