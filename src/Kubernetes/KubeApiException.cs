@@ -33,6 +33,11 @@ public sealed record KubeStatus(int Code, string Reason, string Message, IReadOn
         return new KubeStatus(httpCode, DefaultReason(httpCode), text.Trim(), []);
     }
 
+    /// <summary>From the library's typed Status (as a watch ERROR event carries it).</summary>
+    internal static KubeStatus From(k8s.Models.V1Status status, int httpCode) =>
+        new(status.Code ?? httpCode, status.Reason ?? DefaultReason(httpCode), status.Message ?? "",
+            [.. (status.Details?.Causes ?? []).Select(c => new StatusCause(c.Reason, c.Message, c.Field))]);
+
     private static string DefaultReason(int code) => code switch
     {
         400 => "BadRequest",
