@@ -40,6 +40,17 @@ public sealed partial record ClusterConnection
         {
             using var stream = new MemoryStream(Encoding.UTF8.GetBytes(Kubeconfig));
             var model = KubernetesClientConfiguration.LoadKubeConfig(stream);
+            if (TokenFile is not null)
+            {
+                // KubernetesClient's kubeconfig model has no tokenFile and would find the user without credentials:
+                // stand a placeholder in for the token, which the token-file provider set below replaces.
+                var userName = model.Contexts.FirstOrDefault(c => c.Name == KubeconfigContext)?.ContextDetails?.User;
+                var user = model.Users?.FirstOrDefault(u => u.Name == userName)?.UserCredentials;
+                if (user is not null)
+                {
+                    user.Token = "token-file";
+                }
+            }
             // Runs the exec plugin once here (FromKubeconfig allowed it), then again whenever its token expires.
             config = KubernetesClientConfiguration.BuildConfigFromConfigObject(model, KubeconfigContext, Server);
             roots = CaData is not null ? CaCertificates() : config.SslCaCerts ?? [];
@@ -61,6 +72,7 @@ public sealed partial record ClusterConnection
         config.SslCaCerts = null;
         if (TokenFile is not null && BearerToken is null)
         {
+            config.AccessToken = null;
             config.TokenProvider = new FileTokenProvider(TokenFile);
         }
         var server = new Uri(Server);

@@ -73,9 +73,12 @@ public sealed class KubeApiException : Exception
 
     public int Code => Status.Code;
 
-    private static string Describe(string operation, KubeStatus status)
+    /// <summary>The server's answer without the operation: "422 Invalid: ...", for messages that name the object already.</summary>
+    public string StatusText => Status.Code == 0 ? Message : Describe(null, Status);
+
+    private static string Describe(string? operation, KubeStatus status)
     {
-        var text = $"{operation}: {status.Code} {status.Reason}";
+        var text = operation is null ? $"{status.Code} {status.Reason}" : $"{operation}: {status.Code} {status.Reason}";
         if (status.Message.Length > 0)
         {
             text += $": {status.Message}";

@@ -140,6 +140,10 @@ public sealed partial class KubeClient : IDisposable
         AppendQuery(query, "timeoutSeconds", ((int)Math.Max(1, (timeout ?? TimeSpan.FromMinutes(5)).TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture));
         var operation = $"WATCH {basePath}";
         var response = await CallAsync(operation, () => _api.OpenWatchAsync<JsonObject>(basePath + query, ct)).ConfigureAwait(false);
+        if (response is null)
+        {
+            yield break;
+        }
         using var _ = response;
         Exception? error = null;
 #pragma warning disable CS0618 // The library marks this generic watch obsolete in favour of typed Watch*Async methods, which exist only for built-in kinds.
@@ -278,9 +282,19 @@ internal sealed class KubeApi : k8s.Kubernetes
         return (response.StatusCode, result.Body);
     }
 
-    public async Task<HttpOperationResponse<T>> OpenWatchAsync<T>(string pathAndQuery, CancellationToken ct)
+    /// <summary>The open watch stream, or null when the server closed it without a single event.</summary>
+    public async Task<HttpOperationResponse<T>?> OpenWatchAsync<T>(string pathAndQuery, CancellationToken ct)
     {
         var response = await SendRequest<object?>(pathAndQuery.TrimStart('/'), HttpMethod.Get, null, null, ct).ConfigureAwait(false);
-        return await CreateResultAsync<T>(response.RequestMessage!, response, true, ct).ConfigureAwait(false);
+        try
+        {
+            return await CreateResultAsync<T>(response.RequestMessage!, response, true, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex) when (ex.InnerException is EndOfStreamException)
+        {
+            // The library peeks at the first line of a watch and fails on an empty stream, which a server may send.
+            response.Dispose();
+            return null;
+        }
     }
 }
