@@ -23,6 +23,9 @@ public sealed class KubeRealFixture : IAsyncLifetime
 
     public string CaPem { get; private set; } = "";
 
+    /// <summary>The server's CA certificate file; its key (<c>ca.key</c>) lies beside it, and the server trusts client certificates it signs.</summary>
+    public string CaFile { get; private set; } = "";
+
     public string Kubeconfig { get; private set; } = "";
 
     public async Task InitializeAsync()
@@ -41,7 +44,8 @@ public sealed class KubeRealFixture : IAsyncLifetime
         var env = output.Split('\n').Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0].Trim(), p => p[1].Trim());
         Server = env["KUBE_SERVER"];
         Token = env["KUBE_TOKEN"];
-        CaPem = await File.ReadAllTextAsync(env["KUBE_CA"]);
+        CaFile = env["KUBE_CA"];
+        CaPem = await File.ReadAllTextAsync(CaFile);
         Kubeconfig = env["KUBECONFIG"];
     }
 
