@@ -282,21 +282,26 @@ public sealed partial record ClusterConnection(
     private static string? Scalar(YamlMappingNode node, string key) =>
         node.Children.TryGetValue(new YamlScalarNode(key), out var v) && v is YamlScalarNode s && !string.IsNullOrEmpty(s.Value) ? s.Value : null;
 
-    /// <summary>Finds {name: X, [inner]: {...}} in a kubeconfig list such as contexts, clusters or users.</summary>
+    /// <summary>
+    /// Finds {name: X, [inner]: {...}} in a kubeconfig list such as contexts, clusters or users. KubernetesClient looks
+    /// names up ignoring case, so names that differ only in case are refused: the entry checked here must be the one
+    /// it uses (an exec plugin allowed or refused for one user must not run for another).
+    /// </summary>
     private static YamlMappingNode Named(YamlMappingNode root, string list, string inner, string name)
     {
-        if (root.Children.TryGetValue(new YamlScalarNode(list), out var node) && node is YamlSequenceNode seq)
+        var matches = root.Children.TryGetValue(new YamlScalarNode(list), out var node) && node is YamlSequenceNode seq
+            ? seq.Children.OfType<YamlMappingNode>().Where(item => string.Equals(Scalar(item, "name"), name, StringComparison.OrdinalIgnoreCase)).ToList()
+            : [];
+        switch (matches.Count)
         {
-            foreach (var item in seq.Children.OfType<YamlMappingNode>())
-            {
-                if (Scalar(item, "name") == name)
-                {
-                    return item.Children.TryGetValue(new YamlScalarNode(inner), out var body) && body is YamlMappingNode b
-                        ? b
-                        : throw new ClusterConnectionException($"kubeconfig: {list}[{name}] has no '{inner}' mapping");
-                }
-            }
+            case 0:
+                throw new ClusterConnectionException($"kubeconfig: {list} has no entry named '{name}'");
+            case > 1:
+                throw new ClusterConnectionException($"kubeconfig: {list} has {matches.Count} entries named '{name}' (names are compared ignoring case)");
+            default:
+                return matches[0].Children.TryGetValue(new YamlScalarNode(inner), out var body) && body is YamlMappingNode b
+                    ? b
+                    : throw new ClusterConnectionException($"kubeconfig: {list}[{name}] has no '{inner}' mapping");
         }
-        throw new ClusterConnectionException($"kubeconfig: {list} has no entry named '{name}'");
     }
 }
