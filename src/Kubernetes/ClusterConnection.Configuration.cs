@@ -66,6 +66,7 @@ public sealed partial record ClusterConnection
             roots = CaCertificates();
         }
         config.Host = Server;
+        config.UserAgent = "fleet";
         config.SkipTlsVerify = InsecureSkipTlsVerify;
         config.TlsServerName = TlsServerName;
         // Fleet validates the server certificate itself; given CAs, the library would install its own callback.
