@@ -24,16 +24,18 @@ internal static class ApplyBenchmark
 
         var objects = Objects(count);
         var gcBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         var first = await applier.ApplyAsync(big, objects, new ApplyOptions("bench", "bench") { Concurrency = 16 });
         sw.Stop();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - gcBefore;
         if (!first.Succeeded)
         {
             Console.Error.WriteLine(string.Join("\n", first.Errors.Take(10)));
             return 1;
         }
-        Console.WriteLine($"apply {count} objects (10 namespaces, 5 kinds), first apply: {sw.Elapsed.TotalSeconds:0.00} s, {count / sw.Elapsed.TotalSeconds:0} objects/s, {allocated / 1024.0 / 1024.0:0.0} MiB allocated");
+        Console.WriteLine($"apply {count} objects (10 namespaces, 5 kinds), first apply: {sw.Elapsed.TotalSeconds:0.00} s, {count / sw.Elapsed.TotalSeconds:0} objects/s, {allocated / 1024.0 / 1024.0:0.0} MiB allocated, CPU {cpu.TotalMilliseconds:0} ms (client and in-process KubeSim together)");
 
         var requestsBefore = big.RequestCount;
         var same = Objects(count);

@@ -53,6 +53,12 @@ public sealed record ApplyResult(IReadOnlyList<ChangeSetEntry> Changes, Inventor
 {
     public bool Succeeded => Errors.Count == 0;
 
+    /// <summary>
+    /// What the health wait came to: <see cref="HealthOutcome.Progressing"/> when the deadline passed with objects still
+    /// progressing (retry), <see cref="HealthOutcome.Failed"/> when kstatus says an object failed (stalled).
+    /// </summary>
+    public HealthOutcome HealthOutcome => HealthChecker.Summarise(Health);
+
     public int Count(ChangeAction action) => Changes.Count(c => c.Action == action);
 }
 
@@ -74,7 +80,8 @@ public sealed class Applier
         _health = new HealthChecker(_time);
     }
 
-    private sealed record Planned(int Index, JsonObject Object, ObjectRef Ref, string Digest, bool ClusterDefinition);
+    /// <summary>One object to apply; <paramref name="DefinedHere"/> when its kind comes from a CRD of this same set and was not served yet.</summary>
+    private sealed record Planned(int Index, JsonObject Object, ObjectRef Ref, string Digest, bool ClusterDefinition, bool DefinedHere = false);
 
     public async Task<ApplyResult> ApplyAsync(KubeClient client, IReadOnlyList<JsonObject> objects, ApplyOptions options,
         CancellationToken ct = default)
@@ -121,6 +128,11 @@ public sealed class Applier
                 var health = await _health.WaitAsync(client, toWait, options.Timeout, ct).ConfigureAwait(false);
                 errors.AddRange(health.Where(h => h.Status != HealthStatus.Current).Select(h => $"waiting for cluster definitions: {h.Message}"));
             }
+            if (errors.Count == 0)
+            {
+                errors.AddRange(await WaitServedAsync(client, stage2.Where(p => p.DefinedHere).Select(p => (p.Ref.ApiVersion, p.Ref.Kind)).Distinct(), options, ct)
+                    .ConfigureAwait(false));
+            }
         }
         if (!aborted && errors.Count == 0)
         {
@@ -161,7 +173,9 @@ public sealed class Applier
         if (options.Wait && errors.Count == 0)
         {
             healthResults = await _health.WaitAsync(client, [.. plan.Select(p => p.Ref)], options.Timeout, ct).ConfigureAwait(false);
-            errors.AddRange(healthResults.Where(h => h.Status != HealthStatus.Current).Select(h => $"health check failed: {h.Message}"));
+            errors.AddRange(healthResults.Where(h => h.Status != HealthStatus.Current).Select(h => h.Status == HealthStatus.Failed
+                ? $"health check failed: {h.Message}"
+                : $"not healthy yet: {h.Message}"));
         }
         return new ApplyResult(changes, inventory, errors, healthResults);
     }
@@ -207,6 +221,7 @@ public sealed class Applier
             }
             var (group, version) = ObjectRef.SplitApiVersion(apiVersion);
             bool namespaced;
+            var definedHereOnly = false;
             var resource = await client.FindResourceAsync(apiVersion, kind, ct).ConfigureAwait(false);
             if (resource is not null)
             {
@@ -215,6 +230,7 @@ public sealed class Applier
             else if (definedHere.TryGetValue((group, kind), out var def) && def.Versions.Contains(version))
             {
                 namespaced = def.Namespaced;
+                definedHereOnly = true;
             }
             else
             {
@@ -241,6 +257,11 @@ public sealed class Applier
                 metadata.Remove(serverOwned);
             }
             obj.Remove("status");
+            if (group.Length == 0 && kind == "Secret" && NormaliseStringData(obj) is { } stringDataProblem)
+            {
+                problems.Add($"{where}: {stringDataProblem}");
+                continue;
+            }
             FleetLabels.Stamp(obj, options.Application, options.ApplicationNamespace);
             var r = ObjectRef.FromObject(obj);
             if (!seen.Add(r.Identity))
@@ -248,9 +269,37 @@ public sealed class Applier
                 problems.Add($"{where}: duplicate object {r}");
                 continue;
             }
-            planned.Add(new Planned(i, obj, r, ObjectDigest.Compute(obj), !namespaced));
+            planned.Add(new Planned(i, obj, r, ObjectDigest.Compute(obj), !namespaced, definedHereOnly));
         }
         return (planned, problems);
+    }
+
+    /// <summary>
+    /// Moves a Secret's <c>stringData</c> into <c>data</c> (base64, a stringData key winning over the same data key), as
+    /// the API server does on write. Applied as is, Fleet's field set would own <c>stringData</c> keys the server never
+    /// stores, so an edit of <c>data</c> would go unseen by drift detection. Returns a problem, or null.
+    /// </summary>
+    internal static string? NormaliseStringData(JsonObject secret)
+    {
+        if (secret["stringData"] is not { } node)
+        {
+            return null;
+        }
+        secret.Remove("stringData");
+        if (node is not JsonObject stringData)
+        {
+            return node.GetValueKind() == System.Text.Json.JsonValueKind.Null ? null : "stringData must be a mapping of strings";
+        }
+        var data = secret.Obj("data");
+        foreach (var (key, value) in stringData)
+        {
+            if (value is not JsonValue v || v.GetValueKind() != System.Text.Json.JsonValueKind.String)
+            {
+                return $"stringData.{key} must be a string";
+            }
+            data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(v.GetValue<string>()));
+        }
+        return null;
     }
 
     /// <summary>Applies one stage with bounded concurrency; true when the cluster became unreachable and the stage was cut short.</summary>
@@ -295,7 +344,7 @@ public sealed class Applier
             catch (KubeApiException ex)
             {
                 // For example a recreation whose delete did not finish in time.
-                change = new ChangeSetEntry(p.Ref, ChangeAction.Failed, ex.Message);
+                change = new ChangeSetEntry(p.Ref, ChangeAction.Failed, ex.StatusText);
             }
             finally
             {
@@ -352,7 +401,8 @@ public sealed class Applier
         }
         catch (KubeApiException ex)
         {
-            return (new ChangeSetEntry(p.Ref, ChangeAction.Failed, ex.Message), null);
+            // The change set entry and the error name the object already: the server's answer only.
+            return (new ChangeSetEntry(p.Ref, ChangeAction.Failed, ex.StatusText), null);
         }
 
         var live = response.Object;
@@ -365,35 +415,59 @@ public sealed class Applier
         return (new ChangeSetEntry(p.Ref, action, message), entry);
     }
 
-    /// <summary>The field named by a "field is immutable" validation error, if that is what the error is.</summary>
+    /// <summary>Fields the API server refuses to change in place on a built-in kind (reported as FieldValueInvalid).</summary>
+    private static readonly string[] ImmutableFieldPaths =
+    [
+        "spec.selector",   // Deployment, ReplicaSet, DaemonSet, StatefulSet, Job
+        "spec.template",   // Job
+        "roleRef",         // RoleBinding, ClusterRoleBinding
+        "type",            // Secret
+        "spec.clusterIP",  // Service (also spec.clusterIPs[i])
+        "spec.clusterIPs",
+    ];
+
+    /// <summary>
+    /// The field an update was refused on because it cannot change in place, decided from the Status details, never
+    /// from message text: a 422 Invalid whose cause is FieldValueForbidden (StatefulSet spec, PVC spec, StorageClass
+    /// provisioner, an immutable ConfigMap's or Secret's data) or FieldValueInvalid on a field known to be immutable
+    /// (selectors, a Job's template, roleRef, a Secret's type, a Service's clusterIP). Null for any other error.
+    /// </summary>
     internal static string? ImmutableField(KubeApiException ex)
     {
-        if (ex.Code != 422)
+        if (ex.Code != 422 || ex.Status.Reason != "Invalid")
         {
             return null;
         }
-        var cause = ex.Status.Causes.FirstOrDefault(c => c.Message?.Contains("immutable", StringComparison.OrdinalIgnoreCase) == true);
-        if (cause is not null)
+        var cause = ex.Status.Causes.FirstOrDefault(c => c.Reason == "FieldValueForbidden" && c.Field is not null)
+            ?? ex.Status.Causes.FirstOrDefault(c => c.Reason == "FieldValueInvalid" && c.Field is { } f && ImmutableFieldPaths.Any(p =>
+                f == p || f.StartsWith(p + "[", StringComparison.Ordinal)));
+        return cause?.Field;
+    }
+
+    /// <summary>
+    /// Waits until discovery serves kinds whose CRDs were just established: a real API server publishes a new group
+    /// version in discovery a moment after the CRD's Established condition turns true.
+    /// </summary>
+    private async Task<List<string>> WaitServedAsync(KubeClient client, IEnumerable<(string ApiVersion, string Kind)> kinds, ApplyOptions options,
+        CancellationToken ct)
+    {
+        var problems = new List<string>();
+        var deadline = _time.GetUtcNow() + options.Timeout;
+        foreach (var (apiVersion, kind) in kinds)
         {
-            return cause.Field ?? "(unnamed field)";
-        }
-        if (!ex.Status.Message.Contains("immutable", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-        // No causes: the real API server's message reads "<Kind> \"name\" is invalid: spec.selector: Invalid value: ...".
-        var marker = "is invalid: ";
-        var at = ex.Status.Message.IndexOf(marker, StringComparison.Ordinal);
-        if (at >= 0)
-        {
-            var rest = ex.Status.Message[(at + marker.Length)..];
-            var colon = rest.IndexOf(':', StringComparison.Ordinal);
-            if (colon > 0)
+            var delay = TimeSpan.FromMilliseconds(50);
+            while (await client.FindResourceAsync(apiVersion, kind, ct).ConfigureAwait(false) is null)
             {
-                return rest[..colon];
+                if (_time.GetUtcNow() > deadline)
+                {
+                    problems.Add($"waiting for cluster definitions: kind {kind} in {apiVersion} is not served {options.Timeout.TotalSeconds:0}s after its CRD was established");
+                    break;
+                }
+                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
             }
         }
-        return "(unnamed field)";
+        return problems;
     }
 
     /// <summary>Deletes the object (foreground, so that dependents go first) and waits until it is gone.</summary>
@@ -406,7 +480,7 @@ public sealed class Applier
         {
             if (_time.GetUtcNow() > deadline)
             {
-                throw new KubeApiException($"recreate {p.Ref}", new KubeStatus(504, "Timeout", $"still present {options.Timeout.TotalSeconds:0}s after delete", []));
+                throw new KubeApiException("recreate", new KubeStatus(504, "Timeout", $"still present {options.Timeout.TotalSeconds:0}s after delete", []));
             }
             await Task.Delay(delay, _time, ct).ConfigureAwait(false);
             delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2000));
@@ -457,8 +531,9 @@ public sealed class Applier
             catch (Exception ex) when (ex is KubeApiException or KubeConnectionException)
             {
                 // A failed delete stays in the inventory, so that the next apply tries again.
-                changes.Add(new ChangeSetEntry(r, ChangeAction.Failed, $"prune failed: {ex.Message}"));
-                errors.Add($"{r}: prune failed: {ex.Message}");
+                var why = ex is KubeApiException api ? api.StatusText : ex.Message;
+                changes.Add(new ChangeSetEntry(r, ChangeAction.Failed, $"prune failed: {why}"));
+                errors.Add($"{r}: prune failed: {why}");
             }
         }
     }

@@ -10,7 +10,7 @@ namespace Fleet.Kubernetes;
 /// How to reach one cluster's API server: URL, trust (CA bundle, or explicitly none) and credentials
 /// (bearer token or client certificate). <see cref="ToString"/> never prints a secret.
 /// </summary>
-public sealed record ClusterConnection(
+public sealed partial record ClusterConnection(
     string Server,
     string? CaData = null,
     bool InsecureSkipTlsVerify = false,
@@ -21,8 +21,25 @@ public sealed record ClusterConnection(
     /// <summary>TLS server name to verify instead of the URL's host (kubeconfig tls-server-name).</summary>
     public string? TlsServerName { get; init; }
 
-    /// <summary>Which kind of credential is set: "token", "client-certificate" or "none".</summary>
-    public string AuthKind => BearerToken is not null ? "token" : ClientCertificatePem is not null ? "client-certificate" : "none";
+    /// <summary>A file holding the bearer token, read again whenever it changes (a projected service-account token rotates).</summary>
+    public string? TokenFile { get; init; }
+
+    /// <summary>The command of the kubeconfig's exec credential plugin, when it has one (allowed by <see cref="KubeconfigOptions"/>).</summary>
+    public string? ExecCommand { get; init; }
+
+    /// <summary>The kubeconfig this connection came from, handed to KubernetesClient as is (exec plugins, file references).</summary>
+    internal string? Kubeconfig { get; init; }
+
+    internal string? KubeconfigContext { get; init; }
+
+    /// <summary>Which kind of credential is set: "exec", "token", "token-file", "client-certificate" or "none".</summary>
+    public string AuthKind => ExecCommand is not null ? "exec" : BearerToken is not null ? "token" : TokenFile is not null ? "token-file"
+        : ClientCertificatePem is not null || ClientCertificateFile is not null ? "client-certificate" : "none";
+
+    /// <summary>Client certificate and key as files (kubeconfig client-certificate / client-key), when file references are allowed.</summary>
+    public string? ClientCertificateFile { get; init; }
+
+    public string? ClientKeyFile { get; init; }
 
     public override string ToString() =>
         $"ClusterConnection {{ Server = {Server}, Auth = {AuthKind}, CustomCA = {CaData is not null}, InsecureSkipTlsVerify = {InsecureSkipTlsVerify} }}";
@@ -100,11 +117,11 @@ public sealed record ClusterConnection(
     /// <c>token</c>, or <c>clientCertificate</c> + <c>clientKey</c>, or a whole <c>kubeconfig</c>.
     /// </summary>
     public static ClusterConnection FromClusterSpec(string? server, string? caData, bool insecureSkipTlsVerify,
-        IReadOnlyDictionary<string, string>? secretData)
+        IReadOnlyDictionary<string, string>? secretData, KubeconfigOptions? options = null)
     {
         if (secretData is not null && secretData.TryGetValue("kubeconfig", out var kubeconfig))
         {
-            var fromKubeconfig = FromKubeconfig(kubeconfig);
+            var fromKubeconfig = FromKubeconfig(kubeconfig, null, options);
             // The spec may pin the server and trust; what it leaves empty comes from the kubeconfig.
             return fromKubeconfig with
             {
@@ -132,13 +149,16 @@ public sealed record ClusterConnection(
     }
 
     /// <summary>
-    /// Reads a kubeconfig: the named context (or current-context), its cluster and user. Embedded data only:
-    /// file references, exec and auth-provider plugins and basic auth are refused with a clear error, since a
-    /// control plane must not run programs or read local files named by a user-supplied document.
+    /// Reads a kubeconfig: the named context (or current-context), its cluster and user. This pass only checks what
+    /// the document asks for against <paramref name="options"/> (KubernetesClient has no such policy: it would run any
+    /// exec plugin and read any file it names); the client is then built by KubernetesClient from the kubeconfig itself.
+    /// Exec plugins and file references are refused unless allowed, since by default a control plane must not run
+    /// programs or read local files named by a tenant's document; auth-provider plugins and basic auth are refused.
     /// </summary>
-    public static ClusterConnection FromKubeconfig(string yaml, string? context = null)
+    public static ClusterConnection FromKubeconfig(string yaml, string? context = null, KubeconfigOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(yaml);
+        options ??= KubeconfigOptions.Default;
         YamlMappingNode root;
         try
         {
@@ -164,9 +184,9 @@ public sealed record ClusterConnection(
         var cluster = Named(root, "clusters", "cluster", clusterName);
         var where = $"kubeconfig: clusters[{clusterName}].cluster";
         var server = Scalar(cluster, "server") ?? throw new ClusterConnectionException($"{where}.server is not set");
-        if (Scalar(cluster, "certificate-authority") is not null)
+        if (Scalar(cluster, "certificate-authority") is { } caFile)
         {
-            throw new ClusterConnectionException($"{where}.certificate-authority (a file path) is not supported: embed it as certificate-authority-data");
+            RequireFile(options, $"{where}.certificate-authority", caFile, "embed it as certificate-authority-data");
         }
         if (Scalar(cluster, "proxy-url") is not null)
         {
@@ -175,26 +195,40 @@ public sealed record ClusterConnection(
         var ca = Scalar(cluster, "certificate-authority-data");
         var insecure = string.Equals(Scalar(cluster, "insecure-skip-tls-verify"), "true", StringComparison.OrdinalIgnoreCase);
 
-        string? token = null, cert = null, key = null;
+        string? token = null, cert = null, key = null, tokenFile = null, certFile = null, keyFile = null, execCommand = null;
         if (userName is not null)
         {
             var user = Named(root, "users", "user", userName);
             var uwhere = $"kubeconfig: users[{userName}].user";
             if (user.Children.ContainsKey(new YamlScalarNode("exec")))
             {
-                var command = user.Children[new YamlScalarNode("exec")] is YamlMappingNode exec ? Scalar(exec, "command") : null;
-                throw new ClusterConnectionException($"{uwhere}.exec: credential plugins are not supported{(command is null ? "" : $" (command '{command}')")}; use a bearer token or a client certificate");
+                var exec = user.Children[new YamlScalarNode("exec")] as YamlMappingNode;
+                execCommand = (exec is null ? null : Scalar(exec, "command"))
+                    ?? throw new ClusterConnectionException($"{uwhere}.exec.command is not set");
+                if (!options.AllowExecPlugins)
+                {
+                    throw new ClusterConnectionException($"{uwhere}.exec: credential plugins are not supported here (command '{execCommand}'): " +
+                        "this control plane's options do not allow running programs for a cluster's credentials (AllowExecPlugins is off); " +
+                        "use a bearer token or a client certificate, or ask the operator to allow exec plugins");
+                }
+                if (exec is null || Scalar(exec, "apiVersion") is null)
+                {
+                    throw new ClusterConnectionException($"{uwhere}.exec.apiVersion is not set (client.authentication.k8s.io/v1 or v1beta1)");
+                }
             }
             if (user.Children.ContainsKey(new YamlScalarNode("auth-provider")))
             {
                 var provider = user.Children[new YamlScalarNode("auth-provider")] is YamlMappingNode ap ? Scalar(ap, "name") : null;
-                throw new ClusterConnectionException($"{uwhere}.auth-provider: auth-provider plugins are not supported{(provider is null ? "" : $" ('{provider}')")}; use a bearer token or a client certificate");
+                throw new ClusterConnectionException($"{uwhere}.auth-provider: auth-provider plugins are not supported{(provider is null ? "" : $" ('{provider}')")}; use an exec plugin, a bearer token or a client certificate");
             }
-            foreach (var fileKey in new[] { "tokenFile", "client-certificate", "client-key" })
+            tokenFile = Scalar(user, "tokenFile");
+            certFile = Scalar(user, "client-certificate");
+            keyFile = Scalar(user, "client-key");
+            foreach (var (fileKey, path) in new[] { ("tokenFile", tokenFile), ("client-certificate", certFile), ("client-key", keyFile) })
             {
-                if (Scalar(user, fileKey) is not null)
+                if (path is not null)
                 {
-                    throw new ClusterConnectionException($"{uwhere}.{fileKey} (a file path) is not supported: embed the value ({(fileKey == "tokenFile" ? "token" : fileKey + "-data")})");
+                    RequireFile(options, $"{uwhere}.{fileKey}", path, $"embed the value ({(fileKey == "tokenFile" ? "token" : fileKey + "-data")})");
                 }
             }
             if (Scalar(user, "username") is not null || Scalar(user, "password") is not null)
@@ -204,9 +238,9 @@ public sealed record ClusterConnection(
             token = Scalar(user, "token");
             cert = Scalar(user, "client-certificate-data");
             key = Scalar(user, "client-key-data");
-            if ((cert is null) != (key is null))
+            if ((cert is null) != (key is null) || (certFile is null) != (keyFile is null))
             {
-                throw new ClusterConnectionException($"{uwhere}: client-certificate-data and client-key-data must be given together");
+                throw new ClusterConnectionException($"{uwhere}: a client certificate and its key must be given together");
             }
         }
         var connection = new ClusterConnection(server, ca, insecure, token,
@@ -214,6 +248,12 @@ public sealed record ClusterConnection(
             key is null ? null : DecodePem(key, $"users[{userName}].client-key-data"))
         {
             TlsServerName = Scalar(cluster, "tls-server-name"),
+            TokenFile = token is null ? tokenFile : null,
+            ClientCertificateFile = certFile,
+            ClientKeyFile = keyFile,
+            ExecCommand = execCommand,
+            Kubeconfig = yaml,
+            KubeconfigContext = contextName,
         };
         try
         {
@@ -226,24 +266,42 @@ public sealed record ClusterConnection(
         return connection;
     }
 
+    private static void RequireFile(KubeconfigOptions options, string where, string path, string instead)
+    {
+        if (!options.AllowFileReferences)
+        {
+            throw new ClusterConnectionException($"{where} (a file path) is not supported: this control plane's options do not allow reading " +
+                $"local files named by a kubeconfig (AllowFileReferences is off); {instead}");
+        }
+        if (!Path.IsPathFullyQualified(path))
+        {
+            throw new ClusterConnectionException($"{where}: '{path}' must be an absolute path (a kubeconfig given as text has no directory to resolve it against)");
+        }
+    }
+
     private static string? Scalar(YamlMappingNode node, string key) =>
         node.Children.TryGetValue(new YamlScalarNode(key), out var v) && v is YamlScalarNode s && !string.IsNullOrEmpty(s.Value) ? s.Value : null;
 
-    /// <summary>Finds {name: X, [inner]: {...}} in a kubeconfig list such as contexts, clusters or users.</summary>
+    /// <summary>
+    /// Finds {name: X, [inner]: {...}} in a kubeconfig list such as contexts, clusters or users. KubernetesClient looks
+    /// names up ignoring case, so names that differ only in case are refused: the entry checked here must be the one
+    /// it uses (an exec plugin allowed or refused for one user must not run for another).
+    /// </summary>
     private static YamlMappingNode Named(YamlMappingNode root, string list, string inner, string name)
     {
-        if (root.Children.TryGetValue(new YamlScalarNode(list), out var node) && node is YamlSequenceNode seq)
+        var matches = root.Children.TryGetValue(new YamlScalarNode(list), out var node) && node is YamlSequenceNode seq
+            ? seq.Children.OfType<YamlMappingNode>().Where(item => string.Equals(Scalar(item, "name"), name, StringComparison.OrdinalIgnoreCase)).ToList()
+            : [];
+        switch (matches.Count)
         {
-            foreach (var item in seq.Children.OfType<YamlMappingNode>())
-            {
-                if (Scalar(item, "name") == name)
-                {
-                    return item.Children.TryGetValue(new YamlScalarNode(inner), out var body) && body is YamlMappingNode b
-                        ? b
-                        : throw new ClusterConnectionException($"kubeconfig: {list}[{name}] has no '{inner}' mapping");
-                }
-            }
+            case 0:
+                throw new ClusterConnectionException($"kubeconfig: {list} has no entry named '{name}'");
+            case > 1:
+                throw new ClusterConnectionException($"kubeconfig: {list} has {matches.Count} entries named '{name}' (names are compared ignoring case)");
+            default:
+                return matches[0].Children.TryGetValue(new YamlScalarNode(inner), out var body) && body is YamlMappingNode b
+                    ? b
+                    : throw new ClusterConnectionException($"kubeconfig: {list}[{name}] has no '{inner}' mapping");
         }
-        throw new ClusterConnectionException($"kubeconfig: {list} has no entry named '{name}'");
     }
 }

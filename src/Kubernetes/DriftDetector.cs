@@ -9,8 +9,13 @@ public enum DriftState
     Missing,
 }
 
-/// <summary>A field Fleet applied that another manager now owns.</summary>
-public sealed record DriftedField(string Path, string Manager);
+/// <summary>A field Fleet applied that another manager now owns (<see cref="Manager"/>), or that was removed (null).</summary>
+public sealed record DriftedField(string Path, string? Manager)
+{
+    public bool Removed => Manager is null;
+
+    public override string ToString() => Removed ? $"{Path} removed" : $"{Path} changed by {Manager}";
+}
 
 /// <summary>Drift of one inventory object; <see cref="LiveResourceVersion"/> is what the LIST showed.</summary>
 public sealed record ObjectDrift(ObjectRef Object, DriftState State, IReadOnlyList<DriftedField> Fields, string? LiveResourceVersion)
@@ -18,7 +23,7 @@ public sealed record ObjectDrift(ObjectRef Object, DriftState State, IReadOnlyLi
     public string Describe() => State switch
     {
         DriftState.Missing => $"{Object}: deleted from the cluster",
-        DriftState.Drifted => $"{Object}: {string.Join(", ", Fields.Select(f => $"{f.Path} changed by {f.Manager}"))}",
+        DriftState.Drifted => $"{Object}: {string.Join(", ", Fields)}",
         _ => $"{Object}: in sync",
     };
 }
@@ -93,7 +98,7 @@ public static class DriftDetector
         }
         var others = ManagedFields.Others(live, fieldManager).ToList();
         var fields = applied.Order(StringComparer.Ordinal)
-            .Select(path => new DriftedField(path, others.FirstOrDefault(o => o.Paths.Contains(path)).Manager ?? "(removed)"))
+            .Select(path => new DriftedField(path, others.FirstOrDefault(o => o.Paths.Contains(path)).Manager))
             .ToList();
         return new ObjectDrift(entry.Ref, DriftState.Drifted, fields, rv);
     }

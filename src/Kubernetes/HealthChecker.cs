@@ -12,8 +12,31 @@ public enum HealthStatus
     NotFound,
 }
 
-/// <summary>Health of one object, with a message naming it and saying why.</summary>
-public sealed record HealthResult(ObjectRef Object, HealthStatus Status, string Message);
+/// <summary>
+/// Health of one object, with a message naming it and saying why. <see cref="TimedOut"/> marks a wait's deadline
+/// passing while the object was still <see cref="HealthStatus.InProgress"/> (or not there yet): still progressing, which
+/// is not <see cref="HealthStatus.Failed"/> (kstatus Failed: a progress deadline exceeded, a failed Job, Stalled=True).
+/// </summary>
+public sealed record HealthResult(ObjectRef Object, HealthStatus Status, string Message)
+{
+    public bool TimedOut { get; init; }
+}
+
+/// <summary>What the health of a set of objects came to.</summary>
+public enum HealthOutcome
+{
+    /// <summary>Health was not waited for.</summary>
+    NotChecked,
+
+    /// <summary>Every object is Current.</summary>
+    Healthy,
+
+    /// <summary>The deadline passed while some objects were still progressing (or not there yet), none failed: try again later.</summary>
+    Progressing,
+
+    /// <summary>Some object failed by kstatus' rules: it will not get better without a change.</summary>
+    Failed,
+}
 
 /// <summary>
 /// Health after kstatus's rules: built-in rules for workloads, Jobs, PVCs, LoadBalancer Services, Namespaces and CRDs;
@@ -278,6 +301,33 @@ public sealed class HealthChecker
         return (HealthStatus.Current, hasObservedGeneration ? "generation observed" : "exists");
     }
 
+    /// <summary>What a list of health results comes to; <see cref="HealthOutcome.NotChecked"/> for none.</summary>
+    public static HealthOutcome Summarise(IReadOnlyCollection<HealthResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        return results.Count == 0 ? HealthOutcome.NotChecked
+            : results.Any(r => r.Status == HealthStatus.Failed) ? HealthOutcome.Failed
+            : results.All(r => r.Status == HealthStatus.Current) ? HealthOutcome.Healthy
+            : HealthOutcome.Progressing;
+    }
+
+    /// <summary>Health as it is now, without waiting: one LIST per kind and namespace.</summary>
+    public static async Task<IReadOnlyList<HealthResult>> CheckAsync(KubeClient client, IReadOnlyList<ObjectRef> objects, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(objects);
+        var groups = await Task.WhenAll(objects.GroupBy(o => (o.ApiVersion, o.Kind, o.Namespace)).Select(async g =>
+        {
+            var list = await client.ListAsync(g.Key.ApiVersion, g.Key.Kind, g.Key.Namespace, null, ct).ConfigureAwait(false);
+            var byName = list.Items.GroupBy(i => i.Str("metadata", "name") ?? "").ToDictionary(x => x.Key, x => x.First());
+            return g.Select(o => byName.TryGetValue(o.Name, out var live)
+                ? Evaluate(live) with { Object = o }
+                : new HealthResult(o, HealthStatus.NotFound, $"{o}: not found")).ToList();
+        })).ConfigureAwait(false);
+        var all = groups.SelectMany(r => r).ToDictionary(r => r.Object.Identity);
+        return [.. objects.Select(o => all[o.Identity])];
+    }
+
     /// <summary>
     /// Waits until every object is Current or Failed, or the timeout passes (then the rest are reported InProgress).
     /// One LIST plus one WATCH per kind and namespace; polling with back-off when a watch cannot be had.
@@ -382,7 +432,7 @@ public sealed class HealthChecker
                 var s = state[name];
                 if (s.Status is HealthStatus.InProgress or HealthStatus.NotFound)
                 {
-                    state[name] = s with { Status = HealthStatus.InProgress, Message = $"{s.Message} (timed out waiting)" };
+                    state[name] = s with { Status = HealthStatus.InProgress, Message = $"{s.Message} (still in progress at the deadline)", TimedOut = true };
                 }
             }
         }

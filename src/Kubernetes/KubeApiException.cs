@@ -33,6 +33,11 @@ public sealed record KubeStatus(int Code, string Reason, string Message, IReadOn
         return new KubeStatus(httpCode, DefaultReason(httpCode), text.Trim(), []);
     }
 
+    /// <summary>From the library's typed Status (as a watch ERROR event carries it).</summary>
+    internal static KubeStatus From(k8s.Models.V1Status status, int httpCode) =>
+        new(status.Code ?? httpCode, status.Reason ?? DefaultReason(httpCode), status.Message ?? "",
+            [.. (status.Details?.Causes ?? []).Select(c => new StatusCause(c.Reason, c.Message, c.Field))]);
+
     private static string DefaultReason(int code) => code switch
     {
         400 => "BadRequest",
@@ -68,9 +73,12 @@ public sealed class KubeApiException : Exception
 
     public int Code => Status.Code;
 
-    private static string Describe(string operation, KubeStatus status)
+    /// <summary>The server's answer without the operation: "422 Invalid: ...", for messages that name the object already.</summary>
+    public string StatusText => Status.Code == 0 ? Message : Describe(null, Status);
+
+    private static string Describe(string? operation, KubeStatus status)
     {
-        var text = $"{operation}: {status.Code} {status.Reason}";
+        var text = operation is null ? $"{status.Code} {status.Reason}" : $"{operation}: {status.Code} {status.Reason}";
         if (status.Message.Length > 0)
         {
             text += $": {status.Message}";

@@ -1,4 +1,5 @@
-using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
 
 namespace Fleet.Kubernetes;
 
@@ -32,23 +33,11 @@ public sealed partial class KubeClient
     /// <summary>Full discovery: every group, every version, every resource (subresources left out).</summary>
     public async Task<IReadOnlyList<ApiResource>> DiscoverAllAsync(CancellationToken ct = default)
     {
-        var groupVersions = new List<string>();
-        var (_, core) = await SendAsync(HttpMethod.Get, "/api", null, "GET /api", ct).ConfigureAwait(false);
-        if (ParseObject(core, "/api")["versions"] is JsonArray versions)
-        {
-            groupVersions.AddRange(versions.Select(v => v?.GetValue<string>()).OfType<string>());
-        }
-        var (_, groups) = await SendAsync(HttpMethod.Get, "/apis", null, "GET /apis", ct).ConfigureAwait(false);
-        if (ParseObject(groups, "/apis")["groups"] is JsonArray list)
-        {
-            foreach (var g in list.OfType<JsonObject>())
-            {
-                if (g["versions"] is JsonArray gvs)
-                {
-                    groupVersions.AddRange(gvs.OfType<JsonObject>().Select(v => v.Str("groupVersion")).OfType<string>());
-                }
-            }
-        }
+        // /api and /apis answer with the library's typed discovery models.
+        var core = await CallAsync("GET /api", () => _api.Core.GetAPIVersionsAsync(ct)).ConfigureAwait(false);
+        var groups = await CallAsync("GET /apis", () => _api.Apis.GetAPIVersionsAsync(ct)).ConfigureAwait(false);
+        var groupVersions = new List<string>(core.Versions ?? []);
+        groupVersions.AddRange((groups.Groups ?? []).SelectMany(g => g.Versions ?? []).Select(v => v.GroupVersion).OfType<string>());
         var all = await Task.WhenAll(groupVersions.Distinct().Select(gv => DiscoverGroupVersionAsync(gv, ct))).ConfigureAwait(false);
         return [.. all.SelectMany(r => r)];
     }
@@ -63,20 +52,14 @@ public sealed partial class KubeClient
         List<ApiResource> resources = [];
         try
         {
-            var (_, body) = await SendAsync(HttpMethod.Get, path, null, $"discovery {path}", ct).ConfigureAwait(false);
-            if (ParseObject(body, path)["resources"] is JsonArray array)
+            var (_, list) = await SendAsync<V1APIResourceList>(HttpMethod.Get, path, null, $"discovery {path}", ct).ConfigureAwait(false);
+            foreach (var r in list.Resources ?? [])
             {
-                foreach (var r in array.OfType<JsonObject>())
+                if (r.Name is null || r.Kind is null || r.Name.Contains('/', StringComparison.Ordinal))
                 {
-                    var name = r.Str("name");
-                    var kind = r.Str("kind");
-                    if (name is null || kind is null || name.Contains('/', StringComparison.Ordinal))
-                    {
-                        continue;
-                    }
-                    var verbs = r["verbs"] is JsonArray v ? v.Select(x => x?.GetValue<string>()).OfType<string>().ToList() : [];
-                    resources.Add(new ApiResource(group, version, kind, name, r.Bool("namespaced") ?? false, verbs));
+                    continue; // subresources
                 }
+                resources.Add(new ApiResource(group, version, r.Kind, r.Name, r.Namespaced, [.. r.Verbs ?? []]));
             }
         }
         catch (KubeApiException ex) when (ex.Code == 404)

@@ -133,4 +133,22 @@ public sealed class ImmutableFieldTests
         Assert.True(forced.Succeeded, string.Join("\n", forced.Errors));
         Assert.Equal(ChangeAction.Created, Assert.Single(forced.Changes).Action);
     }
+
+    [Theory]
+    [InlineData(422, "Invalid", "FieldValueForbidden", "spec", "spec")]                      // StatefulSet, PVC
+    [InlineData(422, "Invalid", "FieldValueForbidden", "provisioner", "provisioner")]        // StorageClass
+    [InlineData(422, "Invalid", "FieldValueInvalid", "spec.clusterIPs[0]", "spec.clusterIPs[0]")] // "may not change once set"
+    [InlineData(422, "Invalid", "FieldValueInvalid", "spec.selector", "spec.selector")]
+    [InlineData(422, "Invalid", "FieldValueInvalid", "roleRef", "roleRef")]
+    [InlineData(422, "Invalid", "FieldValueInvalid", "spec.template.spec.containers[0].image", null)] // a bad value, not an immutable one
+    [InlineData(422, "Invalid", "FieldValueRequired", "spec.selector", null)]
+    [InlineData(422, "Invalid", "FieldValueInvalid", "spec.replicas", null)]
+    [InlineData(409, "Conflict", "FieldManagerConflict", ".spec.replicas", null)]
+    [InlineData(400, "BadRequest", "FieldValueForbidden", "spec", null)]
+    public void ImmutableField_IsDecidedFromStatusDetails(int code, string reason, string causeReason, string field, string? expected)
+    {
+        // The message says "immutable" in every case: it must not matter.
+        var ex = new KubeApiException("apply", new KubeStatus(code, reason, "field is immutable", [new StatusCause(causeReason, "field is immutable", field)]));
+        Assert.Equal(expected, Applier.ImmutableField(ex));
+    }
 }

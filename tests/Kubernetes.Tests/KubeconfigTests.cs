@@ -126,6 +126,22 @@ public sealed class KubeconfigTests
     }
 
     [Fact]
+    public void FromKubeconfig_NamesDifferingOnlyInCase_AreRefused()
+    {
+        // KubernetesClient finds users ignoring case: the user checked must be the one whose credentials it uses.
+        var users = """
+            - name: DEV-USER
+              user:
+                exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/sh}
+            - name: dev-user
+              user:
+                token: dev-secret-token
+            """;
+        var ex = Assert.Throws<ClusterConnectionException>(() => ClusterConnection.FromKubeconfig(Kubeconfig(users)));
+        Assert.Contains("users has 2 entries named 'dev-user'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FromKubeconfig_UnknownContext_NamesIt()
     {
         var ex = Assert.Throws<ClusterConnectionException>(() => ClusterConnection.FromKubeconfig(Kubeconfig(TokenUsers), "staging"));

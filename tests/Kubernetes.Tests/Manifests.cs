@@ -35,21 +35,24 @@ internal static class Manifests
          "spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"main","image":"%2%","command":["true"]}]}}}}
         """, name, ns, image));
 
-    public static JsonObject WidgetCrd() => Parse("""
-        {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"widgets.example.com"},
-         "spec":{"group":"example.com","scope":"Namespaced","names":{"plural":"widgets","singular":"widget","kind":"Widget","listKind":"WidgetList"},
+    public static JsonObject WidgetCrd(string group = "example.com") => Parse(Fill("""
+        {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"widgets.%0%"},
+         "spec":{"group":"%0%","scope":"Namespaced","names":{"plural":"widgets","singular":"widget","kind":"Widget","listKind":"WidgetList"},
           "versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}}
-        """);
+        """, group));
 
-    public static JsonObject Widget(string ns, string name, int size = 1) =>
-        Parse(Fill("""{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"%0%","namespace":"%1%"},"spec":{"size":%2%}}""", name, ns, size));
+    public static JsonObject Widget(string ns, string name, int size = 1, string group = "example.com") =>
+        Parse(Fill("""{"apiVersion":"%3%/v1","kind":"Widget","metadata":{"name":"%0%","namespace":"%1%"},"spec":{"size":%2%}}""", name, ns, size, group));
+
+    /// <summary>The API group of the Widget CRD that <see cref="Everything"/> defines for a namespace (one per namespace, so that tests sharing a server keep apart).</summary>
+    public static string WidgetGroup(string ns) => $"{ns}.example.com";
 
     /// <summary>One object of each of 20 built-in kinds plus a CRD and two of its custom resources, in a shuffled order.</summary>
     public static List<JsonObject> Everything(string ns)
     {
         var list = new List<JsonObject>
         {
-            Widget(ns, "w1"),
+            Widget(ns, "w1", group: WidgetGroup(ns)),
             Deployment(ns, "web"),
             ConfigMap(ns, "settings"),
             Parse(Fill("""{"apiVersion":"v1","kind":"Secret","metadata":{"name":"creds","namespace":"%0%"},"type":"Opaque","stringData":{"password":"not-a-real-one"}}""", ns)),
@@ -80,8 +83,8 @@ internal static class Manifests
             Parse(Fill("""{"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"web","namespace":"%0%"},"spec":{"minAvailable":1,"selector":{"matchLabels":{"app":"web"}}}}""", ns)),
             Parse(Fill("""{"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{"name":"web","namespace":"%0%"},"spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},"minReplicas":1,"maxReplicas":3}}""", ns)),
             Parse(Fill("""{"apiVersion":"storage.k8s.io/v1","kind":"StorageClass","metadata":{"name":"%0%-fast"},"provisioner":"example.com/fast"}""", ns)),
-            Widget(ns, "w2", 3),
-            WidgetCrd(),
+            Widget(ns, "w2", 3, WidgetGroup(ns)),
+            WidgetCrd(WidgetGroup(ns)),
             Namespace(ns),
         };
         return list;

@@ -14,7 +14,7 @@ public sealed class SimFixture : IAsyncLifetime
 
     public KubeSimServer Server { get; private set; } = null!;
 
-    public const int ClusterCount = 40;
+    public const int ClusterCount = 80;
 
     public async Task InitializeAsync()
     {
