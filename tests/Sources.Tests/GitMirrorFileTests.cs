@@ -65,17 +65,35 @@ public sealed class GitMirrorFileTests : IDisposable
     }
 
     [Fact]
-    public async Task Fetch_IsShallowForBranches()
+    public async Task Fetch_MirrorIsComplete_BecauseLibGit2SharpFetchesWithoutDepth()
     {
         var repo = NewRepo();
-        for (var i = 0; i < 5; i++)
+        for (var i = 0; i < 3; i++)
         {
             repo.Write("f.txt", i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Commit($"c{i}");
         }
 
         var mirror = new GitMirror(_mirrors);
-        await mirror.FetchAsync("ns/shallow", Spec(repo.FileUrl, new GitRef(Branch: "main")), CancellationToken.None);
-        Assert.True(File.Exists(Path.Combine(mirror.MirrorPath("ns/shallow"), "shallow")));
+        var resolved = await mirror.FetchAsync("ns/local", Spec(repo.FileUrl, new GitRef(Branch: "main")), CancellationToken.None);
+        Assert.Equal(repo.Head(), resolved.CommitSha);
+        Assert.False(File.Exists(Path.Combine(mirror.MirrorPath("ns/local"), "shallow")));
+    }
+
+    [Fact]
+    public async Task Fetch_ShallowMirrorLeftByTheGitCli_IsRebuiltWhenAPinnedCommitNeedsHistory()
+    {
+        var repo = NewRepo();
+        var pinned = repo.Write("a", "1").Commit();
+        repo.Write("a", "2").Commit();
+        var mirror = new GitMirror(_mirrors);
+        var path = mirror.MirrorPath("ns/old-shallow");
+        repo.Git("init", "--bare", "--quiet", path);
+        repo.Git("-C", path, "fetch", "--quiet", "--depth=1", repo.FileUrl, "+refs/heads/main:refs/fleet/target");
+        Assert.True(File.Exists(Path.Combine(path, "shallow")));
+
+        var resolved = await mirror.FetchAsync("ns/old-shallow", Spec(repo.FileUrl, new GitRef(Branch: "main", Commit: pinned)), CancellationToken.None);
+        Assert.Equal($"main@sha1:{pinned}", resolved.Revision);
+        Assert.False(File.Exists(Path.Combine(path, "shallow")));
     }
 
     [Fact]
@@ -374,17 +392,19 @@ public sealed class GitMirrorFileTests : IDisposable
         using var limiter = new SemaphoreSlim(2, 2);
         var mirror = new GitMirror(_mirrors, limiter);
         var fetches = 0;
-        mirror.Runner.StartInfoObserver = psi =>
+        var unlimited = 0;
+        mirror.NetworkObserver = _ =>
         {
-            if (psi.ArgumentList.Contains("fetch"))
+            Interlocked.Increment(ref fetches);
+            if (limiter.CurrentCount >= 2)
             {
-                Interlocked.Increment(ref fetches);
-                Assert.True(limiter.CurrentCount < 2, "a fetch started without holding the limiter");
+                Interlocked.Increment(ref unlimited);
             }
         };
         var spec = Spec(repo.FileUrl, new GitRef(Branch: "main"));
         await Task.WhenAll(Enumerable.Range(0, 8).Select(i => mirror.FetchAsync($"ns/limited-{i}", spec, CancellationToken.None)));
         Assert.Equal(8, fetches);
+        Assert.Equal(0, unlimited);
         Assert.Equal(2, limiter.CurrentCount);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Fleet.Sources.Tests.Support;
 
 namespace Fleet.Sources.Tests;
@@ -24,28 +23,39 @@ public sealed class GitMirrorSshTests : IDisposable
     public async Task Ssh_FetchesWithIdentityAndStrictHostKeys_AndDeletesTheKeyFileAfter()
     {
         using var sshd = await SshTestServer.StartAsync();
-        var mirror = new GitMirror(_mirrors);
-        var started = new List<ProcessStartInfo>();
-        mirror.Runner.StartInfoObserver = started.Add;
+        var log = new ListLogger();
+        var mirror = new GitMirror(_mirrors, logger: log);
         var spec = new GitSourceSpec(sshd.UrlFor(_repo), new GitRef(Branch: "main"), TimeSpan.FromSeconds(60), [], new GitCredentials(SshIdentity: sshd.UserPrivateKey, KnownHosts: sshd.KnownHosts));
 
         var resolved = await mirror.FetchAsync("ns/ssh", spec, CancellationToken.None);
         Assert.Equal(_repo.Head(), resolved.CommitSha);
 
-        var sshCommand = started.Select(p => p.Environment.TryGetValue("GIT_SSH_COMMAND", out var v) ? v : null).First(v => v is not null)!;
-        Assert.Contains("StrictHostKeyChecking=yes", sshCommand);
-        var keyPath = sshCommand.Split(' ').SkipWhile(p => p != "-i").Skip(1).First().Trim('\'');
-        Assert.False(File.Exists(keyPath), "the identity file must be deleted after the fetch");
-        foreach (var psi in started)
-        {
-            Assert.DoesNotContain(psi.ArgumentList, a => a.Contains("PRIVATE KEY", StringComparison.Ordinal));
-        }
+        // The key, known_hosts and ssh config lived in a private directory that is gone after the fetch, and
+        // the mirror's config no longer names the launcher.
+        var keyBody = sshd.UserPrivateKey.Split('\n')[1];
+        Assert.Empty(TemporaryFilesHolding(keyBody));
+        Assert.DoesNotContain("sshcommand", File.ReadAllText(Path.Combine(mirror.MirrorPath("ns/ssh"), "config")), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(log.Lines, l => l.Contains(keyBody, StringComparison.Ordinal));
+
+        // A tag chosen by semver range lists the server's refs over ssh too.
+        _repo.Git("tag", "v1.2.0");
+        var tagged = await mirror.FetchAsync("ns/ssh", spec with { Ref = new GitRef(SemVer: "^1.0") }, CancellationToken.None);
+        Assert.Equal($"v1.2.0@sha1:{_repo.Head()}", tagged.Revision);
 
         foreach (var file in Directory.EnumerateFiles(_mirrors, "*", SearchOption.AllDirectories))
         {
-            Assert.DoesNotContain("PRIVATE KEY", File.ReadAllText(file, System.Text.Encoding.Latin1), StringComparison.Ordinal);
+            var content = File.ReadAllText(file, System.Text.Encoding.Latin1);
+            Assert.DoesNotContain("PRIVATE KEY", content, StringComparison.Ordinal);
+            Assert.DoesNotContain(keyBody, content, StringComparison.Ordinal);
         }
     }
+
+    /// <summary>Files of Fleet's ssh directories under the temporary directory that hold <paramref name="secret"/>.</summary>
+    private static List<string> TemporaryFilesHolding(string secret) =>
+        Directory.EnumerateDirectories(Path.GetTempPath(), "fleet-ssh-*")
+            .SelectMany(d => Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories))
+            .Where(f => File.ReadAllText(f).Contains(secret, StringComparison.Ordinal))
+            .ToList();
 
     [SshdFact]
     public async Task Ssh_UnknownHostKey_IsRefusedNeverSilentlyAccepted()
