@@ -90,15 +90,13 @@ internal static class ArtifactPacker
 
     private static void WriteEntry(TarWriter tar, FileEntry entry)
     {
-        var size = checked((int)entry.Blob.Size);
+        // The content stream knows its length: asking the blob for its size would look the object up again.
+        using var content = entry.Blob.GetContentStream();
+        var size = checked((int)content.Length);
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
         try
         {
-            using (var content = entry.Blob.GetContentStream())
-            {
-                content.ReadExactly(buffer, 0, size);
-            }
-
+            content.ReadExactly(buffer, 0, size);
             using var data = new MemoryStream(buffer, 0, size, writable: false);
             tar.WriteEntry(new GnuTarEntry(TarEntryType.RegularFile, entry.Path)
             {

@@ -15,4 +15,7 @@ public sealed partial class GitMirror
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Debug, Message = "Compacted mirror {Mirror}: {Packs} packs into one with {Commits} commits")]
     private static partial void LogCompacted(ILogger logger, string mirror, int packs, int commits);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Compacting the mirror of source {SourceKey} failed")]
+    private static partial void LogCompactionFailed(ILogger logger, string sourceKey, Exception exception);
 }

@@ -140,7 +140,16 @@ public sealed partial class GitMirror
                 {
                     using var repo = new Repository(path);
                     var packed = ArtifactPacker.Pack(repo, revision.CommitSha, spec.Ignore, spec.MaxArtifactBytes, revision.Revision, deadline.Token);
-                    Maintain(repo, path);
+                    try
+                    {
+                        Maintain(repo, path);
+                    }
+                    catch (Exception ex) when (ex is LibGit2SharpException or IOException or UnauthorizedAccessException)
+                    {
+                        // The artifact is made; a mirror that could not be compacted is tried again after the next pack.
+                        LogCompactionFailed(_logger, sourceKey, ex);
+                    }
+
                     return packed;
                 },
                 CancellationToken.None);
@@ -271,12 +280,6 @@ public sealed partial class GitMirror
             Directory.Delete(dir, recursive: true);
         }
 
-        var shallow = Path.Combine(mirror, "shallow");
-        if (File.Exists(shallow))
-        {
-            File.WriteAllLines(shallow, File.ReadAllLines(shallow).Where(kept.Contains));
-        }
-
         LogCompacted(_logger, mirror, packs.Length, kept.Count);
     }
 
@@ -299,9 +302,10 @@ public sealed partial class GitMirror
 
         public ResolvedRevision Resolve(GitRef gitRef)
         {
-            // LibGit2Sharp's fetch cannot deepen a shallow mirror (one the git CLI engine left behind); a pinned
-            // commit needs history, so such a mirror is made again.
-            if (!string.IsNullOrWhiteSpace(gitRef.Commit) && File.Exists(Path.Combine(mirror, "shallow")))
+            // A shallow mirror can only have been left by the git CLI engine Fleet used before: LibGit2Sharp's
+            // fetch can neither deepen it nor keep its shallow list right (a plain fetch drops the list while the
+            // older history stays missing), so such a mirror is made again, once.
+            if (File.Exists(Path.Combine(mirror, "shallow")))
             {
                 Directory.Delete(mirror, recursive: true);
             }

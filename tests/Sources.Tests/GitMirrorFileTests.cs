@@ -80,7 +80,7 @@ public sealed class GitMirrorFileTests : IDisposable
     }
 
     [Fact]
-    public async Task Fetch_ShallowMirrorLeftByTheGitCli_IsRebuiltWhenAPinnedCommitNeedsHistory()
+    public async Task Fetch_ShallowMirrorLeftByTheGitCli_IsMadeAgainWithHistory()
     {
         var repo = NewRepo();
         var pinned = repo.Write("a", "1").Commit();
@@ -91,9 +91,51 @@ public sealed class GitMirrorFileTests : IDisposable
         repo.Git("-C", path, "fetch", "--quiet", "--depth=1", repo.FileUrl, "+refs/heads/main:refs/fleet/target");
         Assert.True(File.Exists(Path.Combine(path, "shallow")));
 
+        // The first fetch makes the mirror again, complete.
+        var next = repo.Write("a", "3").Commit();
+        var branch = await mirror.FetchAsync("ns/old-shallow", Spec(repo.FileUrl, new GitRef(Branch: "main")), CancellationToken.None);
+        Assert.Equal(next, branch.CommitSha);
+        Assert.Equal("3", (await FilesOf(await mirror.PackAsync("ns/old-shallow", branch, Spec(repo.FileUrl, new GitRef(Branch: "main")), CancellationToken.None)))["a"]);
+        Assert.False(File.Exists(Path.Combine(path, "shallow")));
+
         var resolved = await mirror.FetchAsync("ns/old-shallow", Spec(repo.FileUrl, new GitRef(Branch: "main", Commit: pinned)), CancellationToken.None);
         Assert.Equal($"main@sha1:{pinned}", resolved.Revision);
         Assert.False(File.Exists(Path.Combine(path, "shallow")));
+    }
+
+    [Fact]
+    public async Task Pack_CompactsAMirrorWithManyPackFilesIntoOne_AndKeepsFetchingAndPacking()
+    {
+        var repo = NewRepo();
+        var mirror = new GitMirror(_mirrors) { MaxPackFiles = 3 };
+        var spec = Spec(repo.FileUrl, new GitRef(Branch: "main"));
+        var packDir = Path.Combine(mirror.MirrorPath("ns/compact"), "objects", "pack");
+        ResolvedRevision? resolved = null;
+        var packCounts = new List<int>();
+        for (var i = 0; i < 6; i++)
+        {
+            repo.Write($"f{i}.yaml", $"v: {i}").Commit($"c{i}");
+            resolved = await mirror.FetchAsync("ns/compact", spec, CancellationToken.None);
+            var fetched = Directory.GetFiles(packDir, "*.pack").Length;
+            await mirror.PackAsync("ns/compact", resolved, spec, CancellationToken.None);
+            packCounts.Add(fetched * 100 + Directory.GetFiles(packDir, "*.pack").Length);
+        }
+
+        // Packs pile up with each fetch (one per fetch that brings objects), and are folded into one by the
+        // pack after which there are more than three.
+        Assert.Equal([101, 202, 303, 401, 202, 303], packCounts);
+        Assert.Empty(Directory.GetDirectories(packDir));
+
+        var again = await mirror.PackAsync("ns/compact", resolved!, spec, CancellationToken.None);
+        Assert.Equal(6, again.FileCount);
+        var last = repo.Write("f0.yaml", "v: changed").Commit("after compaction");
+        var after = await mirror.FetchAsync("ns/compact", spec, CancellationToken.None);
+        Assert.Equal(last, after.CommitSha);
+        Assert.Equal("v: changed", (await FilesOf(await mirror.PackAsync("ns/compact", after, spec, CancellationToken.None)))["f0.yaml"]);
+
+        // The history stays whole: a pinned commit on the branch is still found on it.
+        var pinned = await mirror.FetchAsync("ns/compact", Spec(repo.FileUrl, new GitRef(Branch: "main", Commit: resolved!.CommitSha)), CancellationToken.None);
+        Assert.Equal(resolved.CommitSha, pinned.CommitSha);
     }
 
     [Fact]

@@ -133,6 +133,8 @@ public sealed class GitMirrorHttpTests : IDisposable
         var resolved = await mirror.FetchAsync("ns/bearer", Spec(server.UrlFor(_repo), new GitCredentials(BearerToken: Token)), CancellationToken.None);
         Assert.Equal(_repo.Head(), resolved.CommitSha);
         Assert.Contains("Bearer " + Token, server.AuthorizationHeaders);
+        var semver = await mirror.FetchAsync("ns/bearer", Spec(server.UrlFor(_repo), new GitCredentials(BearerToken: Token), new GitRef(SemVer: "1.x")), CancellationToken.None);
+        Assert.Equal($"v1.0.0@sha1:{_repo.Head()}", semver.Revision);
 
         var ex = await Assert.ThrowsAsync<GitSourceException>(() =>
             mirror.FetchAsync("ns/bearer2", Spec(server.UrlFor(_repo), new GitCredentials(BearerToken: "tok-wrong-" + Token)), CancellationToken.None));
