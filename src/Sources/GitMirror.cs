@@ -199,8 +199,14 @@ public sealed partial class GitMirror
         {
             return await task.WaitAsync(deadline.Token);
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !task.IsCompleted)
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
+            if (task.IsCompleted)
+            {
+                // It finished as the deadline passed: its own outcome stands.
+                return await task;
+            }
+
             op.Abort();
             _ = task.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             ct.ThrowIfCancellationRequested();
@@ -374,14 +380,28 @@ public sealed partial class GitMirror
             Fetch(repo, [$"+{remoteRef}:{IncomingRef}"], what);
             var incoming = repo.Refs[IncomingRef]
                 ?? throw new GitSourceException(GitSourceReasons.RefNotFound, $"{what} not found in {url.SafeUrl}");
-            var commit = incoming.ResolveToDirectReference()?.Target switch
-            {
-                Commit c => c,
-                TagAnnotation t => t.Target.Peel<Commit>(),
-                _ => null,
-            } ?? throw new GitSourceException(GitSourceReasons.RefNotFound, $"{what} in {url.SafeUrl} does not point to a commit");
+            var commit = PeelToCommit(incoming.ResolveToDirectReference()?.Target)
+                ?? throw new GitSourceException(GitSourceReasons.RefNotFound, $"{what} in {url.SafeUrl} does not point to a commit");
             repo.Refs.Remove(IncomingRef);
             return commit;
+        }
+
+        /// <summary>The commit an object is or (through annotated tags) points to; null for trees and blobs.</summary>
+        private static Commit? PeelToCommit(GitObject? target)
+        {
+            try
+            {
+                return target switch
+                {
+                    Commit commit => commit,
+                    TagAnnotation tag => tag.Target.Peel<Commit>(),
+                    _ => null,
+                };
+            }
+            catch (PeelException)
+            {
+                return null;
+            }
         }
 
         private ResolvedRevision ResolveCommit(Repository repo, string commit, string? branch)
