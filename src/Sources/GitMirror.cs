@@ -161,6 +161,10 @@ public sealed partial class GitMirror
         {
             throw new GitSourceException(GitSourceReasons.GitOperationFailed, $"packing {revision.Revision} of source '{sourceKey}' timed out");
         }
+        catch (Exception ex) when (ex is LibGit2SharpException or IOException or UnauthorizedAccessException)
+        {
+            throw new GitSourceException(GitSourceReasons.GitOperationFailed, $"packing {revision.Revision} of source '{sourceKey}' failed: {ex.Message}", ex);
+        }
         finally
         {
             gate.Release();
@@ -183,6 +187,12 @@ public sealed partial class GitMirror
                 try
                 {
                     return work();
+                }
+                catch (Exception ex) when (ex is LibGit2SharpException or IOException or UnauthorizedAccessException)
+                {
+                    // The mirror itself failed (network errors are already GitSourceExceptions): libgit2's and the
+                    // file system's messages name paths and objects, never a credential.
+                    throw new GitSourceException(GitSourceReasons.GitOperationFailed, $"the mirror for {op.Url.SafeUrl} could not be used: {GitUrl.Scrub(ex.Message)}", ex);
                 }
                 finally
                 {

@@ -104,6 +104,20 @@ public sealed class GitMirrorFileTests : IDisposable
     }
 
     [Fact]
+    public async Task Fetch_IntoABrokenMirror_IsGitOperationFailedNamingTheSource()
+    {
+        var repo = NewRepo();
+        repo.Write("a", "1").Commit();
+        var mirror = new GitMirror(_mirrors);
+        var path = mirror.MirrorPath("ns/broken");
+        Directory.CreateDirectory(path);
+        File.WriteAllText(Path.Combine(path, "HEAD"), "not a ref\n");
+        var ex = await Assert.ThrowsAsync<GitSourceException>(() => mirror.FetchAsync("ns/broken", Spec(repo.FileUrl, new GitRef(Branch: "main")), CancellationToken.None));
+        Assert.Equal(GitSourceReasons.GitOperationFailed, ex.Reason);
+        Assert.Contains(repo.FileUrl, ex.Message);
+    }
+
+    [Fact]
     public async Task Pack_CompactsAMirrorWithManyPackFilesIntoOne_AndKeepsFetchingAndPacking()
     {
         var repo = NewRepo();
