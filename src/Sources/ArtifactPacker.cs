@@ -54,7 +54,7 @@ internal static class ArtifactPacker
             foreach (var entry in kept)
             {
                 ct.ThrowIfCancellationRequested();
-                WriteEntry(tar, entry);
+                WriteEntry(tar, entry, revision, maxBytes);
                 if (output.Length > maxBytes)
                 {
                     throw TooLarge(revision, maxBytes);
@@ -88,11 +88,16 @@ internal static class ArtifactPacker
         }
     }
 
-    private static void WriteEntry(TarWriter tar, FileEntry entry)
+    private static void WriteEntry(TarWriter tar, FileEntry entry, string revision, long maxBytes)
     {
         // The content stream knows its length: asking the blob for its size would look the object up again.
         using var content = entry.Blob.GetContentStream();
-        var size = checked((int)content.Length);
+        if (content.Length > Array.MaxLength)
+        {
+            throw TooLarge(revision, maxBytes);
+        }
+
+        var size = (int)content.Length;
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
         try
         {

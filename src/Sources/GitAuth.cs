@@ -9,10 +9,10 @@ namespace Fleet.Sources;
 /// directory that is deleted on dispose.
 /// https <c>username</c>/<c>password</c> are answered through libgit2's credential callback, and only to the
 /// source's own scheme, host and port; a bearer token becomes an <c>Authorization</c> header of that fetch.
-/// ssh goes through libgit2's OpenSSH (exec) transport: the key and known_hosts are written 0600 into a 0700
-/// directory together with a small launcher that runs <c>ssh</c> with strict host key checking; the mirror's
-/// <c>core.sshCommand</c> names that launcher while the fetch runs. No credential is ever an argument of a
-/// process or a line of the mirror's config.
+/// ssh goes through libgit2's OpenSSH (exec) transport: the key, known_hosts and an ssh config with strict host
+/// key checking are written 0600 into a 0700 directory, beside a link to the launcher that runs <c>ssh</c> with
+/// that config; the mirror's <c>core.sshCommand</c> names the link while the fetch runs. No credential is ever
+/// an argument of a process or a line of the mirror's config.
 /// </summary>
 internal sealed class GitAuth : IDisposable
 {
