@@ -87,8 +87,7 @@ public sealed partial class GitMirror
         var url = GitUrl.Parse(spec.Url);
         var timeout = spec.Timeout <= TimeSpan.Zero ? GitSourceSpec.DefaultTimeout : spec.Timeout;
         var path = MirrorPath(sourceKey);
-        var gate = Gate(path);
-        await gate.WaitAsync(ct);
+        var gate = await EnterAsync(sourceKey, path, timeout, ct);
         var started = Stopwatch.GetTimestamp();
         Operation op;
         try
@@ -122,8 +121,8 @@ public sealed partial class GitMirror
         ArgumentNullException.ThrowIfNull(revision);
         ArgumentNullException.ThrowIfNull(spec);
         var path = MirrorPath(sourceKey);
-        var gate = Gate(path);
-        await gate.WaitAsync(ct);
+        var timeout = spec.Timeout <= TimeSpan.Zero ? GitSourceSpec.DefaultTimeout : spec.Timeout;
+        var gate = await EnterAsync(sourceKey, path, timeout, ct);
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -132,7 +131,6 @@ public sealed partial class GitMirror
                 throw new GitSourceException(GitSourceReasons.GitOperationFailed, $"source '{sourceKey}' has no mirror yet: fetch it first");
             }
 
-            var timeout = spec.Timeout <= TimeSpan.Zero ? GitSourceSpec.DefaultTimeout : spec.Timeout;
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
             deadline.CancelAfter(timeout);
             var (content, files) = await Task.Run(
@@ -172,6 +170,26 @@ public sealed partial class GitMirror
     }
 
     private SemaphoreSlim Gate(string path) => _locks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
+
+    /// <summary>
+    /// Takes the source's lock, waiting at most <paramref name="timeout"/>: an operation that outlived its own
+    /// deadline (libgit2 still waiting on a server) keeps the lock until libgit2 returns, and a caller must not
+    /// wait for that without bound.
+    /// </summary>
+    private async Task<SemaphoreSlim> EnterAsync(string sourceKey, string path, TimeSpan timeout, CancellationToken ct)
+    {
+        var gate = Gate(path);
+        if (!await gate.WaitAsync(timeout, ct))
+        {
+            var ex = new GitSourceException(
+                GitSourceReasons.GitOperationFailed,
+                $"source '{sourceKey}' is busy: an earlier operation on its mirror has not ended within {timeout.TotalSeconds:0.###}s");
+            LogFetchFailed(_logger, sourceKey, ex.Reason, ex.Message);
+            throw ex;
+        }
+
+        return gate;
+    }
 
     /// <summary>
     /// Runs <paramref name="work"/> (blocking libgit2 calls) on its own thread and waits for it until the deadline

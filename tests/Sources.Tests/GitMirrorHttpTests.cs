@@ -144,7 +144,7 @@ public sealed class GitMirrorHttpTests : IDisposable
     }
 
     [Fact]
-    public async Task Timeout_ReportsTheTimeoutAtTheDeadline_AndTheSourceFetchesAgainOnceTheServerLetsGo()
+    public async Task Timeout_ReportsTheTimeoutAtTheDeadline_TheSourceIsBusyUntilTheServerLetsGo_ThenFetchesAgain()
     {
         var server = GitHttpServer.Start(ProjectRoot);
         server.Hang = true;
@@ -160,8 +160,12 @@ public sealed class GitMirrorHttpTests : IDisposable
         // The fetch runs in this process: no git process (and no git-remote-http helper) is left behind.
         Assert.Empty(ProcessesMentioning($"127.0.0.1:{server.Port}"));
 
-        // libgit2 keeps the source's lock until its read ends; once the server drops the connection the
-        // source can be fetched again.
+        // libgit2 keeps the source's lock until its read ends: meanwhile the source is busy (said within the
+        // deadline, not after an unbounded wait); once the server drops the connection it fetches again.
+        var busy = await Assert.ThrowsAsync<GitSourceException>(() =>
+            mirror.FetchAsync("ns/slow", Spec(url, null, timeout: TimeSpan.FromSeconds(1)), CancellationToken.None));
+        Assert.Equal(GitSourceReasons.GitOperationFailed, busy.Reason);
+        Assert.Contains("busy", busy.Message);
         server.Dispose();
         using var again = GitHttpServer.Start(ProjectRoot);
         var resolved = await mirror.FetchAsync("ns/slow", Spec(again.UrlFor(_repo), null), CancellationToken.None);

@@ -69,6 +69,51 @@ public sealed class GitMirrorSshTests : IDisposable
         Assert.DoesNotContain("PRIVATE KEY", ex.ToString(), StringComparison.Ordinal);
     }
 
+    [SshdFact]
+    public async Task Ssh_Timeout_KillsSshAndReportsTheTimeout()
+    {
+        // The server accepts the key, then never speaks git.
+        using var sshd = await SshTestServer.StartAsync(forceCommand: "sleep 600");
+        var spec = new GitSourceSpec(sshd.UrlFor(_repo), new GitRef(Branch: "main"), TimeSpan.FromSeconds(3), [], new GitCredentials(SshIdentity: sshd.UserPrivateKey, KnownHosts: sshd.KnownHosts));
+        var mirror = new GitMirror(_mirrors);
+        var ex = await Assert.ThrowsAsync<GitSourceException>(() => mirror.FetchAsync("ns/ssh-slow", spec, CancellationToken.None));
+        Assert.Equal(GitSourceReasons.GitOperationFailed, ex.Reason);
+        Assert.Contains("timed out", ex.Message);
+
+        // ssh was killed at the deadline, so libgit2 returns and the source's lock is free again: a
+        // second fetch fails on its own deadline, not after waiting for the first.
+        Assert.Empty(SshProcessesTo(sshd.Port));
+        var again = await Assert.ThrowsAsync<GitSourceException>(() => mirror.FetchAsync("ns/ssh-slow", spec, CancellationToken.None));
+        Assert.Contains("timed out", again.Message);
+    }
+
+    private static List<int> SshProcessesTo(int port)
+    {
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+                if (args[0] == "ssh" && args.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+                // The process ended while we looked.
+            }
+        }
+
+        return found;
+    }
+
     [Fact]
     public async Task Ssh_WithoutKnownHosts_IsAnInvalidSpec()
     {
