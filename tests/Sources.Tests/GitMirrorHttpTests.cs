@@ -158,7 +158,7 @@ public sealed class GitMirrorHttpTests : IDisposable
         Assert.True(server.Requests > 0);
 
         // The fetch runs in this process: no git process (and no git-remote-http helper) is left behind.
-        Assert.Empty(ProcessesMentioning($"127.0.0.1:{server.Port}"));
+        Assert.Empty(ProcessTable.Find("git", $"127.0.0.1:{server.Port}"));
 
         // libgit2 keeps the source's lock until its read ends: meanwhile the source is busy (said within the
         // deadline, not after an unbounded wait); once the server drops the connection it fetches again.
@@ -216,36 +216,5 @@ public sealed class GitMirrorHttpTests : IDisposable
 
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fetch);
-    }
-
-    private static List<int> ProcessesMentioning(string marker)
-    {
-        var found = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline"));
-                if (cmdline.Contains(marker, StringComparison.Ordinal) && cmdline.StartsWith("git", StringComparison.Ordinal))
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (IOException)
-            {
-                // The process ended while we looked.
-            }
-            catch (UnauthorizedAccessException)
-            {
-                // Not ours to read.
-            }
-        }
-
-        return found;
     }
 }

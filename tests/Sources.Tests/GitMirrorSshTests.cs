@@ -82,36 +82,9 @@ public sealed class GitMirrorSshTests : IDisposable
 
         // ssh was killed at the deadline, so libgit2 returns and the source's lock is free again: a
         // second fetch fails on its own deadline, not after waiting for the first.
-        Assert.Empty(SshProcessesTo(sshd.Port));
+        Assert.Empty(ProcessTable.Find("ssh", sshd.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         var again = await Assert.ThrowsAsync<GitSourceException>(() => mirror.FetchAsync("ns/ssh-slow", spec, CancellationToken.None));
         Assert.Contains("timed out", again.Message);
-    }
-
-    private static List<int> SshProcessesTo(int port)
-    {
-        var found = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                var args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
-                if (args[0] == "ssh" && args.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture)))
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (IOException)
-            {
-                // The process ended while we looked.
-            }
-        }
-
-        return found;
     }
 
     [Fact]
