@@ -201,6 +201,45 @@ public sealed class GitMirrorHttpTests : IDisposable
     }
 
     [Fact]
+    public async Task Https_WithACertificateNoAuthorityVouchesFor_IsRefused()
+    {
+        // A TLS server with a self-signed certificate: libgit2 (OpenSSL) must refuse it, never fetch.
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        san.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var handshakes = 0;
+        var serving = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync();
+            using var tls = new System.Net.Security.SslStream(client.GetStream());
+            try
+            {
+                await tls.AuthenticateAsServerAsync(certificate);
+            }
+            catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or IOException)
+            {
+                // The client gave up on the certificate, as it must.
+            }
+
+            Interlocked.Increment(ref handshakes);
+        });
+
+        var ex = await Assert.ThrowsAsync<GitSourceException>(() =>
+            NewMirror().FetchAsync("ns/tls", Spec($"https://127.0.0.1:{port}/repo.git", new GitCredentials("alice", Password)), CancellationToken.None));
+        await serving;
+        Assert.Equal(1, handshakes);
+        Assert.Equal(GitSourceReasons.GitOperationFailed, ex.Reason);
+        Assert.Contains("certificate", ex.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(Password, ex.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CallerCancellation_StopsTheFetch()
     {
         using var server = GitHttpServer.Start(ProjectRoot);
