@@ -70,19 +70,39 @@ public sealed class GitMirrorSshTests : IDisposable
     }
 
     [SshdFact]
-    public async Task Ssh_Timeout_KillsSshAndReportsTheTimeout()
+    public async Task Ssh_RunsSshWithoutSecretsInItsArguments_AndKillsItAtTheDeadline()
     {
         // The server accepts the key, then never speaks git.
         using var sshd = await SshTestServer.StartAsync(forceCommand: "sleep 600");
         var spec = new GitSourceSpec(sshd.UrlFor(_repo), new GitRef(Branch: "main"), TimeSpan.FromSeconds(3), [], new GitCredentials(SshIdentity: sshd.UserPrivateKey, KnownHosts: sshd.KnownHosts));
         var mirror = new GitMirror(_mirrors);
-        var ex = await Assert.ThrowsAsync<GitSourceException>(() => mirror.FetchAsync("ns/ssh-slow", spec, CancellationToken.None));
+        var port = sshd.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var fetch = mirror.FetchAsync("ns/ssh-slow", spec, CancellationToken.None);
+
+        // While it hangs, ssh's own arguments can be read: the per-fetch config file, the port, the host and
+        // the remote command, and no secret.
+        var ssh = new List<(int Pid, string[] Arguments)>();
+        var seen = DateTime.UtcNow.AddSeconds(15);
+        while (ssh.Count == 0 && !fetch.IsCompleted && DateTime.UtcNow < seen)
+        {
+            ssh = ProcessTable.FindWithArguments("ssh", port);
+            await Task.Delay(20);
+        }
+
+        var arguments = Assert.Single(ssh).Arguments;
+        Assert.Equal("-F", arguments[1]);
+        Assert.EndsWith("/ssh_config", arguments[2], StringComparison.Ordinal);
+        Assert.Contains(arguments, a => a.StartsWith("git-upload-pack", StringComparison.Ordinal));
+        var keyBody = sshd.UserPrivateKey.Split('\n')[1];
+        Assert.DoesNotContain(arguments, a => a.Contains(keyBody, StringComparison.Ordinal) || a.Contains("PRIVATE KEY", StringComparison.Ordinal));
+
+        var ex = await Assert.ThrowsAsync<GitSourceException>(() => fetch);
         Assert.Equal(GitSourceReasons.GitOperationFailed, ex.Reason);
         Assert.Contains("timed out", ex.Message);
 
         // ssh was killed at the deadline, so libgit2 returns and the source's lock is free again: a
         // second fetch fails on its own deadline, not after waiting for the first.
-        Assert.Empty(ProcessTable.Find("ssh", sshd.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Empty(ProcessTable.Find("ssh", port));
         var again = await Assert.ThrowsAsync<GitSourceException>(() => mirror.FetchAsync("ns/ssh-slow", spec, CancellationToken.None));
         Assert.Contains("timed out", again.Message);
     }

@@ -7,9 +7,12 @@ internal static class ProcessTable
     /// Processes whose program is <paramref name="program"/> or one of its helpers (<c>git-remote-http</c> for
     /// <c>git</c>) and one of whose arguments contains <paramref name="marker"/>.
     /// </summary>
-    public static List<int> Find(string program, string marker)
+    public static List<int> Find(string program, string marker) => FindWithArguments(program, marker).Select(p => p.Pid).ToList();
+
+    /// <summary>As <see cref="Find"/>, with each process's arguments.</summary>
+    public static List<(int Pid, string[] Arguments)> FindWithArguments(string program, string marker)
     {
-        var found = new List<int>();
+        var found = new List<(int, string[])>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out var pid))
@@ -23,7 +26,7 @@ internal static class ProcessTable
                 var name = Path.GetFileName(args[0]);
                 if ((name == program || name.StartsWith(program + "-", StringComparison.Ordinal)) && args.Any(a => a.Contains(marker, StringComparison.Ordinal)))
                 {
-                    found.Add(pid);
+                    found.Add((pid, args));
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
