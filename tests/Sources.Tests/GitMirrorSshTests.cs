@@ -100,8 +100,14 @@ public sealed class GitMirrorSshTests : IDisposable
         Assert.Equal(GitSourceReasons.GitOperationFailed, ex.Reason);
         Assert.Contains("timed out", ex.Message);
 
-        // ssh was killed at the deadline, so libgit2 returns and the source's lock is free again: a
-        // second fetch fails on its own deadline, not after waiting for the first.
+        // ssh was killed at the deadline (it is gone well before sshd's keep-alives would end it), so libgit2
+        // returns and the source's lock is free again: a second fetch fails on its own deadline, not as busy.
+        var gone = DateTime.UtcNow.AddSeconds(15);
+        while (ProcessTable.Find("ssh", port).Count > 0 && DateTime.UtcNow < gone)
+        {
+            await Task.Delay(20);
+        }
+
         Assert.Empty(ProcessTable.Find("ssh", port));
         var again = await Assert.ThrowsAsync<GitSourceException>(() => mirror.FetchAsync("ns/ssh-slow", spec, CancellationToken.None));
         Assert.Contains("timed out", again.Message);
