@@ -74,7 +74,7 @@ public sealed class GitMirrorSshTests : IDisposable
     {
         // The server accepts the key, then never speaks git.
         using var sshd = await SshTestServer.StartAsync(forceCommand: "sleep 600");
-        var spec = new GitSourceSpec(sshd.UrlFor(_repo), new GitRef(Branch: "main"), TimeSpan.FromSeconds(3), [], new GitCredentials(SshIdentity: sshd.UserPrivateKey, KnownHosts: sshd.KnownHosts));
+        var spec = new GitSourceSpec(sshd.UrlFor(_repo), new GitRef(Branch: "main"), TimeSpan.FromSeconds(5), [], new GitCredentials(SshIdentity: sshd.UserPrivateKey, KnownHosts: sshd.KnownHosts));
         var mirror = new GitMirror(_mirrors);
         var port = sshd.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var fetch = mirror.FetchAsync("ns/ssh-slow", spec, CancellationToken.None);
