@@ -3,21 +3,25 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using LibGit2Sharp;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Fleet.Sources;
 
 /// <summary>
-/// One bare git mirror per source under <c>mirrorsRoot</c>, driven by the git CLI.
-/// <see cref="FetchAsync"/> fetches only the ref the spec asks for (shallow where the ref allows) into the
-/// single ref <c>refs/fleet/target</c> and resolves it to a commit; <see cref="PackAsync"/> packs the tree
-/// at that commit into a deterministic tar.gz. Calls for one source are serialized; network operations of
-/// all sources share the optional fetch limiter. No credential is ever written under the mirror.
+/// One bare git mirror per source under <c>mirrorsRoot</c>, driven in process by libgit2 (LibGit2Sharp).
+/// <see cref="FetchAsync"/> fetches only the ref the spec asks for (shallow where the ref and transport allow)
+/// and records the commit it resolves to in the single ref <c>refs/fleet/target</c>; <see cref="PackAsync"/>
+/// packs the tree at that commit, read from the object database, into a deterministic tar.gz. Calls for one
+/// source are serialized; network operations of all sources share the optional fetch limiter. No credential
+/// is ever written under the mirror.
 /// </summary>
 public sealed partial class GitMirror
 {
     private const string TargetRef = "refs/fleet/target";
+    private const string IncomingRef = "refs/fleet/incoming";
+    private const string AllHeadsPrefix = "refs/fleet/heads/";
 
     private readonly string _root;
     private readonly SemaphoreSlim? _fetchLimiter;
@@ -33,10 +37,14 @@ public sealed partial class GitMirror
         _logger = logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         Directory.CreateDirectory(_root);
+        LibGit2Settings.EnsureApplied();
     }
 
-    /// <summary>The process runner; tests observe the start infos it builds.</summary>
-    internal GitProcessRunner Runner { get; } = new();
+    /// <summary>Called with what is fetched each time a network operation starts, while it holds the fetch limiter; tests observe it.</summary>
+    internal Action<string>? NetworkObserver { get; set; }
+
+    /// <summary>A mirror with more pack files than this is rewritten into one pack after a pack (see <see cref="Maintain"/>).</summary>
+    internal int MaxPackFiles { get; set; } = 16;
 
     /// <summary>The bare repository that holds <paramref name="sourceKey"/>'s objects.</summary>
     public string MirrorPath(string sourceKey)
@@ -56,7 +64,7 @@ public sealed partial class GitMirror
     public async Task DeleteAsync(string sourceKey, CancellationToken ct)
     {
         var path = MirrorPath(sourceKey);
-        var gate = _locks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
+        var gate = Gate(path);
         await gate.WaitAsync(ct);
         try
         {
@@ -77,16 +85,25 @@ public sealed partial class GitMirror
     {
         ArgumentNullException.ThrowIfNull(spec);
         var url = GitUrl.Parse(spec.Url);
+        var timeout = spec.Timeout <= TimeSpan.Zero ? GitSourceSpec.DefaultTimeout : spec.Timeout;
         var path = MirrorPath(sourceKey);
-        var gate = _locks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(ct);
+        var gate = await EnterAsync(sourceKey, path, timeout, ct);
         var started = Stopwatch.GetTimestamp();
+        Operation op;
         try
         {
-            using var auth = GitAuth.Create(url, spec.Credentials);
-            var op = new Operation(this, path, url, auth, spec.Timeout <= TimeSpan.Zero ? GitSourceSpec.DefaultTimeout : spec.Timeout);
-            await op.EnsureMirrorAsync(ct);
-            var resolved = await ResolveAsync(op, spec.Ref, ct);
+            op = new Operation(this, path, url, GitAuth.Create(url, spec.Credentials, timeout));
+        }
+        catch (GitSourceException ex)
+        {
+            gate.Release();
+            LogFetchFailed(_logger, sourceKey, ex.Reason, ex.Message);
+            throw;
+        }
+
+        try
+        {
+            var resolved = await RunAsync(op, gate, () => op.Resolve(spec.Ref), timeout, ct);
             LogFetched(_logger, sourceKey, resolved.Revision, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return resolved;
         }
@@ -94,10 +111,6 @@ public sealed partial class GitMirror
         {
             LogFetchFailed(_logger, sourceKey, ex.Reason, ex.Message);
             throw;
-        }
-        finally
-        {
-            gate.Release();
         }
     }
 
@@ -108,26 +121,47 @@ public sealed partial class GitMirror
         ArgumentNullException.ThrowIfNull(revision);
         ArgumentNullException.ThrowIfNull(spec);
         var path = MirrorPath(sourceKey);
-        var gate = _locks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(ct);
+        var timeout = spec.Timeout <= TimeSpan.Zero ? GitSourceSpec.DefaultTimeout : spec.Timeout;
+        var gate = await EnterAsync(sourceKey, path, timeout, ct);
         var started = Stopwatch.GetTimestamp();
         try
         {
-            if (!Directory.Exists(path))
+            if (!File.Exists(Path.Combine(path, "HEAD")))
             {
                 throw new GitSourceException(GitSourceReasons.GitOperationFailed, $"source '{sourceKey}' has no mirror yet: fetch it first");
             }
 
-            var timeout = spec.Timeout <= TimeSpan.Zero ? GitSourceSpec.DefaultTimeout : spec.Timeout;
-            var packer = new ArtifactPacker(Runner, path, timeout);
-            var (content, files) = await packer.PackAsync(revision.CommitSha, spec.Ignore, spec.MaxArtifactBytes, revision.Revision, ct);
-            var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(timeout);
+            var (content, files) = await Task.Run(
+                () =>
+                {
+                    using var repo = new Repository(path);
+                    var packed = ArtifactPacker.Pack(repo, revision.CommitSha, spec.Ignore, spec.MaxArtifactBytes, revision.Revision, deadline.Token);
+                    try
+                    {
+                        Maintain(repo, path);
+                    }
+                    catch (Exception ex) when (ex is LibGit2SharpException or IOException or UnauthorizedAccessException)
+                    {
+                        // The artifact is made; a mirror that could not be compacted is tried again after the next pack.
+                        LogCompactionFailed(_logger, sourceKey, ex);
+                    }
 
-            // Fetches skip git's automatic maintenance (it would detach background processes); a new
-            // revision is the moment to let git decide whether the mirror needs repacking.
-            await Runner.RunAsync(path, ["-c", "gc.autoDetach=false", "-c", "gc.pruneExpire=1.hour.ago", "gc", "--auto", "--quiet"], null, timeout, ct);
+                    return packed;
+                },
+                CancellationToken.None);
+            var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
             LogPacked(_logger, sourceKey, revision.Revision, digest, content.Length, files, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return new Artifact(revision.Revision, digest, content.Length, content, _time.GetUtcNow(), files);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new GitSourceException(GitSourceReasons.GitOperationFailed, $"packing {revision.Revision} of source '{sourceKey}' timed out");
+        }
+        catch (Exception ex) when (ex is LibGit2SharpException or IOException or UnauthorizedAccessException)
+        {
+            throw new GitSourceException(GitSourceReasons.GitOperationFailed, $"packing {revision.Revision} of source '{sourceKey}' failed: {ex.Message}", ex);
         }
         finally
         {
@@ -135,9 +169,84 @@ public sealed partial class GitMirror
         }
     }
 
+    private SemaphoreSlim Gate(string path) => _locks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
+
+    /// <summary>
+    /// Takes the source's lock, waiting at most <paramref name="timeout"/>: an operation that outlived its own
+    /// deadline (libgit2 still waiting on a server) keeps the lock until libgit2 returns, and a caller must not
+    /// wait for that without bound.
+    /// </summary>
+    private async Task<SemaphoreSlim> EnterAsync(string sourceKey, string path, TimeSpan timeout, CancellationToken ct)
+    {
+        var gate = Gate(path);
+        if (!await gate.WaitAsync(timeout, ct))
+        {
+            var ex = new GitSourceException(
+                GitSourceReasons.GitOperationFailed,
+                $"source '{sourceKey}' is busy: an earlier operation on its mirror has not ended within {timeout.TotalSeconds:0.###}s");
+            LogFetchFailed(_logger, sourceKey, ex.Reason, ex.Message);
+            throw ex;
+        }
+
+        return gate;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> (blocking libgit2 calls) on its own thread and waits for it until the deadline
+    /// or the caller's cancellation. The caller is answered at once; the operation is told to stop (its callbacks
+    /// return false, its ssh process is killed) and keeps the source's lock until libgit2 has returned, so that the
+    /// mirror is never used by two operations at a time.
+    /// </summary>
+    private static async Task<T> RunAsync<T>(Operation op, SemaphoreSlim gate, Func<T> work, TimeSpan timeout, CancellationToken ct)
+    {
+        var task = Task.Factory.StartNew(
+            () =>
+            {
+                try
+                {
+                    return work();
+                }
+                catch (Exception ex) when (ex is LibGit2SharpException or IOException or UnauthorizedAccessException)
+                {
+                    // The mirror itself failed (network errors are already GitSourceExceptions): libgit2's and the
+                    // file system's messages name paths and objects, never a credential.
+                    throw new GitSourceException(GitSourceReasons.GitOperationFailed, $"the mirror for {op.Url.SafeUrl} could not be used: {GitUrl.Scrub(ex.Message)}", ex);
+                }
+                finally
+                {
+                    op.Dispose();
+                    gate.Release();
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            return await task.WaitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            if (task.IsCompleted)
+            {
+                // It finished as the deadline passed: its own outcome stands.
+                return await task;
+            }
+
+            op.Abort();
+            _ = task.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            ct.ThrowIfCancellationRequested();
+            throw new GitSourceException(
+                GitSourceReasons.GitOperationFailed,
+                $"git fetch from {op.Url.SafeUrl} timed out after {timeout.TotalSeconds:0.###}s");
+        }
+    }
+
     /// <summary>
     /// Refuses ref names git would reject or that could change the meaning of a refspec
-    /// (a ':' would name another destination), before any process is started.
+    /// (a ':' would name another destination), before anything is fetched.
     /// </summary>
     private static string CheckRefName(string field, string value)
     {
@@ -152,236 +261,421 @@ public sealed partial class GitMirror
         return name;
     }
 
-    private static async Task<ResolvedRevision> ResolveAsync(Operation op, GitRef gitRef, CancellationToken ct)
+    /// <summary>
+    /// git has no garbage collection in libgit2, so the mirror is kept compact here: each fetch that brings
+    /// objects adds a pack file, and once there are more than <see cref="MaxPackFiles"/>, the commits reachable
+    /// from <c>refs/fleet/target</c> (all of them the mirror has: one for a shallow mirror) and their trees are
+    /// written into one new pack, and every other pack and loose object is removed. The shallow list keeps only
+    /// the commits that are still there.
+    /// </summary>
+    private void Maintain(Repository repo, string mirror)
     {
-        if (!string.IsNullOrWhiteSpace(gitRef.Commit))
+        var objects = Path.Combine(mirror, "objects");
+        var packDir = Path.Combine(objects, "pack");
+        var packs = Directory.Exists(packDir) ? Directory.GetFiles(packDir, "*.pack") : [];
+        var looseDirs = Directory.GetDirectories(objects).Where(d => Path.GetFileName(d).Length == 2).ToList();
+        if (packs.Length + (looseDirs.Count > 0 ? 1 : 0) <= MaxPackFiles || repo.Refs[TargetRef]?.ResolveToDirectReference()?.Target is not Commit target)
         {
-            return await op.ResolveCommitAsync(gitRef.Commit.Trim().ToLowerInvariant(), string.IsNullOrWhiteSpace(gitRef.Branch) ? null : CheckRefName("spec.ref.branch", gitRef.Branch), ct);
+            return;
         }
 
-        if (!string.IsNullOrWhiteSpace(gitRef.Name))
+        var staging = Path.Combine(objects, "fleet-repack");
+        if (Directory.Exists(staging))
         {
-            var name = CheckRefName("spec.ref.name", gitRef.Name);
-            if (!name.StartsWith("refs/", StringComparison.Ordinal))
+            Directory.Delete(staging, recursive: true);
+        }
+
+        Directory.CreateDirectory(staging);
+        var kept = new HashSet<string>(StringComparer.Ordinal);
+        repo.ObjectDatabase.Pack(new PackBuilderOptions(staging), builder =>
+        {
+            foreach (var commit in repo.Commits.QueryBy(new CommitFilter { IncludeReachableFrom = target }))
             {
-                throw new GitSourceException(GitSourceReasons.InvalidSpec, $"spec.ref.name '{name}' must be a full ref name starting with refs/");
+                builder.AddRecursively(commit);
+                kept.Add(commit.Sha);
             }
+        });
 
-            var sha = await op.FetchRefAsync(name, shallow: true, $"ref '{name}'", ct);
-            return new ResolvedRevision($"{name}@sha1:{sha}", sha, name);
-        }
-
-        if (!string.IsNullOrWhiteSpace(gitRef.SemVer))
+        var written = Directory.GetFiles(staging);
+        foreach (var file in written.OrderBy(f => f.EndsWith(".idx", StringComparison.Ordinal) ? 1 : 0))
         {
-            var range = SemVerRange.Parse(gitRef.SemVer);
-            var tags = await op.ListTagsAsync(ct);
-            var tag = range.SelectHighest(tags)
-                ?? throw new GitSourceException(GitSourceReasons.RefNotFound, $"no tag in {op.Url.SafeUrl} matches semver range '{gitRef.SemVer}'");
-            var sha = await op.FetchRefAsync("refs/tags/" + tag, shallow: true, $"tag '{tag}'", ct);
-            return new ResolvedRevision($"{tag}@sha1:{sha}", sha, tag);
+            File.Move(file, Path.Combine(packDir, Path.GetFileName(file)), overwrite: true);
         }
 
-        if (!string.IsNullOrWhiteSpace(gitRef.Tag))
+        Directory.Delete(staging);
+        var fresh = written.Select(Path.GetFileNameWithoutExtension).ToHashSet(StringComparer.Ordinal);
+        foreach (var file in Directory.GetFiles(packDir).Where(f => !fresh.Contains(Path.GetFileNameWithoutExtension(f))))
         {
-            var tag = CheckRefName("spec.ref.tag", gitRef.Tag);
-            var sha = await op.FetchRefAsync("refs/tags/" + tag, shallow: true, $"tag '{tag}'", ct);
-            return new ResolvedRevision($"{tag}@sha1:{sha}", sha, tag);
+            File.Delete(file);
         }
 
-        var branch = string.IsNullOrWhiteSpace(gitRef.Branch) ? GitRef.DefaultBranch : CheckRefName("spec.ref.branch", gitRef.Branch);
-        var head = await op.FetchRefAsync("refs/heads/" + branch, shallow: true, $"branch '{branch}'", ct);
-        return new ResolvedRevision($"{branch}@sha1:{head}", head, branch);
+        foreach (var dir in looseDirs)
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+
+        LogCompacted(_logger, mirror, packs.Length, kept.Count);
     }
 
-    /// <summary>One fetch of one source: the mirror, the URL, the credentials' environment and the deadline.</summary>
-    private sealed class Operation(GitMirror owner, string mirror, GitUrl url, GitAuth auth, TimeSpan timeout)
+    /// <summary>One fetch of one source: the mirror, the URL, the credentials and the means to stop it.</summary>
+    private sealed class Operation(GitMirror owner, string mirror, GitUrl url, GitAuth auth) : IDisposable
     {
+        private readonly CancellationTokenSource _abort = new();
+        private volatile bool _aborted;
+
         public GitUrl Url => url;
 
-        public async Task EnsureMirrorAsync(CancellationToken ct)
+        public void Abort()
         {
-            if (File.Exists(Path.Combine(mirror, "HEAD")))
-            {
-                return;
-            }
-
-            var result = await owner.Runner.RunAsync(null, ["init", "--bare", "--quiet", mirror], null, timeout, ct);
-            Check(result, "init");
+            _aborted = true;
+            _abort.Cancel();
+            auth.StopSsh();
         }
 
-        public async Task<string> FetchRefAsync(string remoteRef, bool shallow, string what, CancellationToken ct)
+        public void Dispose() => auth.Dispose();
+
+        public ResolvedRevision Resolve(GitRef gitRef)
         {
-            var args = new List<string>(FetchPrefix());
-            if (shallow)
+            // A shallow mirror can only have been left by the git CLI engine Fleet used before: LibGit2Sharp's
+            // fetch can neither deepen it nor keep its shallow list right (a plain fetch drops the list while the
+            // older history stays missing), so such a mirror is made again, once.
+            if (File.Exists(Path.Combine(mirror, "shallow")))
             {
-                args.Add("--depth=1");
+                Directory.Delete(mirror, recursive: true);
             }
 
-            args.AddRange(["--", url.SafeUrl, $"+{remoteRef}:{TargetRef}"]);
-            var result = await NetworkAsync(args, ct);
-            if (result.ExitCode != 0)
+            if (!File.Exists(Path.Combine(mirror, "HEAD")))
             {
-                throw Fail(result, "fetch", what);
+                Repository.Init(mirror, isBare: true);
             }
 
-            return await RevParseAsync(TargetRef + "^{commit}", ct)
-                ?? throw new GitSourceException(GitSourceReasons.RefNotFound, $"{what} in {url.SafeUrl} does not point to a commit");
-        }
-
-        public async Task<IReadOnlyList<string>> ListTagsAsync(CancellationToken ct)
-        {
-            var result = await NetworkAsync(["ls-remote", "--tags", "--refs", "--", url.SafeUrl], ct);
-            if (result.ExitCode != 0)
+            using var repo = new Repository(mirror);
+            if (!string.IsNullOrWhiteSpace(gitRef.Commit))
             {
-                throw Fail(result, "ls-remote", "tags");
+                var branchOfCommit = string.IsNullOrWhiteSpace(gitRef.Branch) ? null : CheckRefName("spec.ref.branch", gitRef.Branch);
+                return ResolveCommit(repo, gitRef.Commit.Trim().ToLowerInvariant(), branchOfCommit);
             }
 
-            var tags = new List<string>();
-            foreach (var line in result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            if (!string.IsNullOrWhiteSpace(gitRef.Name))
             {
-                var tab = line.IndexOf('\t', StringComparison.Ordinal);
-                if (tab > 0 && line.AsSpan(tab + 1).StartsWith("refs/tags/"))
+                var name = CheckRefName("spec.ref.name", gitRef.Name);
+                if (!name.StartsWith("refs/", StringComparison.Ordinal))
                 {
-                    tags.Add(line[(tab + 1 + "refs/tags/".Length)..]);
+                    throw new GitSourceException(GitSourceReasons.InvalidSpec, $"spec.ref.name '{name}' must be a full ref name starting with refs/");
                 }
+
+                var sha = FetchRef(repo, name, $"ref '{name}'");
+                return new ResolvedRevision($"{name}@sha1:{sha}", sha, name);
             }
 
-            return tags;
+            if (!string.IsNullOrWhiteSpace(gitRef.SemVer))
+            {
+                var range = SemVerRange.Parse(gitRef.SemVer);
+                var tag = range.SelectHighest(ListTags(repo))
+                    ?? throw new GitSourceException(GitSourceReasons.RefNotFound, $"no tag in {url.SafeUrl} matches semver range '{gitRef.SemVer}'");
+                var sha = FetchRef(repo, "refs/tags/" + tag, $"tag '{tag}'");
+                return new ResolvedRevision($"{tag}@sha1:{sha}", sha, tag);
+            }
+
+            if (!string.IsNullOrWhiteSpace(gitRef.Tag))
+            {
+                var tag = CheckRefName("spec.ref.tag", gitRef.Tag);
+                var sha = FetchRef(repo, "refs/tags/" + tag, $"tag '{tag}'");
+                return new ResolvedRevision($"{tag}@sha1:{sha}", sha, tag);
+            }
+
+            var branch = string.IsNullOrWhiteSpace(gitRef.Branch) ? GitRef.DefaultBranch : CheckRefName("spec.ref.branch", gitRef.Branch);
+            var head = FetchRef(repo, "refs/heads/" + branch, $"branch '{branch}'");
+            return new ResolvedRevision($"{branch}@sha1:{head}", head, branch);
         }
 
-        public async Task<ResolvedRevision> ResolveCommitAsync(string commit, string? branch, CancellationToken ct)
+        /// <summary>Fetches one ref, shallow where the transport allows, and makes its commit the target.</summary>
+        private string FetchRef(Repository repo, string remoteRef, string what)
+        {
+            var commit = FetchIncoming(repo, remoteRef, what);
+            SetTarget(repo, commit);
+            return commit.Sha;
+        }
+
+        /// <summary>
+        /// Fetches <paramref name="remoteRef"/> into <c>refs/fleet/incoming</c>, which is deleted first: libgit2
+        /// quietly skips a refspec the server has no ref for, so only a ref that is there afterwards was found.
+        /// The last target stays, so that negotiation tells the server what the mirror already has.
+        /// </summary>
+        private Commit FetchIncoming(Repository repo, string remoteRef, string what)
+        {
+            repo.Refs.Remove(IncomingRef);
+            Fetch(repo, [$"+{remoteRef}:{IncomingRef}"], what);
+            var incoming = repo.Refs[IncomingRef]
+                ?? throw new GitSourceException(GitSourceReasons.RefNotFound, $"{what} not found in {url.SafeUrl}");
+            var commit = PeelToCommit(incoming.ResolveToDirectReference()?.Target)
+                ?? throw new GitSourceException(GitSourceReasons.RefNotFound, $"{what} in {url.SafeUrl} does not point to a commit");
+            repo.Refs.Remove(IncomingRef);
+            return commit;
+        }
+
+        /// <summary>The commit an object is or (through annotated tags) points to; null for trees and blobs.</summary>
+        private static Commit? PeelToCommit(GitObject? target)
+        {
+            try
+            {
+                return target switch
+                {
+                    Commit commit => commit,
+                    TagAnnotation tag => tag.Target.Peel<Commit>(),
+                    _ => null,
+                };
+            }
+            catch (PeelException)
+            {
+                return null;
+            }
+        }
+
+        private ResolvedRevision ResolveCommit(Repository repo, string commit, string? branch)
         {
             if (!Regex.IsMatch(commit, "^[0-9a-f]{40}$"))
             {
                 throw new GitSourceException(GitSourceReasons.InvalidSpec, $"spec.ref.commit '{commit}' must be a full 40-character commit id");
             }
 
-            var revision = branch is null ? $"sha1:{commit}" : $"{branch}@sha1:{commit}";
             if (branch is not null)
             {
-                // The commit must be on the branch: fetch the branch's whole history and check.
-                var args = new List<string>(FetchPrefix());
-                if (File.Exists(Path.Combine(mirror, "shallow")))
-                {
-                    args.Add("--unshallow");
-                }
-
-                args.AddRange(["--", url.SafeUrl, $"+refs/heads/{branch}:{TargetRef}"]);
-                var result = await NetworkAsync(args, ct);
-                if (result.ExitCode != 0)
-                {
-                    throw Fail(result, "fetch", $"branch '{branch}'");
-                }
-
-                var ancestor = await owner.Runner.RunAsync(mirror, ["merge-base", "--is-ancestor", commit, TargetRef], null, timeout, ct);
-                if (ancestor.ExitCode != 0)
+                // The commit must be on the branch: fetch the branch (with its history) and check.
+                var tip = FetchIncoming(repo, "refs/heads/" + branch, $"branch '{branch}'");
+                var pinned = repo.Lookup<Commit>(commit);
+                if (pinned is null || pinned.Id != tip.Id && repo.ObjectDatabase.FindMergeBase(pinned, tip)?.Id != pinned.Id)
                 {
                     throw new GitSourceException(GitSourceReasons.RefNotFound, $"commit {commit} is not on branch '{branch}' of {url.SafeUrl}");
                 }
 
-                await UpdateTargetAsync(commit, ct);
-                return new ResolvedRevision(revision, commit, branch);
+                SetTarget(repo, pinned);
+                return new ResolvedRevision($"{branch}@sha1:{commit}", commit, branch);
             }
 
-            if (await RevParseAsync(commit + "^{commit}", ct) is null)
+            var found = repo.Lookup<Commit>(commit);
+            if (found is null)
             {
-                // Servers speaking protocol v2 (git 2.18+) serve any commit they have by id.
-                var args = new List<string>(FetchPrefix()) { "--depth=1", "--", url.SafeUrl, commit };
-                var result = await NetworkAsync(args, ct);
-                if (result.ExitCode != 0)
-                {
-                    throw Fail(result, "fetch", $"commit {commit}");
-                }
-
-                if (await RevParseAsync(commit + "^{commit}", ct) is null)
-                {
-                    throw new GitSourceException(GitSourceReasons.RefNotFound, $"commit {commit} not found in {url.SafeUrl}");
-                }
+                found = FetchCommit(repo, commit)
+                    ?? throw new GitSourceException(GitSourceReasons.RefNotFound, $"commit {commit} not found in {url.SafeUrl}");
             }
 
-            await UpdateTargetAsync(commit, ct);
-            return new ResolvedRevision(revision, commit, null);
+            SetTarget(repo, found);
+            return new ResolvedRevision($"sha1:{commit}", commit, null);
         }
 
-        private static IEnumerable<string> FetchPrefix() =>
-            ["-c", "protocol.version=2", "-c", "core.logAllRefUpdates=false", "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-maintenance", "--no-recurse-submodules"];
-
-        private async Task UpdateTargetAsync(string commit, CancellationToken ct)
+        /// <summary>
+        /// Fetches one commit by id where the server allows it (a capability libgit2 checks; its local transport
+        /// and many servers lack it), else every branch's full history, in which the commit is then looked for.
+        /// </summary>
+        private Commit? FetchCommit(Repository repo, string commit)
         {
-            var result = await owner.Runner.RunAsync(mirror, ["update-ref", TargetRef, commit], null, timeout, ct);
-            Check(result, "update-ref");
+            try
+            {
+                repo.Refs.Remove(IncomingRef);
+                Fetch(repo, [$"{commit}:{IncomingRef}"], $"commit {commit}");
+                repo.Refs.Remove(IncomingRef);
+                return repo.Lookup<Commit>(commit);
+            }
+            catch (GitSourceException ex) when (ex.InnerException is LibGit2SharpException inner
+                && inner.Message.Contains("cannot fetch a specific object", StringComparison.Ordinal))
+            {
+                // The server cannot serve an object by id: fall back to fetching all branches.
+            }
+
+            Fetch(repo, [$"+refs/heads/*:{AllHeadsPrefix}*"], $"commit {commit}");
+            var found = repo.Lookup<Commit>(commit);
+            foreach (var reference in repo.Refs.FromGlob(AllHeadsPrefix + "*").ToList())
+            {
+                repo.Refs.Remove(reference);
+            }
+
+            return found;
         }
 
-        private async Task<string?> RevParseAsync(string expression, CancellationToken ct)
+        private static void SetTarget(Repository repo, Commit commit) => repo.Refs.Add(TargetRef, commit.Id, allowOverwrite: true);
+
+        /// <summary>
+        /// Fetches <paramref name="refspecs"/> from the source. Not shallow: LibGit2Sharp 0.32 passes
+        /// <see cref="FetchOptions.Depth"/> to clones only, never to a fetch into an existing repository (and
+        /// libgit2's local transport cannot fetch shallow at all). Later fetches bring only what is new.
+        /// </summary>
+        private void Fetch(Repository repo, IEnumerable<string> refspecs, string what)
         {
-            var result = await owner.Runner.RunAsync(mirror, ["rev-parse", "--verify", "--quiet", expression], null, timeout, ct);
-            return result.ExitCode == 0 ? result.Output.Trim() : null;
+            var options = new FetchOptions
+            {
+                TagFetchMode = TagFetchMode.None,
+                Prune = false,
+                CustomHeaders = auth.Headers,
+                CredentialsProvider = auth.CredentialsHandler,
+                OnTransferProgress = _ => !_aborted,
+                OnProgress = _ => !_aborted,
+                OnUpdateTips = (_, _, _) => !_aborted,
+            };
+            var remote = EnsureRemote(repo);
+            Network(repo, what, "fetch", () => Commands.Fetch(repo, remote, refspecs, options, logMessage: null));
         }
 
-        private async Task<GitProcessResult> NetworkAsync(IReadOnlyList<string> args, CancellationToken ct)
+        /// <summary>
+        /// The mirror's one remote, <c>fleet</c>, with the source's URL as shown (never with credentials) and no
+        /// fetch refspec of its own: LibGit2Sharp fetches from a named remote only (a URL in its place is refused
+        /// as an invalid remote name), and every fetch names the refspec it wants.
+        /// </summary>
+        private string EnsureRemote(Repository repo)
+        {
+            const string name = "fleet";
+            var remote = repo.Network.Remotes[name];
+            if (remote is null)
+            {
+                repo.Network.Remotes.Add(name, url.SafeUrl, "+refs/fleet/unused:refs/fleet/unused");
+            }
+            else if (remote.Url == url.SafeUrl && !remote.FetchRefSpecs.Any())
+            {
+                return name;
+            }
+
+            repo.Network.Remotes.Update(name, r =>
+            {
+                r.Url = url.SafeUrl;
+                r.FetchRefSpecs.Clear();
+            });
+            return name;
+        }
+
+        private List<string> ListTags(Repository repo)
+        {
+            IEnumerable<string> names = auth.BearerToken is not null
+                ? Network(repo, "tags", "ls-remote", () => SmartHttpRefs.List(url.SafeUrl, auth.Headers, LibGit2Settings.StallTimeout, _abort.Token))
+                : Network(repo, "tags", "ls-remote", () => repo.Network.ListReferences(url.SafeUrl, auth.CredentialsHandler).Select(r => r.CanonicalName).ToList());
+            return names
+                .Where(n => n.StartsWith("refs/tags/", StringComparison.Ordinal) && !n.EndsWith("^{}", StringComparison.Ordinal))
+                .Select(n => n["refs/tags/".Length..])
+                .Distinct(StringComparer.Ordinal)
+                .ToList();
+        }
+
+        private void Network(Repository repo, string what, string command, Action action) =>
+            Network(repo, what, command, () =>
+            {
+                action();
+                return true;
+            });
+
+        /// <summary>
+        /// One network operation: under the fetch limiter, with the mirror's transport settings for its
+        /// duration (the ssh launcher; no redirects when a bearer token is sent), libgit2's errors turned
+        /// into scrubbed <see cref="GitSourceException"/>s.
+        /// </summary>
+        private T Network<T>(Repository repo, string what, string command, Func<T> action)
         {
             if (owner._fetchLimiter is not null)
             {
-                await owner._fetchLimiter.WaitAsync(ct);
+                try
+                {
+                    owner._fetchLimiter.Wait(_abort.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    throw Stopped();
+                }
             }
 
+            var ssh = auth.SshLauncher is not null;
+            var bearer = auth.BearerToken is not null;
             try
             {
-                return await owner.Runner.RunAsync(mirror, args, auth.Environment, timeout, ct);
+                owner.NetworkObserver?.Invoke(what);
+                if (_aborted)
+                {
+                    throw Stopped();
+                }
+
+                if (ssh)
+                {
+                    repo.Config.Set("core.sshCommand", auth.SshLauncher, ConfigurationLevel.Local);
+                }
+
+                if (bearer)
+                {
+                    // A header set by the caller goes with every request libgit2 makes, even to a host a redirect names.
+                    repo.Config.Set("http.followRedirects", false, ConfigurationLevel.Local);
+                }
+
+                return action();
             }
-            catch (GitSourceException ex)
+            catch (LibGit2SharpException ex)
             {
-                throw new GitSourceException(ex.Reason, $"{Scrub(ex.Message)} ({url.SafeUrl})");
+                throw Fail(ex, command, what);
+            }
+            catch (HttpRequestException ex) when (ex.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden)
+            {
+                throw new GitSourceException(
+                    GitSourceReasons.AuthenticationFailed,
+                    $"git {command} from {url.SafeUrl} failed: authentication was refused (check the source's secret)",
+                    ex);
+            }
+            catch (HttpRequestException ex)
+            {
+                throw new GitSourceException(GitSourceReasons.GitOperationFailed, $"git {command} of {what} from {url.SafeUrl} failed: {Scrub(ex.Message)}");
             }
             finally
             {
+                if (ssh)
+                {
+                    repo.Config.Unset("core.sshCommand", ConfigurationLevel.Local);
+                }
+
+                if (bearer)
+                {
+                    repo.Config.Unset("http.followRedirects", ConfigurationLevel.Local);
+                }
+
                 owner._fetchLimiter?.Release();
             }
         }
 
-        private void Check(GitProcessResult result, string command)
-        {
-            if (result.ExitCode != 0)
-            {
-                throw new GitSourceException(GitSourceReasons.GitOperationFailed, $"git {command} in the mirror failed: {Scrub(result.StandardError.Trim())}");
-            }
-        }
+        private GitSourceException Stopped() =>
+            new(GitSourceReasons.GitOperationFailed, $"git fetch from {url.SafeUrl} was stopped (timed out or cancelled)");
 
-        private GitSourceException Fail(GitProcessResult result, string command, string what)
+        private GitSourceException Fail(LibGit2SharpException ex, string command, string what)
         {
-            var stderr = Scrub(result.StandardError.Trim());
-            var lower = stderr.ToLowerInvariant();
-            if (lower.Contains("couldn't find remote ref", StringComparison.Ordinal)
-                || lower.Contains("not our ref", StringComparison.Ordinal)
-                || lower.Contains("no such remote ref", StringComparison.Ordinal)
-                || lower.Contains("remote branch", StringComparison.Ordinal) && lower.Contains("not found", StringComparison.Ordinal))
+            if (_aborted)
             {
-                return new GitSourceException(GitSourceReasons.RefNotFound, $"{what} not found in {url.SafeUrl}");
+                return Stopped();
             }
 
-            if (lower.Contains("host key verification failed", StringComparison.Ordinal))
+            var message = Scrub(ex.Message);
+            var sshErrors = Scrub(auth.SshErrors().Trim());
+            var lower = (message + "\n" + sshErrors).ToLowerInvariant();
+            if (lower.Contains("host key verification failed", StringComparison.Ordinal)
+                || lower.Contains("remote host identification has changed", StringComparison.Ordinal))
             {
                 return new GitSourceException(
                     GitSourceReasons.AuthenticationFailed,
-                    $"git {command} from {url.SafeUrl} failed: the server's host key is not in the secret's known_hosts");
+                    $"git {command} from {url.SafeUrl} failed: the server's host key is not in the secret's known_hosts",
+                    ex);
             }
 
-            if (lower.Contains("authentication failed", StringComparison.Ordinal)
-                || lower.Contains("could not read username", StringComparison.Ordinal)
-                || lower.Contains("could not read password", StringComparison.Ordinal)
+            if (auth.Denied
                 || lower.Contains("permission denied", StringComparison.Ordinal)
-                || lower.Contains("the requested url returned error: 401", StringComparison.Ordinal)
-                || lower.Contains("the requested url returned error: 403", StringComparison.Ordinal))
+                || lower.Contains("requires authentication", StringComparison.Ordinal)
+                || lower.Contains("status code: 401", StringComparison.Ordinal)
+                || lower.Contains("status code: 403", StringComparison.Ordinal)
+                || lower.Contains("authentication replays", StringComparison.Ordinal))
             {
                 return new GitSourceException(
                     GitSourceReasons.AuthenticationFailed,
-                    $"git {command} from {url.SafeUrl} failed: authentication was refused (check the source's secret)");
+                    $"git {command} from {url.SafeUrl} failed: authentication was refused (check the source's secret)",
+                    ex);
             }
 
-            var detail = string.Join(" ", stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(3));
-            return new GitSourceException(
-                GitSourceReasons.GitOperationFailed,
-                $"git {command} of {what} from {url.SafeUrl} failed (exit {result.ExitCode}): {detail}");
+            if (lower.Contains("not our ref", StringComparison.Ordinal) || lower.Contains("want ", StringComparison.Ordinal) && lower.Contains("not valid", StringComparison.Ordinal))
+            {
+                return new GitSourceException(GitSourceReasons.RefNotFound, $"{what} not found in {url.SafeUrl}", ex);
+            }
+
+            var detail = string.Join(" ", (message + "\n" + sshErrors).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(3));
+            return new GitSourceException(GitSourceReasons.GitOperationFailed, $"git {command} of {what} from {url.SafeUrl} failed: {detail}", ex);
         }
 
         private string Scrub(string text)

@@ -65,17 +65,91 @@ public sealed class GitMirrorFileTests : IDisposable
     }
 
     [Fact]
-    public async Task Fetch_IsShallowForBranches()
+    public async Task Fetch_MirrorIsComplete_BecauseLibGit2SharpFetchesWithoutDepth()
     {
         var repo = NewRepo();
-        for (var i = 0; i < 5; i++)
+        for (var i = 0; i < 3; i++)
         {
             repo.Write("f.txt", i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Commit($"c{i}");
         }
 
         var mirror = new GitMirror(_mirrors);
-        await mirror.FetchAsync("ns/shallow", Spec(repo.FileUrl, new GitRef(Branch: "main")), CancellationToken.None);
-        Assert.True(File.Exists(Path.Combine(mirror.MirrorPath("ns/shallow"), "shallow")));
+        var resolved = await mirror.FetchAsync("ns/local", Spec(repo.FileUrl, new GitRef(Branch: "main")), CancellationToken.None);
+        Assert.Equal(repo.Head(), resolved.CommitSha);
+        Assert.False(File.Exists(Path.Combine(mirror.MirrorPath("ns/local"), "shallow")));
+    }
+
+    [Fact]
+    public async Task Fetch_ShallowMirrorLeftByTheGitCli_IsMadeAgainWithHistory()
+    {
+        var repo = NewRepo();
+        var pinned = repo.Write("a", "1").Commit();
+        repo.Write("a", "2").Commit();
+        var mirror = new GitMirror(_mirrors);
+        var path = mirror.MirrorPath("ns/old-shallow");
+        repo.Git("init", "--bare", "--quiet", path);
+        repo.Git("-C", path, "fetch", "--quiet", "--depth=1", repo.FileUrl, "+refs/heads/main:refs/fleet/target");
+        Assert.True(File.Exists(Path.Combine(path, "shallow")));
+
+        // The first fetch makes the mirror again, complete.
+        var next = repo.Write("a", "3").Commit();
+        var branch = await mirror.FetchAsync("ns/old-shallow", Spec(repo.FileUrl, new GitRef(Branch: "main")), CancellationToken.None);
+        Assert.Equal(next, branch.CommitSha);
+        Assert.Equal("3", (await FilesOf(await mirror.PackAsync("ns/old-shallow", branch, Spec(repo.FileUrl, new GitRef(Branch: "main")), CancellationToken.None)))["a"]);
+        Assert.False(File.Exists(Path.Combine(path, "shallow")));
+
+        var resolved = await mirror.FetchAsync("ns/old-shallow", Spec(repo.FileUrl, new GitRef(Branch: "main", Commit: pinned)), CancellationToken.None);
+        Assert.Equal($"main@sha1:{pinned}", resolved.Revision);
+        Assert.False(File.Exists(Path.Combine(path, "shallow")));
+    }
+
+    [Fact]
+    public async Task Fetch_IntoABrokenMirror_IsGitOperationFailedNamingTheSource()
+    {
+        var repo = NewRepo();
+        repo.Write("a", "1").Commit();
+        var mirror = new GitMirror(_mirrors);
+        var path = mirror.MirrorPath("ns/broken");
+        Directory.CreateDirectory(path);
+        File.WriteAllText(Path.Combine(path, "HEAD"), "not a ref\n");
+        var ex = await Assert.ThrowsAsync<GitSourceException>(() => mirror.FetchAsync("ns/broken", Spec(repo.FileUrl, new GitRef(Branch: "main")), CancellationToken.None));
+        Assert.Equal(GitSourceReasons.GitOperationFailed, ex.Reason);
+        Assert.Contains(repo.FileUrl, ex.Message);
+    }
+
+    [Fact]
+    public async Task Pack_CompactsAMirrorWithManyPackFilesIntoOne_AndKeepsFetchingAndPacking()
+    {
+        var repo = NewRepo();
+        var mirror = new GitMirror(_mirrors) { MaxPackFiles = 3 };
+        var spec = Spec(repo.FileUrl, new GitRef(Branch: "main"));
+        var packDir = Path.Combine(mirror.MirrorPath("ns/compact"), "objects", "pack");
+        ResolvedRevision? resolved = null;
+        var packCounts = new List<int>();
+        for (var i = 0; i < 6; i++)
+        {
+            repo.Write($"f{i}.yaml", $"v: {i}").Commit($"c{i}");
+            resolved = await mirror.FetchAsync("ns/compact", spec, CancellationToken.None);
+            var fetched = Directory.GetFiles(packDir, "*.pack").Length;
+            await mirror.PackAsync("ns/compact", resolved, spec, CancellationToken.None);
+            packCounts.Add(fetched * 100 + Directory.GetFiles(packDir, "*.pack").Length);
+        }
+
+        // Packs pile up with each fetch (one per fetch that brings objects), and are folded into one by the
+        // pack after which there are more than three.
+        Assert.Equal([101, 202, 303, 401, 202, 303], packCounts);
+        Assert.Empty(Directory.GetDirectories(packDir));
+
+        var again = await mirror.PackAsync("ns/compact", resolved!, spec, CancellationToken.None);
+        Assert.Equal(6, again.FileCount);
+        var last = repo.Write("f0.yaml", "v: changed").Commit("after compaction");
+        var after = await mirror.FetchAsync("ns/compact", spec, CancellationToken.None);
+        Assert.Equal(last, after.CommitSha);
+        Assert.Equal("v: changed", (await FilesOf(await mirror.PackAsync("ns/compact", after, spec, CancellationToken.None)))["f0.yaml"]);
+
+        // The history stays whole: a pinned commit on the branch is still found on it.
+        var pinned = await mirror.FetchAsync("ns/compact", Spec(repo.FileUrl, new GitRef(Branch: "main", Commit: resolved!.CommitSha)), CancellationToken.None);
+        Assert.Equal(resolved.CommitSha, pinned.CommitSha);
     }
 
     [Fact]
@@ -374,17 +448,19 @@ public sealed class GitMirrorFileTests : IDisposable
         using var limiter = new SemaphoreSlim(2, 2);
         var mirror = new GitMirror(_mirrors, limiter);
         var fetches = 0;
-        mirror.Runner.StartInfoObserver = psi =>
+        var unlimited = 0;
+        mirror.NetworkObserver = _ =>
         {
-            if (psi.ArgumentList.Contains("fetch"))
+            Interlocked.Increment(ref fetches);
+            if (limiter.CurrentCount >= 2)
             {
-                Interlocked.Increment(ref fetches);
-                Assert.True(limiter.CurrentCount < 2, "a fetch started without holding the limiter");
+                Interlocked.Increment(ref unlimited);
             }
         };
         var spec = Spec(repo.FileUrl, new GitRef(Branch: "main"));
         await Task.WhenAll(Enumerable.Range(0, 8).Select(i => mirror.FetchAsync($"ns/limited-{i}", spec, CancellationToken.None)));
         Assert.Equal(8, fetches);
+        Assert.Equal(0, unlimited);
         Assert.Equal(2, limiter.CurrentCount);
     }
 }

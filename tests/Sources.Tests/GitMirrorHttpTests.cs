@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Fleet.Sources.Tests.Support;
 
@@ -12,7 +11,6 @@ public sealed class GitMirrorHttpTests : IDisposable
 
     private readonly string _mirrors = TempDir.Create("fleet-mirrors-");
     private readonly GitTestRepo _repo = GitTestRepo.Create();
-    private readonly List<ProcessStartInfo> _started = [];
 
     public GitMirrorHttpTests()
     {
@@ -32,34 +30,21 @@ public sealed class GitMirrorHttpTests : IDisposable
 
     private GitMirror NewMirror()
     {
-        var mirror = new GitMirror(_mirrors, logger: _log);
-        mirror.Runner.StartInfoObserver = psi =>
-        {
-            lock (_started)
-            {
-                _started.Add(psi);
-            }
-        };
-        return mirror;
+        return new GitMirror(_mirrors, logger: _log);
     }
 
     private static GitSourceSpec Spec(string url, GitCredentials? credentials, GitRef? gitRef = null, TimeSpan? timeout = null) =>
         new(url, gitRef ?? new GitRef(Branch: "main"), timeout ?? TimeSpan.FromSeconds(60), [], credentials);
 
-    private void AssertNeverInArgumentsOrMirror(params string[] secrets)
+    /// <summary>
+    /// The fetch runs in this process (libgit2), so no git process and no argument list exists to leak into;
+    /// what remains to check is everything the fetch wrote: log lines and every file of every mirror,
+    /// config and refs included.
+    /// </summary>
+    private void AssertNeverInLogsOrMirror(params string[] secrets)
     {
-        Assert.NotEmpty(_started);
-        foreach (var psi in _started)
-        {
-            foreach (var argument in psi.ArgumentList)
-            {
-                foreach (var secret in secrets)
-                {
-                    Assert.DoesNotContain(secret, argument, StringComparison.Ordinal);
-                }
-            }
-        }
-
+        Assert.NotEmpty(_log.Lines);
+        Assert.NotEmpty(Directory.EnumerateFiles(_mirrors, "config", SearchOption.AllDirectories));
         foreach (var line in _log.Lines)
         {
             foreach (var secret in secrets)
@@ -90,7 +75,7 @@ public sealed class GitMirrorHttpTests : IDisposable
         var semver = await mirror.FetchAsync("ns/http", spec with { Ref = new GitRef(SemVer: "1.x") }, CancellationToken.None);
         Assert.Equal($"v1.0.0@sha1:{_repo.Head()}", semver.Revision);
         Assert.NotEmpty(server.AuthorizationHeaders);
-        AssertNeverInArgumentsOrMirror(Password, Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:" + Password)));
+        AssertNeverInLogsOrMirror(Password, Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:" + Password)));
     }
 
     [Fact]
@@ -104,7 +89,7 @@ public sealed class GitMirrorHttpTests : IDisposable
         Assert.DoesNotContain(Password, ex.ToString(), StringComparison.Ordinal);
         Assert.Contains($"127.0.0.1:{server.Port}", ex.Message);
         Assert.Contains(_log.Lines, l => l.Contains(GitSourceReasons.AuthenticationFailed, StringComparison.Ordinal));
-        AssertNeverInArgumentsOrMirror(Password);
+        AssertNeverInLogsOrMirror(Password);
     }
 
     [Fact]
@@ -121,7 +106,7 @@ public sealed class GitMirrorHttpTests : IDisposable
             NewMirror().FetchAsync("ns/closed", Spec($"http://127.0.0.1:{port}/repo.git", new GitCredentials("alice", Password)), CancellationToken.None));
         Assert.Equal(GitSourceReasons.GitOperationFailed, ex.Reason);
         Assert.Contains($"http://127.0.0.1:{port}/repo.git", ex.Message);
-        AssertNeverInArgumentsOrMirror(Password);
+        AssertNeverInLogsOrMirror(Password);
     }
 
     [Fact]
@@ -137,7 +122,7 @@ public sealed class GitMirrorHttpTests : IDisposable
         var ex = await Assert.ThrowsAsync<GitSourceException>(() => mirror.FetchAsync("ns/userinfo2", Spec(wrong, null), CancellationToken.None));
         Assert.DoesNotContain(Password, ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(Uri.EscapeDataString(Password), ex.Message, StringComparison.Ordinal);
-        AssertNeverInArgumentsOrMirror(Password, Uri.EscapeDataString(Password));
+        AssertNeverInLogsOrMirror(Password, Uri.EscapeDataString(Password));
     }
 
     [Fact]
@@ -148,35 +133,110 @@ public sealed class GitMirrorHttpTests : IDisposable
         var resolved = await mirror.FetchAsync("ns/bearer", Spec(server.UrlFor(_repo), new GitCredentials(BearerToken: Token)), CancellationToken.None);
         Assert.Equal(_repo.Head(), resolved.CommitSha);
         Assert.Contains("Bearer " + Token, server.AuthorizationHeaders);
+        var semver = await mirror.FetchAsync("ns/bearer", Spec(server.UrlFor(_repo), new GitCredentials(BearerToken: Token), new GitRef(SemVer: "1.x")), CancellationToken.None);
+        Assert.Equal($"v1.0.0@sha1:{_repo.Head()}", semver.Revision);
 
         var ex = await Assert.ThrowsAsync<GitSourceException>(() =>
             mirror.FetchAsync("ns/bearer2", Spec(server.UrlFor(_repo), new GitCredentials(BearerToken: "tok-wrong-" + Token)), CancellationToken.None));
         Assert.Equal(GitSourceReasons.AuthenticationFailed, ex.Reason);
         Assert.DoesNotContain(Token, ex.ToString(), StringComparison.Ordinal);
-        AssertNeverInArgumentsOrMirror(Token);
+        AssertNeverInLogsOrMirror(Token);
     }
 
     [Fact]
-    public async Task Timeout_KillsGitAndItsChildrenAndReportsTheTimeout()
+    public async Task Timeout_ReportsTheTimeoutAtTheDeadline_TheSourceIsBusyUntilTheServerLetsGo_ThenFetchesAgain()
     {
-        using var server = GitHttpServer.Start(ProjectRoot);
+        var server = GitHttpServer.Start(ProjectRoot);
         server.Hang = true;
         var mirror = NewMirror();
+        var url = server.UrlFor(_repo);
         var ex = await Assert.ThrowsAsync<GitSourceException>(() =>
-            mirror.FetchAsync("ns/slow", Spec(server.UrlFor(_repo), null, timeout: TimeSpan.FromSeconds(2)), CancellationToken.None));
+            mirror.FetchAsync("ns/slow", Spec(url, null, timeout: TimeSpan.FromSeconds(2)), CancellationToken.None));
         Assert.Equal(GitSourceReasons.GitOperationFailed, ex.Reason);
         Assert.Contains("timed out", ex.Message);
+        Assert.Contains(url, ex.Message);
         Assert.True(server.Requests > 0);
 
-        // Neither git nor its git-remote-http helper survives the deadline.
-        var marker = $"127.0.0.1:{server.Port}";
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (ProcessesMentioning(marker).Count > 0 && DateTime.UtcNow < deadline)
+        // The fetch runs in this process: no git process (and no git-remote-http helper) is left behind.
+        Assert.Empty(ProcessTable.Find("git", $"127.0.0.1:{server.Port}"));
+
+        // libgit2 keeps the source's lock until its read ends: meanwhile the source is busy (said within the
+        // deadline, not after an unbounded wait); once the server drops the connection it fetches again.
+        var busy = await Assert.ThrowsAsync<GitSourceException>(() =>
+            mirror.FetchAsync("ns/slow", Spec(url, null, timeout: TimeSpan.FromSeconds(1)), CancellationToken.None));
+        Assert.Equal(GitSourceReasons.GitOperationFailed, busy.Reason);
+        Assert.Contains("busy", busy.Message);
+        server.Dispose();
+        using var again = GitHttpServer.Start(ProjectRoot);
+        var resolved = await mirror.FetchAsync("ns/slow", Spec(again.UrlFor(_repo), null), CancellationToken.None);
+        Assert.Equal(_repo.Head(), resolved.CommitSha);
+    }
+
+    [Fact]
+    public async Task Fetch_FollowsTheBranch_AndChecksAPinnedCommitIsOnItsBranch()
+    {
+        var first = _repo.Head();
+        for (var i = 0; i < 4; i++)
         {
-            await Task.Delay(50);
+            _repo.Write("f.txt", i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Commit($"c{i}");
         }
 
-        Assert.Empty(ProcessesMentioning(marker));
+        using var server = GitHttpServer.Start(ProjectRoot);
+        var mirror = NewMirror();
+        var spec = Spec(server.UrlFor(_repo), null);
+        var resolved = await mirror.FetchAsync("ns/shallow", spec, CancellationToken.None);
+        Assert.Equal(_repo.Head(), resolved.CommitSha);
+
+        // A new commit arrives and packs.
+        var next = _repo.Write("f.txt", "next").Commit("next");
+        resolved = await mirror.FetchAsync("ns/shallow", spec, CancellationToken.None);
+        Assert.Equal(next, resolved.CommitSha);
+        var artifact = await mirror.PackAsync("ns/shallow", resolved, spec, CancellationToken.None);
+        Assert.Equal(2, artifact.FileCount);
+
+        // A commit pinned with its branch is checked against the branch's history.
+        var pinned = await mirror.FetchAsync("ns/shallow", spec with { Ref = new GitRef(Branch: "main", Commit: first) }, CancellationToken.None);
+        Assert.Equal($"main@sha1:{first}", pinned.Revision);
+        Assert.False(File.Exists(Path.Combine(mirror.MirrorPath("ns/shallow"), "shallow")));
+    }
+
+    [Fact]
+    public async Task Https_WithACertificateNoAuthorityVouchesFor_IsRefused()
+    {
+        // A TLS server with a self-signed certificate: libgit2 (OpenSSL) must refuse it, never fetch.
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        san.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var handshakes = 0;
+        var serving = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync();
+            using var tls = new System.Net.Security.SslStream(client.GetStream());
+            try
+            {
+                await tls.AuthenticateAsServerAsync(certificate);
+            }
+            catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or IOException)
+            {
+                // The client gave up on the certificate, as it must.
+            }
+
+            Interlocked.Increment(ref handshakes);
+        });
+
+        var ex = await Assert.ThrowsAsync<GitSourceException>(() =>
+            NewMirror().FetchAsync("ns/tls", Spec($"https://127.0.0.1:{port}/repo.git", new GitCredentials("alice", Password)), CancellationToken.None));
+        await serving;
+        Assert.Equal(1, handshakes);
+        Assert.Equal(GitSourceReasons.GitOperationFailed, ex.Reason);
+        Assert.Contains("certificate", ex.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(Password, ex.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -195,36 +255,5 @@ public sealed class GitMirrorHttpTests : IDisposable
 
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fetch);
-    }
-
-    private static List<int> ProcessesMentioning(string marker)
-    {
-        var found = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline"));
-                if (cmdline.Contains(marker, StringComparison.Ordinal) && cmdline.StartsWith("git", StringComparison.Ordinal))
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (IOException)
-            {
-                // The process ended while we looked.
-            }
-            catch (UnauthorizedAccessException)
-            {
-                // Not ours to read.
-            }
-        }
-
-        return found;
     }
 }

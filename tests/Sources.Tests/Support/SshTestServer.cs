@@ -49,7 +49,8 @@ internal sealed class SshTestServer : IDisposable
 
     public string UrlFor(GitTestRepo repo) => $"ssh://{Environment.UserName}@127.0.0.1:{Port}{repo.Path}";
 
-    public static async Task<SshTestServer> StartAsync()
+    /// <param name="forceCommand">When set, sshd runs this for every session instead of what the client asks (to make a server that hangs).</param>
+    public static async Task<SshTestServer> StartAsync(string? forceCommand = null)
     {
         var dir = TempDir.Create("fleet-sshd-");
         Run("/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", Path.Combine(dir, "host_key"));
@@ -87,6 +88,7 @@ internal sealed class SshTestServer : IDisposable
                 X11Forwarding no
                 PrintMotd no
                 LogLevel ERROR
+                {(forceCommand is null ? string.Empty : "ForceCommand " + forceCommand)}
 
                 """);
             var psi = new ProcessStartInfo(SshdPath) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
