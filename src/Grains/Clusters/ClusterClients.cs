@@ -19,7 +19,7 @@ internal sealed class ClusterUnavailableException(string reason, string message)
 /// connection pool are shared by the cluster's probe and all its placements), rebuilt when the Cluster or its
 /// credentials Secret changes.
 /// </summary>
-internal sealed class ClusterClients(IResourceStore store, SecretReader secrets, ILoggerFactory loggers) : IDisposable
+internal sealed class ClusterClients(IResourceStore store, SecretReader secrets, ILoggerFactory loggers, Microsoft.Extensions.Options.IOptions<GrainOptions> options) : IDisposable
 {
     private readonly ConcurrentDictionary<string, (string Fingerprint, KubeClient Client)> _clients = new();
 
@@ -37,7 +37,8 @@ internal sealed class ClusterClients(IResourceStore store, SecretReader secrets,
             secretVersion = secret.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
             data = await secrets.GetAsync(ns, secretRef.Name, ct);
         }
-        var fingerprint = $"{stored.Uid}:{stored.ResourceVersion}:{secretVersion}";
+        // The generation moves with the spec only: status writes (every probe) must not rebuild the client.
+        var fingerprint = $"{stored.Uid}:{stored.Generation}:{secretVersion}";
         var key = $"{ns}/{name}";
         if (_clients.TryGetValue(key, out var cached) && cached.Fingerprint == fingerprint)
         {
@@ -46,7 +47,8 @@ internal sealed class ClusterClients(IResourceStore store, SecretReader secrets,
         ClusterConnection connection;
         try
         {
-            connection = ClusterConnection.FromClusterSpec(spec.Server, spec.CaData, spec.InsecureSkipTLSVerify, data);
+            connection = ClusterConnection.FromClusterSpec(spec.Server, spec.CaData, spec.InsecureSkipTLSVerify, data,
+                new KubeconfigOptions { AllowExecPlugins = options.Value.AllowExecCredentialPlugins });
         }
         catch (Exception ex) when (ex is ClusterConnectionException or FormatException or ArgumentException)
         {
