@@ -67,11 +67,14 @@ public sealed class FleetEnvironment : IAsyncDisposable
     }
 
     /// <summary>A Cluster object for a simulated cluster, trusting KubeSim's CA.</summary>
-    public string ClusterYaml(string name, string env, string region)
+    public string ClusterYaml(string name, string env, string region) => ClusterYaml(Sim, name, env, region);
+
+    /// <summary>A Cluster object for a cluster of <paramref name="sim"/>, trusting its CA.</summary>
+    public static string ClusterYaml(KubeSimServer sim, string name, string env, string region)
     {
-        var ca = string.Join("\n", Sim.CaCertificatePem!.Trim().Split('\n').Select(l => "    " + l));
+        var ca = string.Join("\n", sim.CaCertificatePem!.Trim().Split('\n').Select(l => "    " + l));
         return $"apiVersion: fleet.dev/v1\nkind: Cluster\nmetadata:\n  name: {name}\n  labels: {{env: {env}, region: {region}}}\n" +
-            $"spec:\n  server: {Sim.ClusterUri(name)}\n  credentialsRef: {{name: sim-token}}\n  probeInterval: 2s\n  caData: |\n{ca}\n";
+            $"spec:\n  server: {sim.ClusterUri(name)}\n  credentialsRef: {{name: sim-token}}\n  probeInterval: 2s\n  caData: |\n{ca}\n";
     }
 
     /// <summary>A kubeconfig for the real kubectl against one simulated cluster (kubectl sends tokens only over TLS).</summary>
@@ -85,11 +88,14 @@ public sealed class FleetEnvironment : IAsyncDisposable
     }
 
     /// <summary>A base (Namespace, Deployment, ConfigMap using postBuild variables, Service) and overlays prod and prod-us.</summary>
-    public void WriteExample(string image)
+    public void WriteExample(string image) => WriteExample(Repo, image);
+
+    /// <summary>The example of <see cref="WriteExample(string)"/> in any repository.</summary>
+    public static void WriteExample(GitRepo repo, string image)
     {
-        Repo.Write("base/kustomization.yaml", "resources:\n- namespace.yaml\n- deployment.yaml\n- configmap.yaml\n- service.yaml\n");
-        Repo.Write("base/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n");
-        Repo.Write("base/deployment.yaml", $$"""
+        repo.Write("base/kustomization.yaml", "resources:\n- namespace.yaml\n- deployment.yaml\n- configmap.yaml\n- service.yaml\n");
+        repo.Write("base/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n");
+        repo.Write("base/deployment.yaml", $$"""
             apiVersion: apps/v1
             kind: Deployment
             metadata:
@@ -107,10 +113,10 @@ public sealed class FleetEnvironment : IAsyncDisposable
                   - name: web
                     image: {{image}}
             """);
-        Repo.Write("base/configmap.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: demo\ndata:\n  cluster: ${cluster_name}\n  region: ${cluster_label_region}\n  team: ${team:=none}\n");
-        Repo.Write("base/service.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: demo\nspec:\n  selector: {app: web}\n  ports:\n  - port: 80\n");
-        Repo.Write("overlays/prod/kustomization.yaml", "resources:\n- ../../base\ncommonLabels:\n  tier: prod\n");
-        Repo.Write("overlays/prod-us/kustomization.yaml", "resources:\n- ../prod\ncommonAnnotations:\n  fleet.dev/flavor: us\n");
+        repo.Write("base/configmap.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: demo\ndata:\n  cluster: ${cluster_name}\n  region: ${cluster_label_region}\n  team: ${team:=none}\n");
+        repo.Write("base/service.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: demo\nspec:\n  selector: {app: web}\n  ports:\n  - port: 80\n");
+        repo.Write("overlays/prod/kustomization.yaml", "resources:\n- ../../base\ncommonLabels:\n  tier: prod\n");
+        repo.Write("overlays/prod-us/kustomization.yaml", "resources:\n- ../prod\ncommonAnnotations:\n  fleet.dev/flavor: us\n");
     }
 
     public static string Application(string name = "web", string extra = "") => $"""

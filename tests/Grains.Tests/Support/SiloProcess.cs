@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Text;
+using Fleet.TestSupport;
+
+namespace Fleet.Grains.Tests.Support;
+
+/// <summary>A silo as its own process (<c>dotnet Fleet.Silo.dll</c>), so that a test can kill it as a crash would.</summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private SiloProcess(Process process, string name, Uri gateway, int siloPort)
+    {
+        _process = process;
+        Name = name;
+        Gateway = gateway;
+        SiloPort = siloPort;
+    }
+
+    public string Name { get; }
+
+    public Uri Gateway { get; }
+
+    /// <summary>The silo-to-silo port: Orleans names silos by address and this port.</summary>
+    public int SiloPort { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>What the process wrote, for the assertion message when something goes wrong.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static async Task<SiloProcess> StartAsync(string name, string dataDirectory, params string[] args)
+    {
+        var http = Silo.EmbeddedSilo.FreePort();
+        var siloPort = Silo.EmbeddedSilo.FreePort();
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Fleet.Silo.dll"));
+        foreach (var a in (string[])["--urls", $"http://127.0.0.1:{http}", $"--Fleet:DataDirectory={dataDirectory}", $"--Fleet:SiloPort={siloPort}",
+                     $"--Fleet:GatewayPort={Silo.EmbeddedSilo.FreePort()}", "--Logging:LogLevel:Default=Warning", .. args])
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(psi)!;
+        var silo = new SiloProcess(process, name, new Uri($"http://127.0.0.1:{http}/"), siloPort);
+        process.OutputDataReceived += (_, e) => silo.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        await Eventually.WaitAsync(
+            async () =>
+            {
+                Assert.False(process.HasExited, $"silo {name} exited: {silo.Output}");
+                try
+                {
+                    return (await client.GetAsync(new Uri(silo.Gateway, "readyz"))).IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            },
+            $"silo {name} to answer",
+            TimeSpan.FromSeconds(90));
+        return silo;
+    }
+
+    /// <summary>Ends the process at once (SIGKILL): no deactivation, no goodbye to the cluster.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            if (_output.Length < 200_000)
+            {
+                _output.AppendLine(line);
+            }
+        }
+    }
+}
