@@ -137,4 +137,59 @@ public sealed class ReconciliationTests : IAsyncLifetime
         await _env.WaitAsync(() => FleetEnvironment.Prod.All(c => _env.Get(c, FleetEnvironment.DeploymentPath) is null), "deployments pruned");
         await _env.WaitAsync(async () => (await _env.Silo.GetJsonAsync($"api/v1/namespaces/{FleetEnvironment.Ns}/placements"))["items"]!.AsArray().Count == 0, "placements removed");
     }
+
+    [Fact]
+    public async Task PausedCluster_GetsNoApply_UntilItIsResumed()
+    {
+        await _env.PutAsync("applications/web", FleetEnvironment.Application());
+        await _env.WaitAsync(() => AllProdRun("nginx:1.25"), "first revision everywhere");
+        var paused = _env.ClusterYaml("sim-0001", "prod", "eu").Replace("spec:\n", "spec:\n  paused: true\n", StringComparison.Ordinal);
+        await _env.PutAsync("clusters/sim-0001", paused);
+        await _env.WaitAsync(async () => await _env.PlacementReadyAsync("web~sim-0001", "reason") == "Suspended", "the placement on the paused cluster says so");
+
+        _env.WriteExample("nginx:1.27");
+        _env.Repo.Commit("new image");
+        await _env.FetchNowAsync();
+        await _env.WaitAsync(() => FleetEnvironment.Prod.Where(c => c != "sim-0001").All(c => FleetEnvironment.Image(_env.Get(c, FleetEnvironment.DeploymentPath)) == "nginx:1.27"), "the other clusters updated");
+        Assert.Equal("nginx:1.25", FleetEnvironment.Image(_env.Get("sim-0001", FleetEnvironment.DeploymentPath)));
+
+        await _env.PutAsync("clusters/sim-0001", _env.ClusterYaml("sim-0001", "prod", "eu"));
+        await _env.WaitAsync(() => FleetEnvironment.Image(_env.Get("sim-0001", FleetEnvironment.DeploymentPath)) == "nginx:1.27", "the resumed cluster updated");
+    }
+
+    [Fact]
+    public async Task PlacementNames_OfDottedApplicationsAndClusters_DoNotCollide()
+    {
+        // "web.prod" on cluster "eu.sim" and "web" on cluster "prod.eu.sim" were once both "web.prod.eu.sim".
+        await _env.PutAsync("clusters/prod.eu.sim", _env.ClusterYaml("sim-0003", "x", "y").Replace("name: sim-0003", "name: prod.eu.sim", StringComparison.Ordinal).Replace("env: x", "pair: b", StringComparison.Ordinal));
+        await _env.PutAsync("clusters/eu.sim", _env.ClusterYaml("sim-0005", "x", "y").Replace("name: sim-0005", "name: eu.sim", StringComparison.Ordinal).Replace("env: x", "pair: a", StringComparison.Ordinal));
+        await _env.PutAsync("applications/web.prod", FleetEnvironment.Application("web.prod").Replace("env: prod", "pair: a", StringComparison.Ordinal));
+        await _env.PutAsync("applications/web", FleetEnvironment.Application().Replace("env: prod", "pair: b", StringComparison.Ordinal));
+        await _env.WaitAsync(async () => (await _env.Silo.GetJsonAsync($"api/v1/namespaces/{FleetEnvironment.Ns}/placements"))["items"]!.AsArray().Count == 2, "two placements");
+        var names = (await _env.Silo.GetJsonAsync($"api/v1/namespaces/{FleetEnvironment.Ns}/placements"))["items"]!.AsArray().Select(p => p!["metadata"]!["name"]!.GetValue<string>()).Order().ToList();
+        Assert.Equal(["web.prod~eu.sim", "web~prod.eu.sim"], names);
+    }
+
+    [Fact]
+    public async Task HealthChecks_NamedObjectsAreWaitedFor_AndAFailingOneFailsThePlacement()
+    {
+        // A Deployment outside the application, that never becomes ready (KubeSim never readies the 'fail' tag).
+        var (status, _) = _env.Sim.Invoke("sim-0001", "POST", "/apis/apps/v1/namespaces/default/deployments", """
+            {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"db","namespace":"default"},
+             "spec":{"replicas":1,"progressDeadlineSeconds":1,"selector":{"matchLabels":{"app":"db"}},"template":{"metadata":{"labels":{"app":"db"}},"spec":{"containers":[{"name":"db","image":"postgres:fail"}]}}}}
+            """);
+        Assert.True(status is 200 or 201, $"creating the db deployment: {status}");
+        var app = FleetEnvironment.Application().Replace("env: prod", "region: eu", StringComparison.Ordinal) +
+            "  healthChecks:\n  - {apiVersion: apps/v1, kind: Deployment, name: db, namespace: default}\n";
+        await _env.PutAsync("applications/web", app.Replace("timeout: 30s", "timeout: 5s", StringComparison.Ordinal));
+
+        await _env.WaitAsync(async () => await _env.PlacementReadyAsync("web~sim-0001") == "False", "the placement on sim-0001 waits for db and fails");
+        var reason = await _env.PlacementReadyAsync("web~sim-0001", "reason");
+        Assert.True(reason is "HealthCheckFailed" or "ProgressingWithRetry", reason);
+        Assert.Contains("db", await _env.PlacementReadyAsync("web~sim-0001", "message"), StringComparison.Ordinal);
+
+        // The same application's objects were applied all the same; the other clusters (no db there) fail too, as
+        // the named object is missing there.
+        Assert.NotNull(_env.Get("sim-0001", FleetEnvironment.DeploymentPath));
+    }
 }
