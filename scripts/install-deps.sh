@@ -25,6 +25,20 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# Azurite (Azure Storage emulator, npm) for the Azure Storage backend's tests, into .tmp/npm (not committed).
+if [ "${1:-}" != "--tests" ]; then
+  :
+elif command -v npm >/dev/null 2>&1; then
+  if [ ! -x .tmp/npm/node_modules/.bin/azurite ]; then
+    echo "install-deps: installing azurite from npm into .tmp/npm"
+    mkdir -p .tmp/npm
+    npm install --prefix .tmp/npm --no-audit --no-fund --loglevel=error azurite@3 >/dev/null 2>&1 \
+      || echo "install-deps: npm could not install azurite; the Azure Storage tests will skip"
+  fi
+else
+  echo "install-deps: npm not found; the Azure Storage tests will skip"
+fi
+
 command -v dotnet >/dev/null 2>&1 || { echo "install-deps: the .NET SDK (dotnet) is not on PATH; install .NET 10" >&2; exit 1; }
 command -v kubectl >/dev/null 2>&1 || echo "install-deps: kubectl not found; the kubectl conformance tests will skip"
 exit 0

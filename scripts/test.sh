@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh || exit 1
+scripts/install-deps.sh --tests || exit 1
 
 results=.tmp/test-results
 rm -rf "$results"

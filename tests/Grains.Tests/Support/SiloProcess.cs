@@ -69,7 +69,7 @@ public sealed class SiloProcess : IAsyncDisposable
                 Assert.False(process.HasExited, $"silo {name} exited: {silo.Output}");
                 try
                 {
-                    return (await client.GetAsync(new Uri(silo.Gateway, "readyz"))).IsSuccessStatusCode;
+                    return (await client.GetAsync(new Uri(silo.Gateway, "healthz"))).IsSuccessStatusCode;
                 }
                 catch (HttpRequestException)
                 {
