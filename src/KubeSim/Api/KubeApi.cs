@@ -222,7 +222,8 @@ internal sealed partial class KubeApi
             throw KubeException.ResourceNotFound();
         }
 
-        if (sub is not null && !(sub == "status" && type.HasStatus) && !(sub == "finalize" && type == BuiltinResources.Namespaces))
+        if (sub is not null && !(sub == "status" && type.HasStatus) && !(sub == "scale" && HasScale(type))
+            && !(sub == "finalize" && type == BuiltinResources.Namespaces))
         {
             throw KubeException.ResourceNotFound();
         }
@@ -255,7 +256,9 @@ internal sealed partial class KubeApi
                 return List(c, t, r);
             case "GET" or "HEAD":
                 c.Count(Verb.Get);
-                return Get(c, t, r);
+                return t.Subresource == "scale" ? GetScale(c, t) : Get(c, t, r);
+            case "POST" when t.Name is null && t.Type.Namespaced && t.Namespace is null:
+                throw KubeException.MethodNotAllowed(r.Method);
             case "POST" when t.Name is null:
                 c.Count(Verb.Create);
                 return Create(c, t, r);
@@ -479,7 +482,7 @@ internal sealed partial class KubeApi
             w.WriteStartArray("items");
             foreach (var (_, bytes) in items)
             {
-                w.WriteRawValue(AsVersion(t.Type, bytes), skipInputValidation: true);
+                WithoutTypeMeta(w, AsVersion(t.Type, bytes));
             }
 
             w.WriteEndArray();
@@ -487,6 +490,24 @@ internal sealed partial class KubeApi
         }
 
         return new ApiResponse(200, buffer.WrittenSpan.ToArray());
+    }
+
+    /// <summary>Writes a list item as kube-apiserver does: without its <c>kind</c> and <c>apiVersion</c>.</summary>
+    private static void WithoutTypeMeta(Utf8JsonWriter w, byte[] bytes)
+    {
+        using var doc = JsonDocument.Parse(bytes);
+        w.WriteStartObject();
+        foreach (var p in doc.RootElement.EnumerateObject())
+        {
+            if (p.NameEquals("kind") || p.NameEquals("apiVersion"))
+            {
+                continue;
+            }
+
+            p.WriteTo(w);
+        }
+
+        w.WriteEndObject();
     }
 
     // ---- writes ---------------------------------------------------------------------------------
@@ -654,7 +675,7 @@ internal sealed partial class KubeApi
             obj.Remove("status");
         }
 
-        SimControllers.Default(rt, obj);
+        Defaulting.Apply(rt, obj);
     }
 
     private ApiResponse Create(SimCluster c, ApiTarget t, ApiRequest r)
@@ -761,6 +782,11 @@ internal sealed partial class KubeApi
     private ApiResponse Update(SimCluster c, ApiTarget t, ApiRequest r)
     {
         var obj = DecodeBody(r, allowYaml: true);
+        if (t.Subresource == "scale")
+        {
+            return WriteScale(c, t, r, _ => obj);
+        }
+
         CheckIdentity(t, obj, requireTypeMeta: false);
         var manager = FieldManager(r, "unknown");
         lock (c.Gate)
@@ -788,8 +814,9 @@ internal sealed partial class KubeApi
     private byte[] Replace(SimCluster c, ResourceType rt, JsonObject live, byte[] liveBytes, JsonObject next, string manager, string? sub, bool dryRun)
     {
         var now = _time.GetUtcNow();
+        Defaulting.Apply(rt, next);
         var entries = FieldOwnership.Read(live);
-        FieldOwnership.RecordUpdate(entries, live, next, manager, rt.GroupVersion, sub == "status" ? "status" : null, ScopeFor(rt, sub), now);
+        FieldOwnership.RecordUpdate(entries, live, next, manager, rt.GroupVersion, sub is "status" or "scale" ? sub : null, ScopeFor(rt, sub), now);
         FieldOwnership.Write(next, entries);
         return Commit(c, rt, live, liveBytes, next, manager, now, dryRun);
     }
@@ -800,7 +827,8 @@ internal sealed partial class KubeApi
     /// </summary>
     private byte[] Commit(SimCluster c, ResourceType rt, JsonObject live, byte[] liveBytes, JsonObject next, string manager, DateTimeOffset now, bool dryRun)
     {
-        SimControllers.Default(rt, next);
+        Defaulting.Apply(rt, next);
+        Defaulting.Allocate(rt, next, create: false);
         if (rt == BuiltinResources.Crds)
         {
             SimControllers.EnsureCrdEstablished(next, FieldOwnership.Timestamp(now));
@@ -809,7 +837,9 @@ internal sealed partial class KubeApi
         var nm = JsonUtil.Metadata(next);
         var lm = JsonUtil.Metadata(live);
         nm["resourceVersion"] = lm["resourceVersion"]?.DeepClone();
-        if (rt.HasGeneration && !JsonUtil.SpecEquals(live, next))
+        // Deployments also count annotation changes (they are copied to the ReplicaSets), as kube-apiserver does.
+        if (rt.HasGeneration && (!JsonUtil.SpecEquals(live, next)
+                || (rt == BuiltinResources.Deployments && !JsonNode.DeepEquals(lm["annotations"], nm["annotations"]))))
         {
             var gen = JsonUtil.Long(lm["generation"]) ?? 1;
             nm["generation"] = gen + 1;
@@ -858,9 +888,11 @@ internal sealed partial class KubeApi
         if (appliedFor is null)
         {
             var entries = new List<ManagedEntry>();
-            FieldOwnership.RecordUpdate(entries, null, obj, manager, rt.GroupVersion, null, ScopeFor(rt, null), now);
+            FieldOwnership.RecordUpdate(entries, Defaulting.ZeroObject(rt), obj, manager, rt.GroupVersion, null, ScopeFor(rt, null), now);
             FieldOwnership.Write(obj, entries);
         }
+
+        Defaulting.Allocate(rt, obj, create: true);
 
         if (rt == BuiltinResources.Crds)
         {
@@ -926,6 +958,11 @@ internal sealed partial class KubeApi
         }
 
         var patch = BodyDecoder.Decode(r.Body, allowYaml: false);
+        if (t.Subresource == "scale")
+        {
+            return WriteScale(c, t, r, scale => ApplyPatch(ct, scale, patch));
+        }
+
         var manager = FieldManager(r, "unknown");
         lock (c.Gate)
         {
@@ -933,15 +970,7 @@ internal sealed partial class KubeApi
             var ns = t.Namespace ?? string.Empty;
             var liveBytes = c.Get(t.Type.GroupResource, ns, t.Name!) ?? throw KubeException.NotFound(t.Type, t.Name!);
             var live = JsonUtil.ParseObject(liveBytes);
-            JsonNode patched = ct switch
-            {
-                "application/merge-patch+json" => Patches.MergePatch(live.DeepClone(), patch)
-                    ?? throw KubeException.BadRequest("the merge patch must be a JSON object"),
-                "application/json-patch+json" => Patches.JsonPatch(live.DeepClone(), patch),
-                _ => patch is JsonObject sp
-                    ? Patches.StrategicMerge((JsonObject)live.DeepClone(), sp)
-                    : throw KubeException.BadRequest("the strategic merge patch must be a JSON object"),
-            };
+            var patched = ApplyPatch(ct, (JsonObject)live.DeepClone(), patch);
             if (patched is not JsonObject next)
             {
                 throw new KubeException(422, "Invalid", "the patched object is not a JSON object");
@@ -955,12 +984,23 @@ internal sealed partial class KubeApi
         }
     }
 
+    private static JsonNode ApplyPatch(string contentType, JsonObject target, JsonNode? patch) => contentType switch
+    {
+        "application/merge-patch+json" => Patches.MergePatch(target, patch)
+            ?? throw KubeException.BadRequest("the merge patch must be a JSON object"),
+        "application/json-patch+json" => Patches.JsonPatch(target, patch ?? throw KubeException.BadRequest("the JSON patch must be a list of operations")),
+        _ => patch is JsonObject sp
+            ? Patches.StrategicMerge(target, sp)
+            : throw KubeException.BadRequest("the strategic merge patch must be a JSON object"),
+    };
+
     private ApiResponse Apply(SimCluster c, ApiTarget t, ApiRequest r)
     {
         var manager = r.Q("fieldManager");
         if (string.IsNullOrEmpty(manager))
         {
-            throw KubeException.BadRequest("PATCH, application/apply-patch+yaml: fieldManager is required for apply requests");
+            throw new KubeException(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+                new StatusDetails(null, "meta.k8s.io", "PatchOptions", [new StatusCause("FieldValueRequired", "Required value: is required for apply patch", "fieldManager")]));
         }
 
         var force = r.Q("force") is "true" or "1";
@@ -1023,7 +1063,7 @@ internal sealed partial class KubeApi
             {
                 if (!force)
                 {
-                    throw ConflictError(t, conflicts);
+                    throw ConflictError(conflicts);
                 }
 
                 foreach (var conflict in conflicts)
@@ -1118,10 +1158,10 @@ internal sealed partial class KubeApi
         }
     }
 
-    private static KubeException ConflictError(ApiTarget t, List<FieldConflict> conflicts)
+    private static KubeException ConflictError(List<FieldConflict> conflicts)
     {
         var causes = conflicts
-            .Select(x => new StatusCause("FieldManagerConflict", $"conflict with \"{x.Manager}\" using {x.ApiVersion}", FieldSet.Format(x.Path)))
+            .Select(x => new StatusCause("FieldManagerConflict", $"conflict with {x.Describe()}", FieldSet.Format(x.Path)))
             .ToList();
         string message;
         if (conflicts.Count == 1)
@@ -1131,9 +1171,9 @@ internal sealed partial class KubeApi
         else
         {
             var sb = new StringBuilder($"Apply failed with {conflicts.Count} conflicts: ");
-            foreach (var group in conflicts.GroupBy(x => (x.Manager, x.ApiVersion)))
+            foreach (var group in conflicts.GroupBy(x => x.Describe()))
             {
-                sb.Append(CultureInfo.InvariantCulture, $"conflicts with \"{group.Key.Manager}\" using {group.Key.ApiVersion}:");
+                sb.Append(CultureInfo.InvariantCulture, $"conflicts with {group.Key}:");
                 foreach (var x in group)
                 {
                     sb.Append("\n- ").Append(FieldSet.Format(x.Path));
@@ -1145,7 +1185,7 @@ internal sealed partial class KubeApi
             message = sb.ToString().TrimEnd('\n');
         }
 
-        return new KubeException(409, "Conflict", message, new StatusDetails(t.Name, t.Type.Group, t.Type.Plural, causes));
+        return new KubeException(409, "Conflict", message, new StatusDetails(null, null, null, causes));
     }
 
     // ---- delete ---------------------------------------------------------------------------------

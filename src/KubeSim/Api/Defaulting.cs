@@ -1,0 +1,370 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Fleet.KubeSim.Json;
+using Fleet.KubeSim.Store;
+
+namespace Fleet.KubeSim.Api;
+
+/// <summary>
+/// What kube-apiserver 1.32 fills into the built-in kinds, learned from its answers: the scheme's defaults
+/// (<see cref="Apply"/>: run as the body is decoded, so the writer owns them in managedFields), then what the
+/// registry sets after the field manager has run (<see cref="Allocate"/>: cluster IPs, IP families, namespace
+/// finalizers, the zero status), and the zero object the Update field set of a create is measured against
+/// (<see cref="ZeroObject"/>: fields Go always serializes are never "added" by a create).
+/// </summary>
+internal static class Defaulting
+{
+    public static void Apply(ResourceType rt, JsonObject obj)
+    {
+        if (rt.IsCustom)
+        {
+            return;
+        }
+
+        var spec = obj["spec"] as JsonObject;
+        switch (rt.Group, rt.Plural)
+        {
+            case ("", "secrets"):
+                Secret(obj);
+                break;
+            case ("", "namespaces"):
+                var labels = JsonUtil.Metadata(obj)["labels"] as JsonObject ?? new JsonObject();
+                JsonUtil.Metadata(obj)["labels"] = labels;
+                labels["kubernetes.io/metadata.name"] = JsonUtil.Str(obj["metadata"]?["name"]);
+                break;
+            case ("", "services") when spec is not null:
+                Service(spec);
+                break;
+            case ("", "pods") when spec is not null:
+                PodSpec(spec);
+                spec["enableServiceLinks"] ??= true;
+                break;
+            case ("apps", "deployments") when spec is not null:
+                spec["replicas"] ??= 1;
+                var strategy = Object(spec, "strategy");
+                strategy["type"] ??= "RollingUpdate";
+                if (JsonUtil.Str(strategy["type"]) == "RollingUpdate")
+                {
+                    var rolling = Object(strategy, "rollingUpdate");
+                    rolling["maxUnavailable"] ??= "25%";
+                    rolling["maxSurge"] ??= "25%";
+                }
+
+                spec["revisionHistoryLimit"] ??= 10;
+                spec["progressDeadlineSeconds"] ??= 600;
+                Template(spec);
+                break;
+            case ("apps", "statefulsets") when spec is not null:
+                spec["replicas"] ??= 1;
+                spec["podManagementPolicy"] ??= "OrderedReady";
+                var update = Object(spec, "updateStrategy");
+                update["type"] ??= "RollingUpdate";
+                if (JsonUtil.Str(update["type"]) == "RollingUpdate")
+                {
+                    Object(update, "rollingUpdate")["partition"] ??= 0;
+                }
+
+                spec["revisionHistoryLimit"] ??= 10;
+                var retention = Object(spec, "persistentVolumeClaimRetentionPolicy");
+                retention["whenDeleted"] ??= "Retain";
+                retention["whenScaled"] ??= "Retain";
+                foreach (var claim in (spec["volumeClaimTemplates"] as JsonArray ?? []).OfType<JsonObject>())
+                {
+                    claim["kind"] ??= "PersistentVolumeClaim";
+                    claim["apiVersion"] ??= "v1";
+                    Object(claim, "metadata").TryAdd("creationTimestamp", null);
+                    Object(claim, "spec")["volumeMode"] ??= "Filesystem";
+                    Object(claim, "status")["phase"] ??= "Pending";
+                }
+
+                Template(spec);
+                break;
+            case ("apps", "replicasets") when spec is not null:
+                spec["replicas"] ??= 1;
+                Template(spec);
+                break;
+            case ("apps", "daemonsets") when spec is not null:
+                var ds = Object(spec, "updateStrategy");
+                ds["type"] ??= "RollingUpdate";
+                if (JsonUtil.Str(ds["type"]) == "RollingUpdate")
+                {
+                    var rolling = Object(ds, "rollingUpdate");
+                    rolling["maxUnavailable"] ??= 1;
+                    rolling["maxSurge"] ??= 0;
+                }
+
+                spec["revisionHistoryLimit"] ??= 10;
+                Template(spec);
+                break;
+            case ("batch", "jobs") when spec is not null:
+                Template(spec);
+                break;
+            case ("batch", "cronjobs") when (spec?["jobTemplate"]) is JsonObject jt:
+                Object(jt, "metadata").TryAdd("creationTimestamp", null);
+                if (jt["spec"] is JsonObject js)
+                {
+                    Template(js);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>What the registry sets after the field manager: not owned by the writer.</summary>
+    public static void Allocate(ResourceType rt, JsonObject obj, bool create)
+    {
+        if (rt.IsCustom)
+        {
+            return;
+        }
+
+        switch (rt.Group, rt.Plural)
+        {
+            case ("", "namespaces"):
+                var spec = Object(obj, "spec");
+                if (spec["finalizers"] is null && obj["metadata"]?["deletionTimestamp"] is null)
+                {
+                    spec["finalizers"] = new JsonArray("kubernetes");
+                }
+
+                obj["status"] ??= new JsonObject { ["phase"] = "Active" };
+                break;
+            case ("", "services") when obj["spec"] is JsonObject svc:
+                obj["status"] ??= new JsonObject { ["loadBalancer"] = new JsonObject() };
+                if (JsonUtil.Str(svc["type"]) == "ExternalName")
+                {
+                    break;
+                }
+
+                if (svc["clusterIP"] is null && create)
+                {
+                    var ip = $"10.0.0.{Random.Shared.Next(2, 255)}";
+                    svc["clusterIP"] = ip;
+                    svc["clusterIPs"] = new JsonArray(ip);
+                }
+                else if (svc["clusterIPs"] is null && JsonUtil.Str(svc["clusterIP"]) is { } set)
+                {
+                    svc["clusterIPs"] = new JsonArray(set);
+                }
+
+                svc["ipFamilies"] ??= new JsonArray("IPv4");
+                svc["ipFamilyPolicy"] ??= "SingleStack";
+                break;
+            case ("", "pods"):
+                obj["status"] ??= new JsonObject { ["phase"] = "Pending", ["qosClass"] = "BestEffort" };
+                break;
+            case ("apps", "deployments"):
+                obj["status"] ??= new JsonObject();
+                break;
+            case ("apps", "statefulsets"):
+                obj["status"] ??= new JsonObject { ["replicas"] = 0, ["availableReplicas"] = 0 };
+                break;
+            case ("apps", "replicasets"):
+                obj["status"] ??= new JsonObject { ["replicas"] = 0 };
+                break;
+            case ("apps", "daemonsets"):
+                obj["status"] ??= new JsonObject
+                {
+                    ["currentNumberScheduled"] = 0, ["numberMisscheduled"] = 0, ["desiredNumberScheduled"] = 0, ["numberReady"] = 0,
+                };
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The object a create's Update field set is measured against: what Go serializes for an empty object of the
+    /// kind (non-pointer structs and lists without omitempty), so a create owns only what it added.
+    /// </summary>
+    public static JsonObject ZeroObject(ResourceType rt)
+    {
+        var zero = new JsonObject { ["metadata"] = new JsonObject { ["creationTimestamp"] = null } };
+        if (rt.IsCustom)
+        {
+            return zero;
+        }
+
+        JsonObject Template() => new()
+        {
+            ["metadata"] = new JsonObject { ["creationTimestamp"] = null },
+            ["spec"] = new JsonObject { ["containers"] = null },
+        };
+        switch (rt.Group, rt.Plural)
+        {
+            case ("", "services" or "namespaces" or "persistentvolumeclaims" or "persistentvolumes" or "nodes" or "resourcequotas"):
+                zero["spec"] = new JsonObject();
+                break;
+            case ("", "pods"):
+                zero["spec"] = new JsonObject { ["containers"] = null };
+                break;
+            case ("apps", "deployments"):
+                zero["spec"] = new JsonObject { ["selector"] = null, ["template"] = Template(), ["strategy"] = new JsonObject() };
+                break;
+            case ("apps", "statefulsets"):
+                zero["spec"] = new JsonObject { ["selector"] = null, ["template"] = Template(), ["updateStrategy"] = new JsonObject() };
+                break;
+            case ("apps", "daemonsets"):
+                zero["spec"] = new JsonObject { ["selector"] = null, ["template"] = Template(), ["updateStrategy"] = new JsonObject() };
+                break;
+            case ("apps", "replicasets"):
+                zero["spec"] = new JsonObject { ["selector"] = null, ["template"] = Template() };
+                break;
+            case ("batch", "jobs"):
+                zero["spec"] = new JsonObject { ["template"] = Template() };
+                break;
+            case ("batch", "cronjobs"):
+                zero["spec"] = new JsonObject
+                {
+                    ["schedule"] = string.Empty,
+                    ["jobTemplate"] = new JsonObject { ["metadata"] = new JsonObject { ["creationTimestamp"] = null }, ["spec"] = new JsonObject { ["template"] = Template() } },
+                };
+                break;
+        }
+
+        return zero;
+    }
+
+    private static JsonObject Object(JsonObject parent, string field)
+    {
+        if (parent[field] is JsonObject o)
+        {
+            return o;
+        }
+
+        o = new JsonObject();
+        parent[field] = o;
+        return o;
+    }
+
+    private static void Secret(JsonObject obj)
+    {
+        if (obj["stringData"] is JsonObject stringData)
+        {
+            var data = Object(obj, "data");
+            foreach (var (k, v) in stringData)
+            {
+                data[k] = Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonUtil.Str(v) ?? string.Empty));
+            }
+
+            obj.Remove("stringData");
+        }
+
+        obj["type"] ??= "Opaque";
+    }
+
+    private static void Service(JsonObject spec)
+    {
+        spec["type"] ??= "ClusterIP";
+        var type = JsonUtil.Str(spec["type"]);
+        spec["sessionAffinity"] ??= "None";
+        if (type != "ExternalName")
+        {
+            spec["internalTrafficPolicy"] ??= "Cluster";
+        }
+
+        if (type is "NodePort" or "LoadBalancer")
+        {
+            spec["externalTrafficPolicy"] ??= "Cluster";
+        }
+
+        foreach (var p in (spec["ports"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            p["protocol"] ??= "TCP";
+            if (p["targetPort"] is null && p["port"] is { } port)
+            {
+                p["targetPort"] = port.DeepClone();
+            }
+        }
+    }
+
+    private static void Template(JsonObject spec)
+    {
+        if (spec["template"] is not JsonObject template)
+        {
+            return;
+        }
+
+        Object(template, "metadata").TryAdd("creationTimestamp", null);
+        if (template["spec"] is JsonObject podSpec)
+        {
+            PodSpec(podSpec);
+        }
+    }
+
+    private static void PodSpec(JsonObject spec)
+    {
+        foreach (var list in new[] { "containers", "initContainers" })
+        {
+            foreach (var c in (spec[list] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                Container(c);
+            }
+        }
+
+        foreach (var v in (spec["volumes"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            foreach (var source in new[] { "configMap", "secret", "projected", "downwardAPI" })
+            {
+                if (v[source] is JsonObject s)
+                {
+                    s["defaultMode"] ??= 420;
+                }
+            }
+        }
+
+        spec["restartPolicy"] ??= "Always";
+        spec["terminationGracePeriodSeconds"] ??= 30;
+        spec["dnsPolicy"] ??= "ClusterFirst";
+        spec["securityContext"] ??= new JsonObject();
+        spec["schedulerName"] ??= "default-scheduler";
+    }
+
+    private static void Container(JsonObject c)
+    {
+        foreach (var p in (c["ports"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            p["protocol"] ??= "TCP";
+        }
+
+        foreach (var e in (c["env"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            if (e["valueFrom"]?["fieldRef"] is JsonObject fieldRef)
+            {
+                fieldRef["apiVersion"] ??= "v1";
+            }
+        }
+
+        c["resources"] ??= new JsonObject();
+        foreach (var probe in new[] { "livenessProbe", "readinessProbe", "startupProbe" })
+        {
+            if (c[probe] is JsonObject p)
+            {
+                if (p["httpGet"] is JsonObject http)
+                {
+                    http["scheme"] ??= "HTTP";
+                }
+
+                p["timeoutSeconds"] ??= 1;
+                p["periodSeconds"] ??= 10;
+                p["successThreshold"] ??= 1;
+                p["failureThreshold"] ??= 3;
+            }
+        }
+
+        c["terminationMessagePath"] ??= "/dev/termination-log";
+        c["terminationMessagePolicy"] ??= "File";
+        c["imagePullPolicy"] ??= PullPolicy(JsonUtil.Str(c["image"]) ?? string.Empty);
+    }
+
+    /// <summary><c>Always</c> for an image without a tag or tagged <c>latest</c>, else <c>IfNotPresent</c> (digests too).</summary>
+    private static string PullPolicy(string image)
+    {
+        if (image.Contains('@', StringComparison.Ordinal))
+        {
+            return "IfNotPresent";
+        }
+
+        var tail = image[(image.LastIndexOf('/') + 1)..];
+        var colon = tail.LastIndexOf(':');
+        return colon < 0 || tail[(colon + 1)..] == "latest" ? "Always" : "IfNotPresent";
+    }
+}
