@@ -84,6 +84,13 @@ internal static class Defaulting
                 Template(spec);
                 break;
             case ("apps", "daemonsets") when spec is not null:
+                if (JsonUtil.Long(obj["metadata"]?["generation"]) is { } generation)
+                {
+                    var annotations = JsonUtil.Metadata(obj)["annotations"] as JsonObject ?? new JsonObject();
+                    JsonUtil.Metadata(obj)["annotations"] = annotations;
+                    annotations["deprecated.daemonset.template.generation"] ??= generation.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
                 var ds = Object(spec, "updateStrategy");
                 ds["type"] ??= "RollingUpdate";
                 if (JsonUtil.Str(ds["type"]) == "RollingUpdate")

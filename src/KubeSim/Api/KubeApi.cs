@@ -1244,7 +1244,10 @@ internal sealed partial class KubeApi
             var next = (JsonObject)live.DeepClone();
             var nm = JsonUtil.Metadata(next);
             nm["deletionTimestamp"] = FieldOwnership.Timestamp(now);
-            nm["deletionGracePeriodSeconds"] = 0;
+            if (!isNamespace)
+            {
+                nm["deletionGracePeriodSeconds"] = 0;
+            }
             if (isNamespace)
             {
                 next["status"] = new JsonObject { ["phase"] = "Terminating" };
@@ -1289,6 +1292,8 @@ internal sealed partial class KubeApi
             foreach (var (obj, bytes) in victims)
             {
                 DeleteLocked(c, t.Type, obj, bytes, r.DryRun);
+                obj.Remove("kind");
+                obj.Remove("apiVersion");
                 items.Add(obj);
             }
 

@@ -127,9 +127,25 @@ internal sealed partial class SimControllers : IDisposable
             if (due < _timerDue)
             {
                 _timerDue = due;
-                _timer.Change(delay, Timeout.InfiniteTimeSpan);
+                Arm(delay);
             }
         }
+    }
+
+    /// <summary>
+    /// Runs the queue after <paramref name="delay"/>: work due now goes to the thread pool, never through the
+    /// clock's timer, whose callback a fake clock may run at once on the writer's thread, inside its locks.
+    /// </summary>
+    private void Arm(TimeSpan delay)
+    {
+        if (delay <= TimeSpan.Zero)
+        {
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            ThreadPool.UnsafeQueueUserWorkItem(static self => self.Run(), this, preferLocal: false);
+            return;
+        }
+
+        _timer.Change(delay, Timeout.InfiniteTimeSpan);
     }
 
     private void Run()
@@ -185,7 +201,7 @@ internal sealed partial class SimControllers : IDisposable
                     }
 
                     _timerDue = due;
-                    _timer.Change(delay, Timeout.InfiniteTimeSpan);
+                    Arm(delay);
                 }
             }
         }

@@ -48,7 +48,7 @@ public sealed partial class DiffSession(HttpClient http)
         request.Headers.TryAddWithoutValidation("Accept", "application/json");
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
-        Log.Add($"WATCH {path} -> {(int)response.StatusCode}");
+        Log.Add($"WATCH {ResourceVersionParameter().Replace(path, "resourceVersion=<rv>")} -> {(int)response.StatusCode}");
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cts.Token));
         for (var i = 0; i < count; i++)
         {
@@ -145,6 +145,9 @@ public sealed partial class DiffSession(HttpClient http)
 
         return Sort(node)?.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) ?? "null";
     }
+
+    [GeneratedRegex(@"resourceVersion=\d+")]
+    private static partial Regex ResourceVersionParameter();
 
     [GeneratedRegex(@"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")]
     private static partial Regex Timestamp();
