@@ -545,6 +545,11 @@ internal sealed partial class KubeApi
         var ct = r.ContentType ?? "application/json";
         var yaml = ct.StartsWith("application/yaml", StringComparison.OrdinalIgnoreCase)
                    || ct.StartsWith("application/apply-patch+yaml", StringComparison.OrdinalIgnoreCase);
+        if (ct.StartsWith("application/vnd.kubernetes.protobuf", StringComparison.OrdinalIgnoreCase) && !IsApply(ct))
+        {
+            return ProtobufBody.Decode(r.Body);
+        }
+
         if (ct.Contains("protobuf", StringComparison.OrdinalIgnoreCase) || ct.Contains("cbor", StringComparison.OrdinalIgnoreCase))
         {
             throw new KubeException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
@@ -874,7 +879,9 @@ internal sealed partial class KubeApi
         var rv = c.NextResourceVersion();
         nm["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture);
         var bytes = JsonUtil.ToBytes(next);
-        c.Put(rt.GroupResource, ns, name, bytes, rv, "MODIFIED", liveBytes);
+        var liveLabels = lm["labels"] as JsonObject;
+        var labelsChanged = !JsonNode.DeepEquals(liveLabels, nm["labels"]);
+        c.Put(rt.GroupResource, ns, name, bytes, rv, "MODIFIED", labelsChanged ? (JsonObject)(liveLabels?.DeepClone() ?? new JsonObject()) : null);
         AfterWrite(c, rt, next, live);
         return bytes;
     }
@@ -1010,7 +1017,7 @@ internal sealed partial class KubeApi
             lock (c.Gate)
             {
                 var stored = c.GetStored(t.Type.GroupResource, t.Namespace ?? string.Empty, t.Name!);
-                if (stored is not null && stored.ApplyManager == manager && stored.ApplyHash == memo)
+                if (stored is not null && stored.ApplyHash == memo)
                 {
                     return new ApiResponse(200, stored.Json);
                 }
@@ -1051,7 +1058,7 @@ internal sealed partial class KubeApi
                 };
                 FieldOwnership.Write(obj, createdEntries);
                 var createdBytes = Store(c, t.Type, obj, applied, manager, now, r.DryRun);
-                Remember(c, t, r, manager, memo);
+                Remember(c, t, r, memo);
                 return new ApiResponse(201, createdBytes);
             }
 
@@ -1117,30 +1124,30 @@ internal sealed partial class KubeApi
             FieldOwnership.Write(next, entries.Where(e => !e.Fields.IsEmpty).ToList());
             ThrowIfInvalid(t.Type, next);
             var result = Commit(c, t.Type, live, liveBytes, next, manager, now, r.DryRun);
-            Remember(c, t, r, manager, memo);
+            Remember(c, t, r, memo);
             return new ApiResponse(200, result);
         }
     }
 
     /// <summary>Identifies an apply request: same manager, options and body give the same result on the same object.</summary>
-    private static UInt128 ApplyMemo(ApiRequest r, string manager, bool force, string? sub)
+    private static ulong ApplyMemo(ApiRequest r, string manager, bool force, string? sub)
     {
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         hash.AppendData(Encoding.UTF8.GetBytes($"{manager}\n{force}\n{sub}\n{r.ContentType}\n"));
         hash.AppendData(r.Body);
         Span<byte> digest = stackalloc byte[32];
         hash.GetHashAndReset(digest);
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(digest);
+        var memo = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(digest);
+        return memo == 0 ? 1 : memo;
     }
 
-    private static void Remember(SimCluster c, ApiTarget t, ApiRequest r, string manager, UInt128 memo)
+    private static void Remember(SimCluster c, ApiTarget t, ApiRequest r, ulong memo)
     {
         if (r.DryRun || c.GetStored(t.Type.GroupResource, t.Namespace ?? string.Empty, t.Name!) is not { } stored)
         {
             return;
         }
 
-        stored.ApplyManager = manager;
         stored.ApplyHash = memo;
     }
 

@@ -112,7 +112,7 @@ internal sealed class SimCluster
 
     public IEnumerable<string> GroupResources => _buckets?.Keys ?? Enumerable.Empty<string>();
 
-    public void Put(string groupResource, string ns, string name, byte[] json, long rv, string type, byte[]? previous)
+    public void Put(string groupResource, string ns, string name, byte[] json, long rv, string type, System.Text.Json.Nodes.JsonObject? previousLabels)
     {
         _buckets ??= new Dictionary<string, SortedList<string, StoredObject>>(StringComparer.Ordinal);
         if (!_buckets.TryGetValue(groupResource, out var bucket))
@@ -122,7 +122,7 @@ internal sealed class SimCluster
         }
 
         bucket[Key(ns, name)] = new StoredObject(json);
-        Publish(new WatchEvent(rv, groupResource, ns, type, json, previous));
+        Publish(new WatchEvent(rv, groupResource, ns, type, json, previousLabels));
     }
 
     public void Remove(string groupResource, string ns, string name, byte[] last, long rv)

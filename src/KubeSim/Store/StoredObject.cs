@@ -10,7 +10,9 @@ internal sealed class StoredObject(byte[] json)
 {
     public byte[] Json { get; } = json;
 
-    public string? ApplyManager { get; set; }
-
-    public UInt128 ApplyHash { get; set; }
+    /// <summary>
+    /// The first 64 bits of the SHA-256 of the apply (manager, options, body) that left this version; 0 when
+    /// none did. The manager is part of the hash, so no string is kept per object.
+    /// </summary>
+    public ulong ApplyHash { get; set; }
 }
