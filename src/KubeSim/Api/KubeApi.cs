@@ -683,9 +683,51 @@ internal sealed partial class KubeApi
         Defaulting.Apply(rt, obj);
     }
 
+    /// <summary>Drops the fields the kind does not have; Strict rejects them, Warn returns a warning for each.</summary>
+    private static List<string>? CheckFields(ResourceType rt, JsonObject obj, ApiRequest r)
+    {
+        var mode = FieldValidation.Parse(r);
+        var unknown = FieldValidation.RemoveUnknown(rt, obj);
+        if (unknown.Count == 0 || mode == FieldValidation.Mode.Ignore)
+        {
+            return null;
+        }
+
+        var messages = unknown.Select(u => $"unknown field \"{u}\"").ToList();
+        if (mode == FieldValidation.Mode.Strict)
+        {
+            throw KubeException.BadRequest($"{rt.Kind} in version \"{rt.Version}\" cannot be handled as a {rt.Kind}: strict decoding error: {string.Join(", ", messages)}");
+        }
+
+        return messages;
+    }
+
+    /// <summary>Field validation of a patched object: Strict answers 422 naming the patch, as kube-apiserver does.</summary>
+    private static List<string>? PatchFields(ResourceType rt, JsonObject patched, ApiRequest r)
+    {
+        var mode = FieldValidation.Parse(r);
+        var before = mode == FieldValidation.Mode.Strict ? patched.ToJsonString() : null;
+        var unknown = FieldValidation.RemoveUnknown(rt, patched);
+        if (unknown.Count == 0 || mode == FieldValidation.Mode.Ignore)
+        {
+            return null;
+        }
+
+        var messages = unknown.Select(u => $"unknown field \"{u}\"").ToList();
+        if (mode == FieldValidation.Mode.Strict)
+        {
+            var cause = $"Invalid value: {System.Text.Json.JsonSerializer.Serialize(before)}: strict decoding error: {string.Join(", ", messages)}";
+            throw new KubeException(422, "Invalid", $" \"\" is invalid: patch: {cause}",
+                new StatusDetails(null, null, null, [new StatusCause("FieldValueInvalid", cause, "patch")]));
+        }
+
+        return messages;
+    }
+
     private ApiResponse Create(SimCluster c, ApiTarget t, ApiRequest r)
     {
         var obj = DecodeBody(r, allowYaml: true);
+        var warnings = CheckFields(t.Type, obj, r);
         CheckIdentity(t, obj, requireTypeMeta: false);
         var meta = JsonUtil.Metadata(obj);
         if (string.IsNullOrEmpty(JsonUtil.Str(meta["name"])) && JsonUtil.Str(meta["generateName"]) is { Length: > 0 } prefix)
@@ -715,7 +757,7 @@ internal sealed partial class KubeApi
             var now = _time.GetUtcNow();
             PrepareCreate(t.Type, obj, now);
             var result = Store(c, t.Type, obj, null, manager, now, r.DryRun);
-            return new ApiResponse(201, result);
+            return new ApiResponse(201, result) { Warnings = warnings };
         }
     }
 
@@ -792,6 +834,7 @@ internal sealed partial class KubeApi
             return WriteScale(c, t, r, _ => obj);
         }
 
+        var warnings = t.Subresource is null ? CheckFields(t.Type, obj, r) : null;
         CheckIdentity(t, obj, requireTypeMeta: false);
         var manager = FieldManager(r, "unknown");
         lock (c.Gate)
@@ -804,7 +847,7 @@ internal sealed partial class KubeApi
             CheckResourceVersion(t, live, sentRv);
             CarryOver(t.Type, live, obj, t.Subresource);
             ThrowIfInvalid(t.Type, obj);
-            return new ApiResponse(200, Replace(c, t.Type, live, liveBytes, obj, manager, t.Subresource, r.DryRun));
+            return new ApiResponse(200, Replace(c, t.Type, live, liveBytes, obj, manager, t.Subresource, r.DryRun)) { Warnings = warnings };
         }
     }
 
@@ -983,11 +1026,12 @@ internal sealed partial class KubeApi
                 throw new KubeException(422, "Invalid", "the patched object is not a JSON object");
             }
 
+            var warnings = PatchFields(t.Type, next, r);
             CheckIdentity(t, next, requireTypeMeta: false);
             CheckResourceVersion(t, live, JsonUtil.Str(next["metadata"]?["resourceVersion"]));
             CarryOver(t.Type, live, next, t.Subresource);
             ThrowIfInvalid(t.Type, next);
-            return new ApiResponse(200, Replace(c, t.Type, live, liveBytes, next, manager, t.Subresource, r.DryRun));
+            return new ApiResponse(200, Replace(c, t.Type, live, liveBytes, next, manager, t.Subresource, r.DryRun)) { Warnings = warnings };
         }
     }
 
@@ -1028,6 +1072,14 @@ internal sealed partial class KubeApi
         if (string.IsNullOrEmpty(JsonUtil.Str(applied["apiVersion"])) || string.IsNullOrEmpty(JsonUtil.Str(applied["kind"])))
         {
             throw KubeException.BadRequest("invalid object type: apiVersion and kind must be set in an applied configuration");
+        }
+
+        FieldValidation.Parse(r);
+        var appliedNamespace = JsonUtil.Str(applied["metadata"]?["namespace"]) ?? string.Empty;
+        if (FieldValidation.FirstUnknownForApply(t.Type, applied) is { } unknownField)
+        {
+            throw new KubeException(500, string.Empty,
+                $"failed to create typed patch object ({appliedNamespace}/{t.Name}; {t.Type.Group}/{t.Type.Version}, Kind={t.Type.Kind}): {unknownField}: field not declared in schema");
         }
 
         CheckIdentity(t, applied, requireTypeMeta: true);

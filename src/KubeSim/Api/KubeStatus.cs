@@ -71,8 +71,12 @@ internal static class KubeStatus
             ["metadata"] = new JsonObject(),
             ["status"] = "Failure",
             ["message"] = message,
-            ["reason"] = reason,
         };
+        if (reason.Length > 0)
+        {
+            status["reason"] = reason;
+        }
+
         if (details is not null)
         {
             status["details"] = Details(details);

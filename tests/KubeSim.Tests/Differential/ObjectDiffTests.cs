@@ -160,7 +160,10 @@ public sealed class ObjectDiffTests(DiffFixture fixture) : DiffTestBase(fixture)
             {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"selector":{"matchLabels":{"app":"w"}},"replica":2,
              "template":{"metadata":{"labels":{"app":"w"}},"spec":{"containers":[{"name":"web","image":"nginx","resources":{"limits":{"cpu":"1"}}}]}}}}
             """);
-        await s.Send("PATCH", "api/v1/namespaces/d-fv/configmaps/warn?fieldValidation=Strict", """{"data":{"c":"d"},"spec":{}}""", "application/merge-patch+json");
+        await s.Apply("api/v1/namespaces/d-fv/configmaps/applied", """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"applied","bogus":1},"data":{"a":"b"},"more":2,"extra":{"x":1}}""", "fleet");
+        await s.Apply("apis/apps/v1/namespaces/d-fv/deployments/applied", """
+            {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"applied"},"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx","bogus":true}]}}}}
+            """, "fleet");
         await s.Send("PATCH", "api/v1/namespaces/d-fv/configmaps/warn", """{"data":{"c":"d"},"spec":{}}""", "application/merge-patch+json");
     });
 }

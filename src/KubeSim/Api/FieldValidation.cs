@@ -1,0 +1,212 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Fleet.KubeSim.Json;
+using Fleet.KubeSim.Store;
+using k8s.Models;
+
+namespace Fleet.KubeSim.Api;
+
+/// <summary>
+/// Unknown fields in objects of the built-in kinds, found as kube-apiserver's decoder finds them, and what the
+/// <c>fieldValidation</c> query parameter makes of them: <c>Strict</c> rejects, <c>Warn</c> (the default) drops
+/// them with a <c>Warning</c> header each, <c>Ignore</c> drops them silently. The schema of each kind comes from
+/// KubernetesClient's model classes (their JSON property names), so no field list is kept here.
+/// </summary>
+internal static class FieldValidation
+{
+    private static readonly Lazy<Dictionary<(string Group, string Version, string Kind), Type>> Models = new(FindModels);
+    private static readonly ConcurrentDictionary<Type, Dictionary<string, Type>?> Properties = new();
+
+    public enum Mode
+    {
+        Ignore,
+        Warn,
+        Strict,
+    }
+
+    public static Mode Parse(ApiRequest r) => r.Q("fieldValidation") switch
+    {
+        null or "" or "Warn" => Mode.Warn,
+        "Strict" => Mode.Strict,
+        "Ignore" => Mode.Ignore,
+        var other => throw KubeException.BadRequest($"fieldValidation must be one of Ignore, Warn or Strict, not \"{other}\""),
+    };
+
+    /// <summary>The model class of a built-in kind, or null (custom resources are not checked).</summary>
+    private static Type? ModelOf(ResourceType rt) =>
+        rt.IsCustom ? null : Models.Value.GetValueOrDefault((rt.Group, rt.Version, rt.Kind));
+
+    /// <summary>
+    /// Removes the fields of <paramref name="obj"/> its kind does not have and returns their paths
+    /// (<c>spec.template.spec.containers[0].bogus</c>), in document order.
+    /// </summary>
+    public static List<string> RemoveUnknown(ResourceType rt, JsonObject obj)
+    {
+        var unknown = new List<string>();
+        if (ModelOf(rt) is { } model && HasUnknown(obj, model))
+        {
+            Walk(obj, model, string.Empty, unknown, skipMetadata: false, keyed: false);
+        }
+
+        return unknown;
+    }
+
+    /// <summary>
+    /// For server-side apply: the first field outside the schema, in the form kube-apiserver reports it
+    /// (<c>.spec.template.spec.containers[name="web"].bogus</c>); unknown metadata fields are dropped silently.
+    /// </summary>
+    public static string? FirstUnknownForApply(ResourceType rt, JsonObject obj)
+    {
+        if (ModelOf(rt) is not { } model || !HasUnknown(obj, model))
+        {
+            return null;
+        }
+
+        var unknown = new List<string>();
+        Walk(obj, model, string.Empty, unknown, skipMetadata: true, keyed: true);
+        return unknown.Count == 0 ? null : unknown.Order(StringComparer.Ordinal).First();
+    }
+
+    /// <summary>A quick check without paths, so that the common case (no unknown field) allocates nothing.</summary>
+    private static bool HasUnknown(JsonNode? node, Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        switch (node)
+        {
+            case JsonObject o when MapValueType(type) is { } valueType:
+                foreach (var (_, v) in o)
+                {
+                    if (HasUnknown(v, valueType))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            case JsonObject o when PropertiesOf(type) is { } properties:
+                foreach (var (k, v) in o)
+                {
+                    if (!properties.TryGetValue(k, out var propertyType))
+                    {
+                        return true;
+                    }
+
+                    if (HasUnknown(v, propertyType))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            case JsonArray a when ListItemType(type) is { } itemType:
+                foreach (var item in a)
+                {
+                    if (HasUnknown(item, itemType))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    private static void Walk(JsonNode? node, Type type, string path, List<string> unknown, bool skipMetadata, bool keyed)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        switch (node)
+        {
+            case JsonObject o when MapValueType(type) is { } valueType:
+                foreach (var (k, v) in o)
+                {
+                    Walk(v, valueType, $"{path}.{k}", unknown, skipMetadata, keyed);
+                }
+
+                break;
+            case JsonObject o when PropertiesOf(type) is { } properties:
+                foreach (var (k, v) in o.ToList())
+                {
+                    var childPath = keyed ? $"{path}.{k}" : path.Length == 0 ? k : $"{path}.{k}";
+                    if (!properties.TryGetValue(k, out var propertyType))
+                    {
+                        if (!(skipMetadata && path is "" or "." && k == "metadata"))
+                        {
+                            unknown.Add(childPath);
+                        }
+
+                        o.Remove(k);
+                        continue;
+                    }
+
+                    if (skipMetadata && path.Length == 0 && k == "metadata")
+                    {
+                        Walk(v, propertyType, childPath, [], skipMetadata: false, keyed);
+                        continue;
+                    }
+
+                    Walk(v, propertyType, childPath, unknown, skipMetadata, keyed);
+                }
+
+                break;
+            case JsonArray a when ListItemType(type) is { } itemType:
+                var field = path[(path.LastIndexOf('.') + 1)..];
+                var (kind, key) = ListSemantics.For(field, a);
+                for (var i = 0; i < a.Count; i++)
+                {
+                    var element = keyed && kind == ListKind.Map && a[i] is JsonObject item
+                        ? FieldSet.Format([FieldSet.KeyElement(key!, item)])
+                        : $"[{i}]";
+                    Walk(a[i], itemType, path + element, unknown, skipMetadata, keyed);
+                }
+
+                break;
+        }
+    }
+
+    private static Dictionary<string, Type>? PropertiesOf(Type type) => Properties.GetOrAdd(type, static t =>
+    {
+        if (t.Namespace != "k8s.Models" || !t.IsClass || t == typeof(IntOrString) || t == typeof(ResourceQuantity))
+        {
+            return null;
+        }
+
+        var map = new Dictionary<string, Type>(StringComparer.Ordinal);
+        foreach (var p in t.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (p.GetCustomAttribute<JsonPropertyNameAttribute>() is { } name)
+            {
+                map[name.Name] = p.PropertyType;
+            }
+        }
+
+        return map;
+    });
+
+    private static Type? MapValueType(Type type) =>
+        type.IsGenericType && type.GetGenericTypeDefinition() is var d && (d == typeof(IDictionary<,>) || d == typeof(Dictionary<,>))
+            ? type.GetGenericArguments()[1]
+            : null;
+
+    private static Type? ListItemType(Type type) =>
+        type.IsGenericType && type.GetGenericTypeDefinition() is var d && (d == typeof(IList<>) || d == typeof(List<>))
+            ? type.GetGenericArguments()[0]
+            : null;
+
+    private static Dictionary<(string, string, string), Type> FindModels()
+    {
+        var models = new Dictionary<(string, string, string), Type>();
+        foreach (var t in typeof(V1Deployment).Assembly.GetTypes())
+        {
+            if (t.GetCustomAttribute<KubernetesEntityAttribute>() is { } e && !string.IsNullOrEmpty(e.Kind) && !e.Kind.EndsWith("List", StringComparison.Ordinal))
+            {
+                models.TryAdd((e.Group ?? string.Empty, e.ApiVersion, e.Kind), t);
+            }
+        }
+
+        return models;
+    }
+}
