@@ -104,13 +104,37 @@ internal static class Defaulting
                 Template(spec);
                 break;
             case ("batch", "jobs") when spec is not null:
+                Job(spec);
                 Template(spec);
                 break;
-            case ("batch", "cronjobs") when (spec?["jobTemplate"]) is JsonObject jt:
-                Object(jt, "metadata").TryAdd("creationTimestamp", null);
-                if (jt["spec"] is JsonObject js)
+            case ("batch", "cronjobs") when spec is not null:
+                spec["concurrencyPolicy"] ??= "Allow";
+                spec["suspend"] ??= false;
+                spec["successfulJobsHistoryLimit"] ??= 3;
+                spec["failedJobsHistoryLimit"] ??= 1;
+                if (spec["jobTemplate"] is JsonObject jt)
                 {
-                    Template(js);
+                    Object(jt, "metadata").TryAdd("creationTimestamp", null);
+                    if (jt["spec"] is JsonObject js)
+                    {
+                        Template(js);
+                    }
+                }
+
+                break;
+            case ("", "persistentvolumeclaims") when spec is not null:
+                spec["volumeMode"] ??= "Filesystem";
+                break;
+            case ("networking.k8s.io", "networkpolicies") when spec is not null:
+                if (spec["policyTypes"] is null)
+                {
+                    var types = new JsonArray("Ingress");
+                    if (spec["egress"] is JsonArray { Count: > 0 })
+                    {
+                        types.Add("Egress");
+                    }
+
+                    spec["policyTypes"] = types;
                 }
 
                 break;
@@ -143,6 +167,14 @@ internal static class Defaulting
                     break;
                 }
 
+                if (create && JsonUtil.Str(svc["type"]) is "NodePort" or "LoadBalancer")
+                {
+                    foreach (var p in (svc["ports"] as JsonArray ?? []).OfType<JsonObject>())
+                    {
+                        p["nodePort"] ??= Random.Shared.Next(30000, 32768);
+                    }
+                }
+
                 if (svc["clusterIP"] is null && create)
                 {
                     var ip = $"10.0.0.{Random.Shared.Next(2, 255)}";
@@ -160,8 +192,32 @@ internal static class Defaulting
             case ("", "pods"):
                 obj["status"] ??= new JsonObject { ["phase"] = "Pending", ["qosClass"] = "BestEffort" };
                 break;
-            case ("apps", "deployments"):
+            case ("batch", "jobs"):
+                if (create)
+                {
+                    JobSelector(obj);
+                }
+
                 obj["status"] ??= new JsonObject();
+                break;
+            case ("apps", "deployments") or ("batch", "cronjobs"):
+                obj["status"] ??= new JsonObject();
+                break;
+            case ("networking.k8s.io", "ingresses"):
+                obj["status"] ??= new JsonObject { ["loadBalancer"] = new JsonObject() };
+                break;
+            case ("", "persistentvolumeclaims"):
+                if (create)
+                {
+                    var finalizers = JsonUtil.Metadata(obj)["finalizers"] as JsonArray ?? [];
+                    JsonUtil.Metadata(obj)["finalizers"] = finalizers;
+                    if (!finalizers.Any(f => JsonUtil.Str(f) == "kubernetes.io/pvc-protection"))
+                    {
+                        finalizers.Add("kubernetes.io/pvc-protection");
+                    }
+                }
+
+                obj["status"] ??= new JsonObject { ["phase"] = "Pending" };
                 break;
             case ("apps", "statefulsets"):
                 obj["status"] ??= new JsonObject { ["replicas"] = 0, ["availableReplicas"] = 0 };
@@ -195,10 +251,14 @@ internal static class Defaulting
             ["metadata"] = new JsonObject { ["creationTimestamp"] = null },
             ["spec"] = new JsonObject { ["containers"] = null },
         };
+        zero["spec"] = new JsonObject();
         switch (rt.Group, rt.Plural)
         {
-            case ("", "services" or "namespaces" or "persistentvolumeclaims" or "persistentvolumes" or "nodes" or "resourcequotas"):
-                zero["spec"] = new JsonObject();
+            case ("", "persistentvolumeclaims"):
+                zero["spec"] = new JsonObject { ["resources"] = new JsonObject() };
+                break;
+            case ("networking.k8s.io", "networkpolicies"):
+                zero["spec"] = new JsonObject { ["podSelector"] = new JsonObject() };
                 break;
             case ("", "pods"):
                 zero["spec"] = new JsonObject { ["containers"] = null };
@@ -256,6 +316,55 @@ internal static class Defaulting
         }
 
         obj["type"] ??= "Opaque";
+    }
+
+    /// <summary>
+    /// A Job's defaults and, unless it brings its own (<c>manualSelector</c>), the selector kube-apiserver
+    /// generates from the Job's uid, with the matching labels on the template (and on the Job when it has none).
+    /// </summary>
+    private static void Job(JsonObject spec)
+    {
+        if (spec["completions"] is null && spec["parallelism"] is null)
+        {
+            spec["completions"] = 1;
+        }
+
+        spec["parallelism"] ??= 1;
+        spec["backoffLimit"] ??= 6;
+        spec["completionMode"] ??= "NonIndexed";
+        spec["suspend"] ??= false;
+        spec["podReplacementPolicy"] ??= spec["podFailurePolicy"] is null ? "TerminatingOrFailed" : "Failed";
+        if (spec["manualSelector"] is null && spec["selector"] is null)
+        {
+            spec["manualSelector"] = false;
+        }
+    }
+
+    /// <summary>The selector kube-apiserver generates for a Job from its uid (not owned by the writer).</summary>
+    private static void JobSelector(JsonObject job)
+    {
+        var meta = JsonUtil.Metadata(job);
+        if (job["spec"] is not JsonObject spec || spec["manualSelector"] is JsonValue manual && manual.TryGetValue<bool>(out var isManual) && isManual)
+        {
+            return;
+        }
+
+        if (spec["selector"] is not null || JsonUtil.Str(meta["uid"]) is not { } uid || spec["template"] is not JsonObject template)
+        {
+            return;
+        }
+
+        var name = JsonUtil.Str(meta["name"]) ?? string.Empty;
+        var labels = Object(Object(template, "metadata"), "labels");
+        labels["batch.kubernetes.io/controller-uid"] ??= uid;
+        labels["batch.kubernetes.io/job-name"] ??= name;
+        labels["controller-uid"] ??= uid;
+        labels["job-name"] ??= name;
+        spec["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["batch.kubernetes.io/controller-uid"] = uid } };
+        if (meta["labels"] is not JsonObject { Count: > 0 })
+        {
+            meta["labels"] = labels.DeepClone();
+        }
     }
 
     private static void Service(JsonObject spec)

@@ -47,15 +47,16 @@ internal static class FieldValidation
         var unknown = new List<string>();
         if (ModelOf(rt) is { } model && HasUnknown(obj, model))
         {
-            Walk(obj, model, string.Empty, unknown, skipMetadata: false, keyed: false);
+            Walk(obj, model, string.Empty, unknown, keyed: false);
         }
 
         return unknown;
     }
 
     /// <summary>
-    /// For server-side apply: the first field outside the schema, in the form kube-apiserver reports it
-    /// (<c>.spec.template.spec.containers[name="web"].bogus</c>); unknown metadata fields are dropped silently.
+    /// For server-side apply: a field outside the schema, in the form kube-apiserver reports it
+    /// (<c>.spec.template.spec.containers[name="web"].bogus</c>). kube-apiserver stops at the first one it meets
+    /// in Go's random map order; this reports the first in sorted order.
     /// </summary>
     public static string? FirstUnknownForApply(ResourceType rt, JsonObject obj)
     {
@@ -65,7 +66,7 @@ internal static class FieldValidation
         }
 
         var unknown = new List<string>();
-        Walk(obj, model, string.Empty, unknown, skipMetadata: true, keyed: true);
+        Walk(obj, model, string.Empty, unknown, keyed: true);
         return unknown.Count == 0 ? null : unknown.Order(StringComparer.Ordinal).First();
     }
 
@@ -115,7 +116,7 @@ internal static class FieldValidation
         }
     }
 
-    private static void Walk(JsonNode? node, Type type, string path, List<string> unknown, bool skipMetadata, bool keyed)
+    private static void Walk(JsonNode? node, Type type, string path, List<string> unknown, bool keyed)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
         switch (node)
@@ -123,7 +124,7 @@ internal static class FieldValidation
             case JsonObject o when MapValueType(type) is { } valueType:
                 foreach (var (k, v) in o)
                 {
-                    Walk(v, valueType, $"{path}.{k}", unknown, skipMetadata, keyed);
+                    Walk(v, valueType, $"{path}.{k}", unknown, keyed);
                 }
 
                 break;
@@ -133,22 +134,12 @@ internal static class FieldValidation
                     var childPath = keyed ? $"{path}.{k}" : path.Length == 0 ? k : $"{path}.{k}";
                     if (!properties.TryGetValue(k, out var propertyType))
                     {
-                        if (!(skipMetadata && path is "" or "." && k == "metadata"))
-                        {
-                            unknown.Add(childPath);
-                        }
-
+                        unknown.Add(childPath);
                         o.Remove(k);
                         continue;
                     }
 
-                    if (skipMetadata && path.Length == 0 && k == "metadata")
-                    {
-                        Walk(v, propertyType, childPath, [], skipMetadata: false, keyed);
-                        continue;
-                    }
-
-                    Walk(v, propertyType, childPath, unknown, skipMetadata, keyed);
+                    Walk(v, propertyType, childPath, unknown, keyed);
                 }
 
                 break;
@@ -160,7 +151,7 @@ internal static class FieldValidation
                     var element = keyed && kind == ListKind.Map && a[i] is JsonObject item
                         ? FieldSet.Format([FieldSet.KeyElement(key!, item)])
                         : $"[{i}]";
-                    Walk(a[i], itemType, path + element, unknown, skipMetadata, keyed);
+                    Walk(a[i], itemType, path + element, unknown, keyed);
                 }
 
                 break;

@@ -82,6 +82,17 @@ public sealed partial class DiffSession(HttpClient http)
                 }
 
                 break;
+            case JsonArray a when key == "managedFields":
+                // Entries are ordered by time in seconds, which the two servers cross at different moments:
+                // compare them in an order that does not depend on the clock.
+                var entries = a.Select(e => Normalize(e?.DeepClone(), string.Empty)).OrderBy(e => $"{e?["operation"]}|{e?["manager"]}|{e?["subresource"]}", StringComparer.Ordinal).ToList();
+                a.Clear();
+                foreach (var e in entries)
+                {
+                    a.Add(e);
+                }
+
+                break;
             case JsonArray a:
                 for (var i = 0; i < a.Count; i++)
                 {
@@ -103,6 +114,11 @@ public sealed partial class DiffSession(HttpClient http)
 
     private JsonNode? Mask(string key, JsonNode? value, JsonObject parent)
     {
+        if (key == "nodePort" && value is JsonValue port && port.TryGetValue<int>(out var n))
+        {
+            return n is >= 30000 and <= 32767 ? "<30000-32767>" : null;
+        }
+
         if (value is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
         {
             return null;
@@ -115,6 +131,7 @@ public sealed partial class DiffSession(HttpClient http)
             "creationTimestamp" or "deletionTimestamp" or "time" or "lastTransitionTime" or "lastUpdateTime" => "<time>",
             "clusterIP" when s != "None" => MaskIp(s),
             "name" when parent.ContainsKey("generateName") => GeneratedName(parent["generateName"]!.GetValue<string>(), s),
+            _ when Uuid().IsMatch(s) => "<uid>",
             _ => Timestamp().IsMatch(s) ? Timestamp().Replace(s, "<time>") : null,
         };
     }
@@ -145,6 +162,9 @@ public sealed partial class DiffSession(HttpClient http)
 
         return Sort(node)?.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) ?? "null";
     }
+
+    [GeneratedRegex(@"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+    private static partial Regex Uuid();
 
     [GeneratedRegex(@"resourceVersion=\d+")]
     private static partial Regex ResourceVersionParameter();

@@ -61,6 +61,36 @@ public sealed class ObjectDiffTests(DiffFixture fixture) : DiffTestBase(fixture)
     });
 
     [KubeRealFact]
+    public Task Create_DefaultsJobsCronJobsIngressesClaimsAndPoliciesAsTheRealServer() => Compare(async s =>
+    {
+        await Namespace(s, "d-batch");
+        await s.Send("POST", "apis/batch/v1/namespaces/d-batch/jobs", """
+            {"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"migrate"},"spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}
+            """);
+        await s.Send("POST", "apis/batch/v1/namespaces/d-batch/jobs", """
+            {"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"labelled","labels":{"team":"a"}},"spec":{"parallelism":2,"backoffLimit":1,
+             "template":{"metadata":{"labels":{"app":"x"}},"spec":{"restartPolicy":"OnFailure","containers":[{"name":"c","image":"busybox:1.36"}]}}}}
+            """);
+        await s.Send("POST", "apis/batch/v1/namespaces/d-batch/cronjobs", """
+            {"apiVersion":"batch/v1","kind":"CronJob","metadata":{"name":"nightly"},"spec":{"schedule":"0 3 * * *",
+             "jobTemplate":{"spec":{"template":{"spec":{"restartPolicy":"OnFailure","containers":[{"name":"c","image":"busybox"}]}}}}}}
+            """);
+        await s.Send("POST", "apis/networking.k8s.io/v1/namespaces/d-batch/ingresses", """
+            {"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"web"},"spec":{"rules":[{"host":"a.example.com",
+             "http":{"paths":[{"path":"/","pathType":"Prefix","backend":{"service":{"name":"web","port":{"number":80}}}}]}}]}}
+            """);
+        await s.Send("POST", "api/v1/namespaces/d-batch/persistentvolumeclaims", """
+            {"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"data"},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}}
+            """);
+        await s.Send("POST", "apis/networking.k8s.io/v1/namespaces/d-batch/networkpolicies", """
+            {"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"deny"},"spec":{"podSelector":{}}}
+            """);
+        await s.Send("POST", "api/v1/namespaces/d-batch/services", """
+            {"apiVersion":"v1","kind":"Service","metadata":{"name":"np"},"spec":{"type":"NodePort","selector":{"app":"x"},"ports":[{"port":80}]}}
+            """);
+    });
+
+    [KubeRealFact]
     public Task Create_DefaultsServicesAndAllocatesClusterIpsAsTheRealServer() => Compare(async s =>
     {
         await Namespace(s, "d-svc");
@@ -160,7 +190,7 @@ public sealed class ObjectDiffTests(DiffFixture fixture) : DiffTestBase(fixture)
             {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"selector":{"matchLabels":{"app":"w"}},"replica":2,
              "template":{"metadata":{"labels":{"app":"w"}},"spec":{"containers":[{"name":"web","image":"nginx","resources":{"limits":{"cpu":"1"}}}]}}}}
             """);
-        await s.Apply("api/v1/namespaces/d-fv/configmaps/applied", """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"applied","bogus":1},"data":{"a":"b"},"more":2,"extra":{"x":1}}""", "fleet");
+        await s.Apply("api/v1/namespaces/d-fv/configmaps/applied", """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"applied"},"data":{"a":"b"},"extra":{"x":1}}""", "fleet");
         await s.Apply("apis/apps/v1/namespaces/d-fv/deployments/applied", """
             {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"applied"},"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx","bogus":true}]}}}}
             """, "fleet");
