@@ -1061,9 +1061,9 @@ internal sealed partial class KubeApi
             lock (c.Gate)
             {
                 var stored = c.GetStored(t.Type.GroupResource, t.Namespace ?? string.Empty, t.Name!);
-                if (stored is not null && stored.ApplyHash == memo)
+                if (stored is { } s && s.ApplyHash == memo)
                 {
-                    return new ApiResponse(200, stored.Json);
+                    return new ApiResponse(200, s.Json);
                 }
             }
         }
@@ -1195,12 +1195,10 @@ internal sealed partial class KubeApi
 
     private static void Remember(SimCluster c, ApiTarget t, ApiRequest r, ulong memo)
     {
-        if (r.DryRun || c.GetStored(t.Type.GroupResource, t.Namespace ?? string.Empty, t.Name!) is not { } stored)
+        if (!r.DryRun)
         {
-            return;
+            c.SetApplyHash(t.Type.GroupResource, t.Namespace ?? string.Empty, t.Name!, memo);
         }
-
-        stored.ApplyHash = memo;
     }
 
     private static void StripForApply(JsonObject applied, WriteScope scope)
