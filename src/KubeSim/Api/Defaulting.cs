@@ -122,6 +122,16 @@ internal static class Defaulting
                 }
 
                 break;
+            case ("rbac.authorization.k8s.io", "rolebindings" or "clusterrolebindings"):
+                foreach (var subject in (obj["subjects"] as JsonArray ?? []).OfType<JsonObject>())
+                {
+                    if (JsonUtil.Str(subject["kind"]) is "User" or "Group")
+                    {
+                        subject["apiGroup"] ??= "rbac.authorization.k8s.io";
+                    }
+                }
+
+                break;
             case ("", "persistentvolumeclaims") when spec is not null:
                 spec["volumeMode"] ??= "Filesystem";
                 break;
@@ -231,6 +241,35 @@ internal static class Defaulting
                     ["currentNumberScheduled"] = 0, ["numberMisscheduled"] = 0, ["desiredNumberScheduled"] = 0, ["numberReady"] = 0,
                 };
                 break;
+        }
+    }
+
+    /// <summary>
+    /// What the Service registry carries over on update when the writer leaves it out: the allocated cluster IPs
+    /// and node ports (a replace without them keeps them rather than changing them).
+    /// </summary>
+    public static void KeepAllocated(ResourceType rt, JsonObject live, JsonObject next)
+    {
+        if (rt.IsCustom || rt.Group.Length > 0 || rt.Plural != "services" || next["spec"] is not JsonObject spec
+            || live["spec"] is not JsonObject old || JsonUtil.Str(spec["type"]) == "ExternalName")
+        {
+            return;
+        }
+
+        if (string.IsNullOrEmpty(JsonUtil.Str(spec["clusterIP"])) && old["clusterIP"] is { } ip)
+        {
+            spec["clusterIP"] = ip.DeepClone();
+            spec["clusterIPs"] ??= old["clusterIPs"]?.DeepClone();
+        }
+
+        foreach (var p in (spec["ports"] as JsonArray ?? []).OfType<JsonObject>().Where(p => p["nodePort"] is null))
+        {
+            var before = (old["ports"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(o =>
+                JsonNode.DeepEquals(o["port"], p["port"]) && (JsonUtil.Str(o["protocol"]) ?? "TCP") == (JsonUtil.Str(p["protocol"]) ?? "TCP"));
+            if (before?["nodePort"] is { } nodePort)
+            {
+                p["nodePort"] = nodePort.DeepClone();
+            }
         }
     }
 

@@ -620,6 +620,24 @@ internal sealed partial class KubeApi
         }
     }
 
+    private static void ThrowIfImmutableChanged(ApiTarget t, JsonObject live, JsonObject next)
+    {
+        if (t.Subresource == "status")
+        {
+            return;
+        }
+
+        // Validated as the registry will store it (allocated values kept), which Commit does after the field
+        // manager has run, so the writer does not own what it left out.
+        var kept = (JsonObject)next.DeepClone();
+        Defaulting.KeepAllocated(t.Type, live, kept);
+        var causes = Validation.ValidateUpdate(t.Type, live, kept);
+        if (causes.Count > 0)
+        {
+            throw KubeException.Invalid(t.Type, t.Type.Kind, t.Name!, causes);
+        }
+    }
+
     private static void CheckNamespaceForCreate(SimCluster c, ResourceType rt, string ns, string name)
     {
         if (!rt.Namespaced)
@@ -847,6 +865,7 @@ internal sealed partial class KubeApi
             CheckResourceVersion(t, live, sentRv);
             CarryOver(t.Type, live, obj, t.Subresource);
             ThrowIfInvalid(t.Type, obj);
+            ThrowIfImmutableChanged(t, live, obj);
             return new ApiResponse(200, Replace(c, t.Type, live, liveBytes, obj, manager, t.Subresource, r.DryRun)) { Warnings = warnings };
         }
     }
@@ -876,6 +895,7 @@ internal sealed partial class KubeApi
     private byte[] Commit(SimCluster c, ResourceType rt, JsonObject live, byte[] liveBytes, JsonObject next, string manager, DateTimeOffset now, bool dryRun)
     {
         Defaulting.Apply(rt, next);
+        Defaulting.KeepAllocated(rt, live, next);
         Defaulting.Allocate(rt, next, create: false);
         if (rt == BuiltinResources.Crds)
         {
@@ -1031,6 +1051,7 @@ internal sealed partial class KubeApi
             CheckResourceVersion(t, live, JsonUtil.Str(next["metadata"]?["resourceVersion"]));
             CarryOver(t.Type, live, next, t.Subresource);
             ThrowIfInvalid(t.Type, next);
+            ThrowIfImmutableChanged(t, live, next);
             return new ApiResponse(200, Replace(c, t.Type, live, liveBytes, next, manager, t.Subresource, r.DryRun)) { Warnings = warnings };
         }
     }
@@ -1175,6 +1196,7 @@ internal sealed partial class KubeApi
             CarryOver(t.Type, live, next, t.Subresource);
             FieldOwnership.Write(next, entries.Where(e => !e.Fields.IsEmpty).ToList());
             ThrowIfInvalid(t.Type, next);
+            ThrowIfImmutableChanged(t, live, next);
             var result = Commit(c, t.Type, live, liveBytes, next, manager, now, r.DryRun);
             Remember(c, t, r, memo);
             return new ApiResponse(200, result);

@@ -32,9 +32,9 @@ internal enum WriteScope
 }
 
 /// <summary>A field a server-side apply conflicts on: who owns it and where.</summary>
-internal sealed record FieldConflict(string Manager, string ApiVersion, string[] Path, string Operation = "Apply", string? Time = null, string? Subresource = null)
+internal sealed record FieldConflict(string Manager, string ApiVersion, string[] Path, string Operation = "Apply", string? Subresource = null)
 {
-    /// <summary>The manager as kube-apiserver names it in conflict messages (Update managers with version and time).</summary>
+    /// <summary>The manager as kube-apiserver names it in conflict messages (Update managers with their version).</summary>
     public string Describe()
     {
         var name = $"\"{Manager}\"";
@@ -48,7 +48,8 @@ internal sealed record FieldConflict(string Manager, string ApiVersion, string[]
             return name;
         }
 
-        return string.IsNullOrEmpty(Time) ? $"{name} using {ApiVersion}" : $"{name} using {ApiVersion} at {Time}";
+        // kube-apiserver's manager identifiers carry no time, so its messages never say "at".
+        return $"{name} using {ApiVersion}";
     }
 }
 
@@ -161,7 +162,7 @@ internal static class FieldOwnership
     }
 
     /// <summary>Maps kube-apiserver's schema marks atomic (label selectors, a Service's selector): owned whole.</summary>
-    private static bool IsAtomic(string field) => field is "selector" or "fieldRef" or "configMapKeyRef" or "secretKeyRef" or "resourceFieldRef";
+    private static bool IsAtomic(string field) => field is "selector" or "fieldRef" or "configMapKeyRef" or "secretKeyRef" or "resourceFieldRef" or "roleRef";
 
     /// <summary>The fields an applied configuration sets (maps are paths, not members).</summary>
     public static FieldSet Collect(JsonObject applied, WriteScope scope)
@@ -428,14 +429,14 @@ internal static class FieldOwnership
                 }
 
                 var appliedValue = FieldSet.Resolve(applied, path, out _);
-                if (appliedValue is JsonObject && liveValue is JsonObject)
+                if (appliedValue is JsonObject && liveValue is JsonObject && !(path[^1].StartsWith("f:", StringComparison.Ordinal) && IsAtomic(path[^1][2..])))
                 {
                     continue;
                 }
 
                 if (!JsonNode.DeepEquals(liveValue, appliedValue))
                 {
-                    conflicts.Add(new FieldConflict(e.Manager, e.ApiVersion, path, e.Operation, e.Time, e.Subresource));
+                    conflicts.Add(new FieldConflict(e.Manager, e.ApiVersion, path, e.Operation, e.Subresource));
                 }
             }
         }

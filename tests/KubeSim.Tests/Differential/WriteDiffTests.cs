@@ -114,4 +114,37 @@ public sealed class WriteDiffTests(DiffFixture fixture) : DiffTestBase(fixture)
         await s.Send("DELETE", "api/v1/namespaces/d-del/configmaps");
         await s.Send("DELETE", "api/v1/namespaces/d-del");
     });
+
+    [KubeRealFact]
+    public Task Update_OfWhatMayNotChangeIsRejectedAsTheRealServer() => Compare(async s =>
+    {
+        await Namespace(s, "d-imm");
+        var web = Web.Replace("NS", "d-imm", StringComparison.Ordinal);
+        await s.Send("POST", "apis/apps/v1/namespaces/d-imm/deployments", Deployment("web"));
+        await s.Send("PATCH", web, """{"spec":{"selector":{"matchLabels":{"app":"web","x":"y"}},"template":{"metadata":{"labels":{"x":"y"}}}}}""", "application/merge-patch+json");
+        await s.Apply(web, """
+            {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"selector":{"matchExpressions":[{"key":"app","operator":"In","values":["web"]}]}}}
+            """, "fleet");
+        await s.Send("POST", "api/v1/namespaces/d-imm/services", """{"apiVersion":"v1","kind":"Service","metadata":{"name":"svc"},"spec":{"clusterIP":"10.0.0.77","ports":[{"port":80}]}}""");
+        await s.Send("PATCH", "api/v1/namespaces/d-imm/services/svc", """{"spec":{"clusterIP":"10.0.0.78","clusterIPs":["10.0.0.78"]}}""", "application/merge-patch+json");
+        await s.Send("PUT", "api/v1/namespaces/d-imm/services/svc", """{"apiVersion":"v1","kind":"Service","metadata":{"name":"svc"},"spec":{"ports":[{"port":81}]}}""");
+        await s.Send("POST", "apis/apps/v1/namespaces/d-imm/statefulsets", """
+            {"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"db"},"spec":{"serviceName":"db","selector":{"matchLabels":{"app":"db"}},
+             "template":{"metadata":{"labels":{"app":"db"}},"spec":{"containers":[{"name":"db","image":"postgres:16"}]}},
+             "volumeClaimTemplates":[{"metadata":{"name":"data"},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}}]}}
+            """);
+        await s.Send("PATCH", "apis/apps/v1/namespaces/d-imm/statefulsets/db", """
+            {"spec":{"volumeClaimTemplates":[{"metadata":{"name":"data"},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"2Gi"}}}}]}}
+            """, "application/merge-patch+json");
+        await s.Send("PATCH", "apis/apps/v1/namespaces/d-imm/statefulsets/db", """{"spec":{"replicas":3,"template":{"spec":{"containers":[{"name":"db","image":"postgres:17"}]}}}}""", "application/strategic-merge-patch+json");
+        await s.Send("POST", "api/v1/namespaces/d-imm/configmaps", """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"frozen"},"data":{"a":"1"},"immutable":true}""");
+        await s.Send("PATCH", "api/v1/namespaces/d-imm/configmaps/frozen", """{"data":{"a":"2"}}""", "application/merge-patch+json");
+        await s.Send("PATCH", "api/v1/namespaces/d-imm/configmaps/frozen", """{"metadata":{"labels":{"ok":"yes"}}}""", "application/merge-patch+json");
+        await s.Send("POST", "api/v1/namespaces/d-imm/secrets", """{"apiVersion":"v1","kind":"Secret","metadata":{"name":"typed"},"data":{"a":"eA=="}}""");
+        await s.Send("PATCH", "api/v1/namespaces/d-imm/secrets/typed", """{"type":"example.com/other"}""", "application/merge-patch+json");
+        await s.Send("POST", "apis/rbac.authorization.k8s.io/v1/namespaces/d-imm/rolebindings", """
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"rb"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"a"},"subjects":[{"kind":"User","name":"u"}]}
+            """);
+        await s.Send("PATCH", "apis/rbac.authorization.k8s.io/v1/namespaces/d-imm/rolebindings/rb", """{"roleRef":{"name":"b"}}""", "application/merge-patch+json");
+    });
 }
