@@ -629,8 +629,13 @@ internal sealed partial class KubeApi
 
         // Validated as the registry will store it (allocated values kept), which Commit does after the field
         // manager has run, so the writer does not own what it left out.
-        var kept = (JsonObject)next.DeepClone();
-        Defaulting.KeepAllocated(t.Type, live, kept);
+        var kept = next;
+        if (t.Type == BuiltinResources.Services)
+        {
+            kept = (JsonObject)next.DeepClone();
+            Defaulting.KeepAllocated(t.Type, live, kept);
+        }
+
         var causes = Validation.ValidateUpdate(t.Type, live, kept);
         if (causes.Count > 0)
         {
