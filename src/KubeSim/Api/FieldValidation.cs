@@ -70,10 +70,21 @@ internal static class FieldValidation
         return unknown.Count == 0 ? null : unknown.Order(StringComparer.Ordinal).First();
     }
 
-    /// <summary>A quick check without paths, so that the common case (no unknown field) allocates nothing.</summary>
+    /// <summary>
+    /// Whether an object of a built-in kind has a field its kind does not have or a scalar of the wrong type: one
+    /// quick pass without paths, so the common case (a clean object) allocates nothing.
+    /// </summary>
+    public static bool IsClean(ResourceType rt, JsonObject obj) => ModelOf(rt) is not { } model || !HasUnknown(obj, model);
+
+    /// <summary>The pass behind <see cref="IsClean"/>.</summary>
     private static bool HasUnknown(JsonNode? node, Type type)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
+        if (node is not null && GoScalar(type) is { } scalar)
+        {
+            return !Fits(node, scalar);
+        }
+
         switch (node)
         {
             case JsonObject o when MapValueType(type) is { } valueType:
@@ -200,4 +211,105 @@ internal static class FieldValidation
 
         return models;
     }
+
+    /// <summary>
+    /// The first value of the wrong JSON type for a scalar field, in document order, as kube-apiserver's decoder
+    /// reports it: Go's <c>json: cannot unmarshal …</c> for writes, structured-merge-diff's wording for server-side
+    /// apply (only the cases whose wording was checked against kube-apiserver: a string for a number, a string or
+    /// number for a boolean, a boolean or number for a string). Null when every scalar fits.
+    /// </summary>
+    public static string? FirstTypeError(ResourceType rt, JsonObject obj, bool apply) =>
+        ModelOf(rt) is { } model ? TypeError(obj, model, string.Empty, string.Empty, string.Empty, apply) : null;
+
+    private static string? TypeError(JsonNode? node, Type type, string goPath, string applyPath, string goStruct, bool apply)
+    {
+        if (node is null)
+        {
+            return null;
+        }
+
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (GoScalar(type) is { } scalar)
+        {
+            return Fits(node, scalar) ? null
+                : apply ? ApplyTypeError(node, scalar, applyPath)
+                : $"json: cannot unmarshal {GoKind(node, scalar)} into Go struct field {goStruct}.{goPath} of type {scalar}";
+        }
+
+        switch (node)
+        {
+            case JsonObject o when MapValueType(type) is { } valueType:
+                foreach (var (k, v) in o)
+                {
+                    if (TypeError(v, valueType, goPath, $"{applyPath}.{k}", goStruct, apply) is { } e)
+                    {
+                        return e;
+                    }
+                }
+
+                break;
+            case JsonObject o when PropertiesOf(type) is { } properties:
+                var structName = GoStructName(type);
+                foreach (var (k, v) in o)
+                {
+                    if (properties.TryGetValue(k, out var propertyType)
+                        && TypeError(v, propertyType, goPath.Length == 0 ? k : $"{goPath}.{k}", $"{applyPath}.{k}", structName, apply) is { } e)
+                    {
+                        return e;
+                    }
+                }
+
+                break;
+            case JsonArray a when ListItemType(type) is { } itemType:
+                var field = applyPath[(applyPath.LastIndexOf('.') + 1)..];
+                var (kind, key) = ListSemantics.For(field, a);
+                for (var i = 0; i < a.Count; i++)
+                {
+                    var element = kind == ListKind.Map && a[i] is JsonObject item ? FieldSet.Format([FieldSet.KeyElement(key!, item)]) : $"[{i}]";
+                    if (TypeError(a[i], itemType, goPath, applyPath + element, goStruct, apply) is { } e)
+                    {
+                        return e;
+                    }
+                }
+
+                break;
+        }
+
+        return null;
+    }
+
+    private static string? GoScalar(Type type) =>
+        type == typeof(int) ? "int32" : type == typeof(long) ? "int64" : type == typeof(string) ? "string"
+        : type == typeof(bool) ? "bool" : type == typeof(double) ? "float64" : null;
+
+    private static bool Fits(JsonNode node, string scalar) => (node.GetValueKind(), scalar) switch
+    {
+        (System.Text.Json.JsonValueKind.String, "string") => true,
+        (System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False, "bool") => true,
+        (System.Text.Json.JsonValueKind.Number, "float64") => true,
+        (System.Text.Json.JsonValueKind.Number, "int32" or "int64") => node.AsValue().TryGetValue<long>(out _),
+        _ => false,
+    };
+
+    private static string GoKind(JsonNode node, string scalar) => node.GetValueKind() switch
+    {
+        System.Text.Json.JsonValueKind.String => "string",
+        System.Text.Json.JsonValueKind.Number => scalar is "int32" or "int64" ? $"number {node.ToJsonString()}" : "number",
+        System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False => "bool",
+        System.Text.Json.JsonValueKind.Array => "array",
+        _ => "object",
+    };
+
+    private static string? ApplyTypeError(JsonNode node, string scalar, string path) => (node.GetValueKind(), scalar) switch
+    {
+        (System.Text.Json.JsonValueKind.String, "int32" or "int64" or "float64") => $"{path}: expected numeric (int or float), got string",
+        (System.Text.Json.JsonValueKind.String or System.Text.Json.JsonValueKind.Number, "bool") => $"{path}: expected boolean, got &{{{JsonUtil.Str(node) ?? node.ToJsonString()}}}",
+        (System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False or System.Text.Json.JsonValueKind.Number, "string") =>
+            $"{path}: expected string, got &value.valueUnstructured{{Value:{node.ToJsonString()}}}",
+        _ => null,
+    };
+
+    /// <summary>The Go type a KubernetesClient model stands for: <c>V1DeploymentSpec</c> is <c>DeploymentSpec</c>.</summary>
+    private static string GoStructName(Type type) =>
+        System.Text.RegularExpressions.Regex.Replace(type.Name, "^V[0-9]+(?:alpha[0-9]+|beta[0-9]+)?", string.Empty);
 }

@@ -710,6 +710,16 @@ internal sealed partial class KubeApi
     private static List<string>? CheckFields(ResourceType rt, JsonObject obj, ApiRequest r)
     {
         var mode = FieldValidation.Parse(r);
+        if (FieldValidation.IsClean(rt, obj))
+        {
+            return null;
+        }
+
+        if (FieldValidation.FirstTypeError(rt, obj, apply: false) is { } typeError)
+        {
+            throw KubeException.BadRequest($"{rt.Kind} in version \"{rt.Version}\" cannot be handled as a {rt.Kind}: {typeError}");
+        }
+
         var unknown = FieldValidation.RemoveUnknown(rt, obj);
         if (unknown.Count == 0 || mode == FieldValidation.Mode.Ignore)
         {
@@ -729,6 +739,18 @@ internal sealed partial class KubeApi
     private static List<string>? PatchFields(ResourceType rt, JsonObject patched, ApiRequest r)
     {
         var mode = FieldValidation.Parse(r);
+        if (FieldValidation.IsClean(rt, patched))
+        {
+            return null;
+        }
+
+        if (FieldValidation.FirstTypeError(rt, patched, apply: false) is { } typeError)
+        {
+            var invalid = $"Invalid value: {System.Text.Json.JsonSerializer.Serialize(patched.ToJsonString())}: {typeError}";
+            throw new KubeException(422, "Invalid", $" \"\" is invalid: patch: {invalid}",
+                new StatusDetails(null, null, null, [new StatusCause("FieldValueInvalid", invalid, "patch")]));
+        }
+
         var before = mode == FieldValidation.Mode.Strict ? patched.ToJsonString() : null;
         var unknown = FieldValidation.RemoveUnknown(rt, patched);
         if (unknown.Count == 0 || mode == FieldValidation.Mode.Ignore)
@@ -1102,10 +1124,14 @@ internal sealed partial class KubeApi
 
         FieldValidation.Parse(r);
         var appliedNamespace = JsonUtil.Str(applied["metadata"]?["namespace"]) ?? string.Empty;
-        if (FieldValidation.FirstUnknownForApply(t.Type, applied) is { } unknownField)
+        var typedError = FieldValidation.IsClean(t.Type, applied) ? null
+            : FieldValidation.FirstUnknownForApply(t.Type, applied) is { } unknownField
+            ? $"{unknownField}: field not declared in schema"
+            : FieldValidation.FirstTypeError(t.Type, applied, apply: true);
+        if (typedError is not null)
         {
             throw new KubeException(500, string.Empty,
-                $"failed to create typed patch object ({appliedNamespace}/{t.Name}; {t.Type.Group}/{t.Type.Version}, Kind={t.Type.Kind}): {unknownField}: field not declared in schema");
+                $"failed to create typed patch object ({appliedNamespace}/{t.Name}; {t.Type.Group}/{t.Type.Version}, Kind={t.Type.Kind}): {typedError}");
         }
 
         CheckIdentity(t, applied, requireTypeMeta: true);

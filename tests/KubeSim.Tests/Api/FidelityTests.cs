@@ -147,4 +147,23 @@ public sealed class FidelityTests(SimFixture sim) : IClassFixture<SimFixture>
         var annotated = await k.Patch(Path, """{"metadata":{"annotations":{"x":"1"}}}""", "application/merge-patch+json");
         Assert.Equal(2, annotated.Node("metadata.generation")!.GetValue<long>());
     }
+
+    [Fact]
+    public async Task TypeErrors_AreRejectedOnCreatePatchAndApply()
+    {
+        using var k = sim.NewCluster();
+        const string Path = "apis/apps/v1/namespaces/default/deployments/web";
+        var created = await k.Post("apis/apps/v1/namespaces/default/deployments", """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"paused":"yes"}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, created.Status);
+        Assert.EndsWith("json: cannot unmarshal string into Go struct field DeploymentSpec.spec.paused of type bool", created.Str("message"));
+
+        await k.Apply(Path, Manifests.Deployment("default", "web"), "fleet");
+        var patched = await k.Patch(Path, """{"spec":{"replicas":"x"}}""", "application/merge-patch+json");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, patched.Status);
+        Assert.Equal("patch", patched.Str("details.causes.0.field"));
+
+        var applied = await k.Apply(Path, """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":"x"}}""", "other");
+        Assert.Equal(HttpStatusCode.InternalServerError, applied.Status);
+        Assert.EndsWith(".spec.replicas: expected numeric (int or float), got string", applied.Str("message"));
+    }
 }

@@ -195,5 +195,14 @@ public sealed class ObjectDiffTests(DiffFixture fixture) : DiffTestBase(fixture)
             {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"applied"},"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx","bogus":true}]}}}}
             """, "fleet");
         await s.Send("PATCH", "api/v1/namespaces/d-fv/configmaps/warn", """{"data":{"c":"d"},"spec":{}}""", "application/merge-patch+json");
+        await s.Send("POST", "apis/apps/v1/namespaces/d-fv/deployments", """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"typed"},"spec":{"replicas":"three"}}""");
+        await s.Send("POST", "apis/apps/v1/namespaces/d-fv/deployments", """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"typed"},"spec":{"replicas":2.5}}""");
+        await s.Send("POST", "apis/apps/v1/namespaces/d-fv/deployments", """
+            {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"typed"},"spec":{"template":{"spec":{"containers":[{"name":"c","image":"x","ports":[{"containerPort":"80"}]}]}}}}
+            """);
+        await s.Send("POST", "api/v1/namespaces/d-fv/configmaps", """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"typed","labels":{"a":1}}}""");
+        await s.Apply("apis/apps/v1/namespaces/d-fv/deployments/typed", """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"typed"},"spec":{"replicas":"three"}}""", "fleet");
+        await s.Apply("apis/apps/v1/namespaces/d-fv/deployments/typed", """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"typed"},"spec":{"paused":"yes"}}""", "fleet");
+        await s.Apply("api/v1/namespaces/d-fv/configmaps/typed", """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"typed"},"data":{"n":5}}""", "fleet");
     });
 }
