@@ -21,6 +21,12 @@ public sealed record KubeSimOptions
     /// <summary>How long simulated workloads take to become ready (and failing ones to report a failure).</summary>
     public TimeSpan ReadyDelay { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Run the simulated controllers (workload status, Jobs, namespace clean-up). Off, a cluster acts like a bare
+    /// kube-apiserver without kube-controller-manager: nothing writes status and namespaces stay Terminating.
+    /// </summary>
+    public bool SimulateControllers { get; init; } = true;
+
     /// <summary>Kestrel URL(s) to listen on; null binds 127.0.0.1 on a free port.</summary>
     public string? Urls { get; init; }
 

@@ -130,7 +130,7 @@ public sealed class KubeSimServer : IAsyncDisposable
         var app = builder.Build();
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
         var clusters = new ClusterRegistry(options.WatchHistory, options.TimeProvider);
-        var controllers = new SimControllers(options.TimeProvider, options.ReadyDelay, loggerFactory.CreateLogger("Fleet.KubeSim.Controllers"));
+        var controllers = new SimControllers(options.TimeProvider, options.ReadyDelay, options.SimulateControllers, loggerFactory.CreateLogger("Fleet.KubeSim.Controllers"));
         var api = new KubeApi(options.TimeProvider, controllers);
         controllers.Api = api;
         var admin = new AdminApi(clusters, api, options.TimeProvider);

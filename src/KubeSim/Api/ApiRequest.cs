@@ -17,7 +17,11 @@ internal sealed record ApiRequest(
 }
 
 /// <summary>The answer: HTTP status, body and content type.</summary>
-internal sealed record ApiResponse(int Status, byte[] Body, string ContentType = "application/json");
+internal sealed record ApiResponse(int Status, byte[] Body, string ContentType = "application/json")
+{
+    /// <summary>Warnings for the client, sent as <c>Warning: 299 - "…"</c> headers.</summary>
+    public IReadOnlyList<string>? Warnings { get; init; }
+}
 
 /// <summary>Which resource (and object) a request path names.</summary>
 internal sealed record ApiTarget(Store.ResourceType Type, string? Namespace, string? Name, string? Subresource, bool Watch);

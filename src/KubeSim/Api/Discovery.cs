@@ -158,6 +158,20 @@ internal static class Discovery
             }
 
             resources.Add(r);
+            if (KubeApi.HasScale(t))
+            {
+                resources.Add(new JsonObject
+                {
+                    ["name"] = t.Plural + "/scale",
+                    ["singularName"] = string.Empty,
+                    ["namespaced"] = t.Namespaced,
+                    ["group"] = "autoscaling",
+                    ["version"] = "v1",
+                    ["kind"] = "Scale",
+                    ["verbs"] = Strings(["get", "patch", "update"]),
+                });
+            }
+
             if (t.HasStatus)
             {
                 resources.Add(new JsonObject
@@ -232,14 +246,30 @@ internal static class Discovery
                     r["categories"] = Strings(t.Categories);
                 }
 
+                var subresources = new JsonArray();
+                if (KubeApi.HasScale(t))
+                {
+                    subresources.Add(new JsonObject
+                    {
+                        ["subresource"] = "scale",
+                        ["responseKind"] = new JsonObject { ["group"] = "autoscaling", ["version"] = "v1", ["kind"] = "Scale" },
+                        ["verbs"] = Strings(["get", "patch", "update"]),
+                    });
+                }
+
                 if (t.HasStatus)
                 {
-                    r["subresources"] = new JsonArray(new JsonObject
+                    subresources.Add(new JsonObject
                     {
                         ["subresource"] = "status",
                         ["responseKind"] = kind.DeepClone(),
                         ["verbs"] = Strings(["get", "patch", "update"]),
                     });
+                }
+
+                if (subresources.Count > 0)
+                {
+                    r["subresources"] = subresources;
                 }
 
                 resources.Add(r);

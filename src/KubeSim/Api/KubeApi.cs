@@ -222,7 +222,8 @@ internal sealed partial class KubeApi
             throw KubeException.ResourceNotFound();
         }
 
-        if (sub is not null && !(sub == "status" && type.HasStatus) && !(sub == "finalize" && type == BuiltinResources.Namespaces))
+        if (sub is not null && !(sub == "status" && type.HasStatus) && !(sub == "scale" && HasScale(type))
+            && !(sub == "finalize" && type == BuiltinResources.Namespaces))
         {
             throw KubeException.ResourceNotFound();
         }
@@ -255,7 +256,9 @@ internal sealed partial class KubeApi
                 return List(c, t, r);
             case "GET" or "HEAD":
                 c.Count(Verb.Get);
-                return Get(c, t, r);
+                return t.Subresource == "scale" ? GetScale(c, t) : Get(c, t, r);
+            case "POST" when t.Name is null && t.Type.Namespaced && t.Namespace is null:
+                throw KubeException.MethodNotAllowed(r.Method);
             case "POST" when t.Name is null:
                 c.Count(Verb.Create);
                 return Create(c, t, r);
@@ -479,7 +482,7 @@ internal sealed partial class KubeApi
             w.WriteStartArray("items");
             foreach (var (_, bytes) in items)
             {
-                w.WriteRawValue(AsVersion(t.Type, bytes), skipInputValidation: true);
+                WithoutTypeMeta(w, AsVersion(t.Type, bytes));
             }
 
             w.WriteEndArray();
@@ -487,6 +490,24 @@ internal sealed partial class KubeApi
         }
 
         return new ApiResponse(200, buffer.WrittenSpan.ToArray());
+    }
+
+    /// <summary>Writes a list item as kube-apiserver does: without its <c>kind</c> and <c>apiVersion</c>.</summary>
+    private static void WithoutTypeMeta(Utf8JsonWriter w, byte[] bytes)
+    {
+        using var doc = JsonDocument.Parse(bytes);
+        w.WriteStartObject();
+        foreach (var p in doc.RootElement.EnumerateObject())
+        {
+            if (p.NameEquals("kind") || p.NameEquals("apiVersion"))
+            {
+                continue;
+            }
+
+            p.WriteTo(w);
+        }
+
+        w.WriteEndObject();
     }
 
     // ---- writes ---------------------------------------------------------------------------------
@@ -524,6 +545,11 @@ internal sealed partial class KubeApi
         var ct = r.ContentType ?? "application/json";
         var yaml = ct.StartsWith("application/yaml", StringComparison.OrdinalIgnoreCase)
                    || ct.StartsWith("application/apply-patch+yaml", StringComparison.OrdinalIgnoreCase);
+        if (ct.StartsWith("application/vnd.kubernetes.protobuf", StringComparison.OrdinalIgnoreCase) && !IsApply(ct))
+        {
+            return ProtobufBody.Decode(r.Body);
+        }
+
         if (ct.Contains("protobuf", StringComparison.OrdinalIgnoreCase) || ct.Contains("cbor", StringComparison.OrdinalIgnoreCase))
         {
             throw new KubeException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
@@ -594,6 +620,29 @@ internal sealed partial class KubeApi
         }
     }
 
+    private static void ThrowIfImmutableChanged(ApiTarget t, JsonObject live, JsonObject next)
+    {
+        if (t.Subresource == "status")
+        {
+            return;
+        }
+
+        // Validated as the registry will store it (allocated values kept), which Commit does after the field
+        // manager has run, so the writer does not own what it left out.
+        var kept = next;
+        if (t.Type == BuiltinResources.Services)
+        {
+            kept = (JsonObject)next.DeepClone();
+            Defaulting.KeepAllocated(t.Type, live, kept);
+        }
+
+        var causes = Validation.ValidateUpdate(t.Type, live, kept);
+        if (causes.Count > 0)
+        {
+            throw KubeException.Invalid(t.Type, t.Type.Kind, t.Name!, causes);
+        }
+    }
+
     private static void CheckNamespaceForCreate(SimCluster c, ResourceType rt, string ns, string name)
     {
         if (!rt.Namespaced)
@@ -654,12 +703,76 @@ internal sealed partial class KubeApi
             obj.Remove("status");
         }
 
-        SimControllers.Default(rt, obj);
+        Defaulting.Apply(rt, obj);
+    }
+
+    /// <summary>Drops the fields the kind does not have; Strict rejects them, Warn returns a warning for each.</summary>
+    private static List<string>? CheckFields(ResourceType rt, JsonObject obj, ApiRequest r)
+    {
+        var mode = FieldValidation.Parse(r);
+        if (FieldValidation.IsClean(rt, obj))
+        {
+            return null;
+        }
+
+        if (FieldValidation.FirstTypeError(rt, obj, apply: false) is { } typeError)
+        {
+            throw KubeException.BadRequest($"{rt.Kind} in version \"{rt.Version}\" cannot be handled as a {rt.Kind}: {typeError}");
+        }
+
+        var unknown = FieldValidation.RemoveUnknown(rt, obj);
+        if (unknown.Count == 0 || mode == FieldValidation.Mode.Ignore)
+        {
+            return null;
+        }
+
+        var messages = unknown.Select(u => $"unknown field \"{u}\"").ToList();
+        if (mode == FieldValidation.Mode.Strict)
+        {
+            throw KubeException.BadRequest($"{rt.Kind} in version \"{rt.Version}\" cannot be handled as a {rt.Kind}: strict decoding error: {string.Join(", ", messages)}");
+        }
+
+        return messages;
+    }
+
+    /// <summary>Field validation of a patched object: Strict answers 422 naming the patch, as kube-apiserver does.</summary>
+    private static List<string>? PatchFields(ResourceType rt, JsonObject patched, ApiRequest r)
+    {
+        var mode = FieldValidation.Parse(r);
+        if (FieldValidation.IsClean(rt, patched))
+        {
+            return null;
+        }
+
+        if (FieldValidation.FirstTypeError(rt, patched, apply: false) is { } typeError)
+        {
+            var invalid = $"Invalid value: {System.Text.Json.JsonSerializer.Serialize(patched.ToJsonString())}: {typeError}";
+            throw new KubeException(422, "Invalid", $" \"\" is invalid: patch: {invalid}",
+                new StatusDetails(null, null, null, [new StatusCause("FieldValueInvalid", invalid, "patch")]));
+        }
+
+        var before = mode == FieldValidation.Mode.Strict ? patched.ToJsonString() : null;
+        var unknown = FieldValidation.RemoveUnknown(rt, patched);
+        if (unknown.Count == 0 || mode == FieldValidation.Mode.Ignore)
+        {
+            return null;
+        }
+
+        var messages = unknown.Select(u => $"unknown field \"{u}\"").ToList();
+        if (mode == FieldValidation.Mode.Strict)
+        {
+            var cause = $"Invalid value: {System.Text.Json.JsonSerializer.Serialize(before)}: strict decoding error: {string.Join(", ", messages)}";
+            throw new KubeException(422, "Invalid", $" \"\" is invalid: patch: {cause}",
+                new StatusDetails(null, null, null, [new StatusCause("FieldValueInvalid", cause, "patch")]));
+        }
+
+        return messages;
     }
 
     private ApiResponse Create(SimCluster c, ApiTarget t, ApiRequest r)
     {
         var obj = DecodeBody(r, allowYaml: true);
+        var warnings = CheckFields(t.Type, obj, r);
         CheckIdentity(t, obj, requireTypeMeta: false);
         var meta = JsonUtil.Metadata(obj);
         if (string.IsNullOrEmpty(JsonUtil.Str(meta["name"])) && JsonUtil.Str(meta["generateName"]) is { Length: > 0 } prefix)
@@ -689,7 +802,7 @@ internal sealed partial class KubeApi
             var now = _time.GetUtcNow();
             PrepareCreate(t.Type, obj, now);
             var result = Store(c, t.Type, obj, null, manager, now, r.DryRun);
-            return new ApiResponse(201, result);
+            return new ApiResponse(201, result) { Warnings = warnings };
         }
     }
 
@@ -761,6 +874,12 @@ internal sealed partial class KubeApi
     private ApiResponse Update(SimCluster c, ApiTarget t, ApiRequest r)
     {
         var obj = DecodeBody(r, allowYaml: true);
+        if (t.Subresource == "scale")
+        {
+            return WriteScale(c, t, r, _ => obj);
+        }
+
+        var warnings = t.Subresource is null ? CheckFields(t.Type, obj, r) : null;
         CheckIdentity(t, obj, requireTypeMeta: false);
         var manager = FieldManager(r, "unknown");
         lock (c.Gate)
@@ -773,7 +892,8 @@ internal sealed partial class KubeApi
             CheckResourceVersion(t, live, sentRv);
             CarryOver(t.Type, live, obj, t.Subresource);
             ThrowIfInvalid(t.Type, obj);
-            return new ApiResponse(200, Replace(c, t.Type, live, liveBytes, obj, manager, t.Subresource, r.DryRun));
+            ThrowIfImmutableChanged(t, live, obj);
+            return new ApiResponse(200, Replace(c, t.Type, live, liveBytes, obj, manager, t.Subresource, r.DryRun)) { Warnings = warnings };
         }
     }
 
@@ -788,8 +908,9 @@ internal sealed partial class KubeApi
     private byte[] Replace(SimCluster c, ResourceType rt, JsonObject live, byte[] liveBytes, JsonObject next, string manager, string? sub, bool dryRun)
     {
         var now = _time.GetUtcNow();
+        Defaulting.Apply(rt, next);
         var entries = FieldOwnership.Read(live);
-        FieldOwnership.RecordUpdate(entries, live, next, manager, rt.GroupVersion, sub == "status" ? "status" : null, ScopeFor(rt, sub), now);
+        FieldOwnership.RecordUpdate(entries, live, next, manager, rt.GroupVersion, sub is "status" or "scale" ? sub : null, ScopeFor(rt, sub), now);
         FieldOwnership.Write(next, entries);
         return Commit(c, rt, live, liveBytes, next, manager, now, dryRun);
     }
@@ -800,7 +921,9 @@ internal sealed partial class KubeApi
     /// </summary>
     private byte[] Commit(SimCluster c, ResourceType rt, JsonObject live, byte[] liveBytes, JsonObject next, string manager, DateTimeOffset now, bool dryRun)
     {
-        SimControllers.Default(rt, next);
+        Defaulting.Apply(rt, next);
+        Defaulting.KeepAllocated(rt, live, next);
+        Defaulting.Allocate(rt, next, create: false);
         if (rt == BuiltinResources.Crds)
         {
             SimControllers.EnsureCrdEstablished(next, FieldOwnership.Timestamp(now));
@@ -809,7 +932,9 @@ internal sealed partial class KubeApi
         var nm = JsonUtil.Metadata(next);
         var lm = JsonUtil.Metadata(live);
         nm["resourceVersion"] = lm["resourceVersion"]?.DeepClone();
-        if (rt.HasGeneration && !JsonUtil.SpecEquals(live, next))
+        // Deployments also count annotation changes (they are copied to the ReplicaSets), as kube-apiserver does.
+        if (rt.HasGeneration && (!JsonUtil.SpecEquals(live, next)
+                || (rt == BuiltinResources.Deployments && !JsonNode.DeepEquals(lm["annotations"], nm["annotations"]))))
         {
             var gen = JsonUtil.Long(lm["generation"]) ?? 1;
             nm["generation"] = gen + 1;
@@ -844,7 +969,9 @@ internal sealed partial class KubeApi
         var rv = c.NextResourceVersion();
         nm["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture);
         var bytes = JsonUtil.ToBytes(next);
-        c.Put(rt.GroupResource, ns, name, bytes, rv, "MODIFIED", liveBytes);
+        var liveLabels = lm["labels"] as JsonObject;
+        var labelsChanged = !JsonNode.DeepEquals(liveLabels, nm["labels"]);
+        c.Put(rt.GroupResource, ns, name, bytes, rv, "MODIFIED", labelsChanged ? (JsonObject)(liveLabels?.DeepClone() ?? new JsonObject()) : null);
         AfterWrite(c, rt, next, live);
         return bytes;
     }
@@ -858,9 +985,11 @@ internal sealed partial class KubeApi
         if (appliedFor is null)
         {
             var entries = new List<ManagedEntry>();
-            FieldOwnership.RecordUpdate(entries, null, obj, manager, rt.GroupVersion, null, ScopeFor(rt, null), now);
+            FieldOwnership.RecordUpdate(entries, Defaulting.ZeroObject(rt), obj, manager, rt.GroupVersion, null, ScopeFor(rt, null), now);
             FieldOwnership.Write(obj, entries);
         }
+
+        Defaulting.Allocate(rt, obj, create: true);
 
         if (rt == BuiltinResources.Crds)
         {
@@ -926,6 +1055,11 @@ internal sealed partial class KubeApi
         }
 
         var patch = BodyDecoder.Decode(r.Body, allowYaml: false);
+        if (t.Subresource == "scale")
+        {
+            return WriteScale(c, t, r, scale => ApplyPatch(ct, scale, patch));
+        }
+
         var manager = FieldManager(r, "unknown");
         lock (c.Gate)
         {
@@ -933,34 +1067,39 @@ internal sealed partial class KubeApi
             var ns = t.Namespace ?? string.Empty;
             var liveBytes = c.Get(t.Type.GroupResource, ns, t.Name!) ?? throw KubeException.NotFound(t.Type, t.Name!);
             var live = JsonUtil.ParseObject(liveBytes);
-            JsonNode patched = ct switch
-            {
-                "application/merge-patch+json" => Patches.MergePatch(live.DeepClone(), patch)
-                    ?? throw KubeException.BadRequest("the merge patch must be a JSON object"),
-                "application/json-patch+json" => Patches.JsonPatch(live.DeepClone(), patch),
-                _ => patch is JsonObject sp
-                    ? Patches.StrategicMerge((JsonObject)live.DeepClone(), sp)
-                    : throw KubeException.BadRequest("the strategic merge patch must be a JSON object"),
-            };
+            var patched = ApplyPatch(ct, (JsonObject)live.DeepClone(), patch);
             if (patched is not JsonObject next)
             {
                 throw new KubeException(422, "Invalid", "the patched object is not a JSON object");
             }
 
+            var warnings = PatchFields(t.Type, next, r);
             CheckIdentity(t, next, requireTypeMeta: false);
             CheckResourceVersion(t, live, JsonUtil.Str(next["metadata"]?["resourceVersion"]));
             CarryOver(t.Type, live, next, t.Subresource);
             ThrowIfInvalid(t.Type, next);
-            return new ApiResponse(200, Replace(c, t.Type, live, liveBytes, next, manager, t.Subresource, r.DryRun));
+            ThrowIfImmutableChanged(t, live, next);
+            return new ApiResponse(200, Replace(c, t.Type, live, liveBytes, next, manager, t.Subresource, r.DryRun)) { Warnings = warnings };
         }
     }
+
+    private static JsonNode ApplyPatch(string contentType, JsonObject target, JsonNode? patch) => contentType switch
+    {
+        "application/merge-patch+json" => Patches.MergePatch(target, patch)
+            ?? throw KubeException.BadRequest("the merge patch must be a JSON object"),
+        "application/json-patch+json" => Patches.JsonPatch(target, patch ?? throw KubeException.BadRequest("the JSON patch must be a list of operations")),
+        _ => patch is JsonObject sp
+            ? Patches.StrategicMerge(target, sp)
+            : throw KubeException.BadRequest("the strategic merge patch must be a JSON object"),
+    };
 
     private ApiResponse Apply(SimCluster c, ApiTarget t, ApiRequest r)
     {
         var manager = r.Q("fieldManager");
         if (string.IsNullOrEmpty(manager))
         {
-            throw KubeException.BadRequest("PATCH, application/apply-patch+yaml: fieldManager is required for apply requests");
+            throw new KubeException(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+                new StatusDetails(null, "meta.k8s.io", "PatchOptions", [new StatusCause("FieldValueRequired", "Required value: is required for apply patch", "fieldManager")]));
         }
 
         var force = r.Q("force") is "true" or "1";
@@ -970,9 +1109,9 @@ internal sealed partial class KubeApi
             lock (c.Gate)
             {
                 var stored = c.GetStored(t.Type.GroupResource, t.Namespace ?? string.Empty, t.Name!);
-                if (stored is not null && stored.ApplyManager == manager && stored.ApplyHash == memo)
+                if (stored is { } s && s.ApplyHash == memo)
                 {
-                    return new ApiResponse(200, stored.Json);
+                    return new ApiResponse(200, s.Json);
                 }
             }
         }
@@ -981,6 +1120,18 @@ internal sealed partial class KubeApi
         if (string.IsNullOrEmpty(JsonUtil.Str(applied["apiVersion"])) || string.IsNullOrEmpty(JsonUtil.Str(applied["kind"])))
         {
             throw KubeException.BadRequest("invalid object type: apiVersion and kind must be set in an applied configuration");
+        }
+
+        FieldValidation.Parse(r);
+        var appliedNamespace = JsonUtil.Str(applied["metadata"]?["namespace"]) ?? string.Empty;
+        var typedError = FieldValidation.IsClean(t.Type, applied) ? null
+            : FieldValidation.FirstUnknownForApply(t.Type, applied) is { } unknownField
+            ? $"{unknownField}: field not declared in schema"
+            : FieldValidation.FirstTypeError(t.Type, applied, apply: true);
+        if (typedError is not null)
+        {
+            throw new KubeException(500, string.Empty,
+                $"failed to create typed patch object ({appliedNamespace}/{t.Name}; {t.Type.Group}/{t.Type.Version}, Kind={t.Type.Kind}): {typedError}");
         }
 
         CheckIdentity(t, applied, requireTypeMeta: true);
@@ -1011,7 +1162,7 @@ internal sealed partial class KubeApi
                 };
                 FieldOwnership.Write(obj, createdEntries);
                 var createdBytes = Store(c, t.Type, obj, applied, manager, now, r.DryRun);
-                Remember(c, t, r, manager, memo);
+                Remember(c, t, r, memo);
                 return new ApiResponse(201, createdBytes);
             }
 
@@ -1023,7 +1174,7 @@ internal sealed partial class KubeApi
             {
                 if (!force)
                 {
-                    throw ConflictError(t, conflicts);
+                    throw ConflictError(conflicts);
                 }
 
                 foreach (var conflict in conflicts)
@@ -1076,32 +1227,31 @@ internal sealed partial class KubeApi
             CarryOver(t.Type, live, next, t.Subresource);
             FieldOwnership.Write(next, entries.Where(e => !e.Fields.IsEmpty).ToList());
             ThrowIfInvalid(t.Type, next);
+            ThrowIfImmutableChanged(t, live, next);
             var result = Commit(c, t.Type, live, liveBytes, next, manager, now, r.DryRun);
-            Remember(c, t, r, manager, memo);
+            Remember(c, t, r, memo);
             return new ApiResponse(200, result);
         }
     }
 
     /// <summary>Identifies an apply request: same manager, options and body give the same result on the same object.</summary>
-    private static UInt128 ApplyMemo(ApiRequest r, string manager, bool force, string? sub)
+    private static ulong ApplyMemo(ApiRequest r, string manager, bool force, string? sub)
     {
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         hash.AppendData(Encoding.UTF8.GetBytes($"{manager}\n{force}\n{sub}\n{r.ContentType}\n"));
         hash.AppendData(r.Body);
         Span<byte> digest = stackalloc byte[32];
         hash.GetHashAndReset(digest);
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(digest);
+        var memo = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(digest);
+        return memo == 0 ? 1 : memo;
     }
 
-    private static void Remember(SimCluster c, ApiTarget t, ApiRequest r, string manager, UInt128 memo)
+    private static void Remember(SimCluster c, ApiTarget t, ApiRequest r, ulong memo)
     {
-        if (r.DryRun || c.GetStored(t.Type.GroupResource, t.Namespace ?? string.Empty, t.Name!) is not { } stored)
+        if (!r.DryRun)
         {
-            return;
+            c.SetApplyHash(t.Type.GroupResource, t.Namespace ?? string.Empty, t.Name!, memo);
         }
-
-        stored.ApplyManager = manager;
-        stored.ApplyHash = memo;
     }
 
     private static void StripForApply(JsonObject applied, WriteScope scope)
@@ -1118,10 +1268,10 @@ internal sealed partial class KubeApi
         }
     }
 
-    private static KubeException ConflictError(ApiTarget t, List<FieldConflict> conflicts)
+    private static KubeException ConflictError(List<FieldConflict> conflicts)
     {
         var causes = conflicts
-            .Select(x => new StatusCause("FieldManagerConflict", $"conflict with \"{x.Manager}\" using {x.ApiVersion}", FieldSet.Format(x.Path)))
+            .Select(x => new StatusCause("FieldManagerConflict", $"conflict with {x.Describe()}", FieldSet.Format(x.Path)))
             .ToList();
         string message;
         if (conflicts.Count == 1)
@@ -1131,9 +1281,9 @@ internal sealed partial class KubeApi
         else
         {
             var sb = new StringBuilder($"Apply failed with {conflicts.Count} conflicts: ");
-            foreach (var group in conflicts.GroupBy(x => (x.Manager, x.ApiVersion)))
+            foreach (var group in conflicts.GroupBy(x => x.Describe()))
             {
-                sb.Append(CultureInfo.InvariantCulture, $"conflicts with \"{group.Key.Manager}\" using {group.Key.ApiVersion}:");
+                sb.Append(CultureInfo.InvariantCulture, $"conflicts with {group.Key}:");
                 foreach (var x in group)
                 {
                     sb.Append("\n- ").Append(FieldSet.Format(x.Path));
@@ -1145,7 +1295,7 @@ internal sealed partial class KubeApi
             message = sb.ToString().TrimEnd('\n');
         }
 
-        return new KubeException(409, "Conflict", message, new StatusDetails(t.Name, t.Type.Group, t.Type.Plural, causes));
+        return new KubeException(409, "Conflict", message, new StatusDetails(null, null, null, causes));
     }
 
     // ---- delete ---------------------------------------------------------------------------------
@@ -1204,7 +1354,10 @@ internal sealed partial class KubeApi
             var next = (JsonObject)live.DeepClone();
             var nm = JsonUtil.Metadata(next);
             nm["deletionTimestamp"] = FieldOwnership.Timestamp(now);
-            nm["deletionGracePeriodSeconds"] = 0;
+            if (!isNamespace)
+            {
+                nm["deletionGracePeriodSeconds"] = 0;
+            }
             if (isNamespace)
             {
                 next["status"] = new JsonObject { ["phase"] = "Terminating" };
@@ -1249,6 +1402,8 @@ internal sealed partial class KubeApi
             foreach (var (obj, bytes) in victims)
             {
                 DeleteLocked(c, t.Type, obj, bytes, r.DryRun);
+                obj.Remove("kind");
+                obj.Remove("apiVersion");
                 items.Add(obj);
             }
 

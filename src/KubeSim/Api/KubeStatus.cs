@@ -53,7 +53,7 @@ internal sealed class KubeException : Exception
         new(404, "NotFound", "the server could not find the requested resource");
 
     public static KubeException MethodNotAllowed(string method) =>
-        new(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource ({method})");
+        new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", new StatusDetails(null, null, null));
 }
 
 /// <summary><c>details</c> of a Kubernetes <c>Status</c>.</summary>
@@ -71,8 +71,12 @@ internal static class KubeStatus
             ["metadata"] = new JsonObject(),
             ["status"] = "Failure",
             ["message"] = message,
-            ["reason"] = reason,
         };
+        if (reason.Length > 0)
+        {
+            status["reason"] = reason;
+        }
+
         if (details is not null)
         {
             status["details"] = Details(details);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Fleet.KubeSim.Json;
@@ -31,6 +32,17 @@ internal static partial class Validation
         if (rt.Namespaced && string.IsNullOrEmpty(JsonUtil.Str(meta?["namespace"])))
         {
             causes.Add(new StatusCause("FieldValueRequired", "Required value", "metadata.namespace"));
+        }
+
+        if (rt == BuiltinResources.Services && obj["spec"]?["ports"] is JsonArray { Count: > 1 } ports)
+        {
+            for (var i = 0; i < ports.Count; i++)
+            {
+                if (string.IsNullOrEmpty(JsonUtil.Str(ports[i]?["name"])))
+                {
+                    causes.Add(new StatusCause("FieldValueRequired", "Required value", $"spec.ports[{i}].name"));
+                }
+            }
         }
 
         if (meta?["labels"] is JsonObject labels)
@@ -171,7 +183,7 @@ internal static partial class Validation
                 if (templateLabels is null || !JsonNode.DeepEquals(templateLabels[k], v))
                 {
                     causes.Add(new StatusCause("FieldValueInvalid",
-                        $"Invalid value: {templateLabels?.ToJsonString() ?? "{}"}: `selector` does not match template `labels`",
+                        $"Invalid value: {GoMap(templateLabels)}: `selector` does not match template `labels`",
                         "spec.template.metadata.labels"));
                     return;
                 }
@@ -192,4 +204,9 @@ internal static partial class Validation
 
     [GeneratedRegex("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")]
     private static partial Regex LabelValueRegex();
+
+    /// <summary>A label map as Go's <c>%#v</c> prints it in kube-apiserver's messages.</summary>
+    private static string GoMap(JsonObject? labels) =>
+        "map[string]string{" + string.Join(", ", (labels ?? []).OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => $"{JsonSerializer.Serialize(p.Key)}:{JsonSerializer.Serialize(JsonUtil.Str(p.Value) ?? string.Empty)}")) + "}";
 }

@@ -20,6 +20,7 @@ internal sealed partial class SimControllers : IDisposable
 
     private readonly TimeProvider _time;
     private readonly TimeSpan _readyDelay;
+    private readonly bool _enabled;
     private readonly ILogger _log;
     private readonly PriorityQueue<WorkItem, DateTimeOffset> _queue = new();
     private readonly Lock _queueGate = new();
@@ -28,8 +29,9 @@ internal sealed partial class SimControllers : IDisposable
     private int _running;
     private bool _disposed;
 
-    public SimControllers(TimeProvider time, TimeSpan readyDelay, ILogger log)
+    public SimControllers(TimeProvider time, TimeSpan readyDelay, bool enabled, ILogger log)
     {
+        _enabled = enabled;
         _time = time;
         _readyDelay = readyDelay < TimeSpan.Zero ? TimeSpan.Zero : readyDelay;
         _log = log;
@@ -47,73 +49,14 @@ internal sealed partial class SimControllers : IDisposable
 
     private sealed record WorkItem(SimCluster Cluster, ResourceType Type, string Namespace, string Name, long Generation, Phase Phase);
 
-    /// <summary>Defaults the API server fills in on every write (lock held by the caller).</summary>
-    public static void Default(ResourceType rt, JsonObject obj)
-    {
-        if (rt == BuiltinResources.Namespaces)
-        {
-            if (obj["spec"] is not JsonObject spec)
-            {
-                spec = new JsonObject();
-                obj["spec"] = spec;
-            }
-
-            if (spec["finalizers"] is null && obj["metadata"]?["deletionTimestamp"] is null)
-            {
-                spec["finalizers"] = new JsonArray("kubernetes");
-            }
-
-            if (obj["status"] is null)
-            {
-                obj["status"] = new JsonObject { ["phase"] = "Active" };
-            }
-
-            var name = JsonUtil.Str(obj["metadata"]?["name"]);
-            var meta = JsonUtil.Metadata(obj);
-            if (meta["labels"] is not JsonObject labels)
-            {
-                labels = new JsonObject();
-                meta["labels"] = labels;
-            }
-
-            labels["kubernetes.io/metadata.name"] = name;
-        }
-        else if (rt == BuiltinResources.Services && obj["spec"] is JsonObject svc)
-        {
-            svc["type"] ??= "ClusterIP";
-            if (svc["clusterIP"] is null && JsonUtil.Str(svc["type"]) != "ExternalName")
-            {
-                var ip = $"10.96.{Random.Shared.Next(0, 255)}.{Random.Shared.Next(1, 255)}";
-                svc["clusterIP"] = ip;
-                svc["clusterIPs"] = new JsonArray(ip);
-            }
-
-            if (svc["ports"] is JsonArray ports)
-            {
-                foreach (var p in ports.OfType<JsonObject>())
-                {
-                    p["protocol"] ??= "TCP";
-                    if (p["targetPort"] is null && p["port"] is { } port)
-                    {
-                        p["targetPort"] = port.DeepClone();
-                    }
-                }
-            }
-        }
-        else if (rt.Group == "apps" && rt.Plural is "deployments" or "statefulsets" or "replicasets" && obj["spec"] is JsonObject ws)
-        {
-            ws["replicas"] ??= 1;
-            if (rt.Plural == "deployments")
-            {
-                ws["progressDeadlineSeconds"] ??= 600;
-                ws["revisionHistoryLimit"] ??= 10;
-            }
-        }
-    }
-
     /// <summary>Reacts to a stored write (lock held): schedules the status the controllers will write.</summary>
     public void OnWrite(SimCluster c, ResourceType rt, JsonObject obj, JsonObject? previous)
     {
+        if (!_enabled)
+        {
+            return;
+        }
+
         var meta = JsonUtil.Metadata(obj);
         var ns = JsonUtil.Str(meta["namespace"]) ?? string.Empty;
         var name = JsonUtil.Str(meta["name"])!;
@@ -155,6 +98,11 @@ internal sealed partial class SimControllers : IDisposable
     /// <summary>Reacts to a removal (lock held): a terminating namespace may now be empty.</summary>
     public void OnDelete(SimCluster c, ResourceType rt, string ns)
     {
+        if (!_enabled)
+        {
+            return;
+        }
+
         if (rt.Namespaced && ns.Length > 0 && c.Get(BuiltinResources.Namespaces.GroupResource, string.Empty, ns) is { } nsBytes
             && JsonUtil.ParseObject(nsBytes)["metadata"]?["deletionTimestamp"] is not null)
         {
@@ -179,9 +127,25 @@ internal sealed partial class SimControllers : IDisposable
             if (due < _timerDue)
             {
                 _timerDue = due;
-                _timer.Change(delay, Timeout.InfiniteTimeSpan);
+                Arm(delay);
             }
         }
+    }
+
+    /// <summary>
+    /// Runs the queue after <paramref name="delay"/>: work due now goes to the thread pool, never through the
+    /// clock's timer, whose callback a fake clock may run at once on the writer's thread, inside its locks.
+    /// </summary>
+    private void Arm(TimeSpan delay)
+    {
+        if (delay <= TimeSpan.Zero)
+        {
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            ThreadPool.UnsafeQueueUserWorkItem(static self => self.Run(), this, preferLocal: false);
+            return;
+        }
+
+        _timer.Change(delay, Timeout.InfiniteTimeSpan);
     }
 
     private void Run()
@@ -237,7 +201,7 @@ internal sealed partial class SimControllers : IDisposable
                     }
 
                     _timerDue = due;
-                    _timer.Change(delay, Timeout.InfiniteTimeSpan);
+                    Arm(delay);
                 }
             }
         }

@@ -283,6 +283,11 @@ internal sealed partial class HttpFrontEnd
         response.StatusCode = r.Status;
         response.ContentType = r.ContentType;
         response.ContentLength = r.Body.Length;
+        foreach (var warning in r.Warnings ?? [])
+        {
+            response.Headers.Append("Warning", $"299 - \"{warning.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
+        }
+
         if (ctx.Request.Method != "HEAD")
         {
             await response.Body.WriteAsync(r.Body, ctx.RequestAborted);

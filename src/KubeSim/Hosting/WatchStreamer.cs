@@ -171,9 +171,11 @@ internal static class WatchStreamer
     {
         var type = e.Type;
         var now = Matches(filter, e.Object);
-        if (type == "MODIFIED" && e.Previous is not null)
+        if (type == "MODIFIED" && e.PreviousLabels is { } previousLabels && !filter.Labels.IsEmpty)
         {
-            var before = Matches(filter, e.Previous);
+            var previous = JsonUtil.ParseObject(e.Object);
+            JsonUtil.Metadata(previous)["labels"] = previousLabels.DeepClone();
+            var before = filter.Matches(previous, JsonUtil.Str(previous["metadata"]?["namespace"]) ?? string.Empty, JsonUtil.Str(previous["metadata"]?["name"]) ?? string.Empty);
             if (now && !before)
             {
                 type = "ADDED";

@@ -12,7 +12,8 @@ internal sealed class ManagedEntry
 
     public required string ApiVersion { get; set; }
 
-    public required string Time { get; set; }
+    /// <summary>When the manager last changed its fields; kube-apiserver leaves it out for scale writes.</summary>
+    public required string? Time { get; set; }
 
     public string? Subresource { get; init; }
 
@@ -31,7 +32,26 @@ internal enum WriteScope
 }
 
 /// <summary>A field a server-side apply conflicts on: who owns it and where.</summary>
-internal sealed record FieldConflict(string Manager, string ApiVersion, string[] Path);
+internal sealed record FieldConflict(string Manager, string ApiVersion, string[] Path, string Operation = "Apply", string? Subresource = null)
+{
+    /// <summary>The manager as kube-apiserver names it in conflict messages (Update managers with their version).</summary>
+    public string Describe()
+    {
+        var name = $"\"{Manager}\"";
+        if (Subresource is not null)
+        {
+            name += $" with subresource \"{Subresource}\"";
+        }
+
+        if (Operation != "Update")
+        {
+            return name;
+        }
+
+        // kube-apiserver's manager identifiers carry no time, so its messages never say "at".
+        return $"{name} using {ApiVersion}";
+    }
+}
 
 /// <summary>
 /// Field ownership as the API server tracks it in <c>metadata.managedFields</c> (the structured-merge-diff
@@ -84,7 +104,10 @@ internal static class FieldOwnership
         var meta = JsonUtil.Metadata(obj);
         meta.Remove("managedFields");
         var array = new JsonArray();
-        foreach (var e in entries)
+
+        // kube-apiserver's order: Apply before Update, then by time (none first), manager, subresource.
+        foreach (var e in entries.OrderBy(e => e.Operation, StringComparer.Ordinal).ThenBy(e => e.Time ?? string.Empty, StringComparer.Ordinal)
+                     .ThenBy(e => e.Manager, StringComparer.Ordinal).ThenBy(e => e.Subresource ?? string.Empty, StringComparer.Ordinal))
         {
             if (e.Fields.IsEmpty)
             {
@@ -96,10 +119,14 @@ internal static class FieldOwnership
                 ["manager"] = e.Manager,
                 ["operation"] = e.Operation,
                 ["apiVersion"] = e.ApiVersion,
-                ["time"] = e.Time,
-                ["fieldsType"] = "FieldsV1",
-                ["fieldsV1"] = e.Fields.ToFieldsV1(),
             };
+            if (e.Time is not null)
+            {
+                o["time"] = e.Time;
+            }
+
+            o["fieldsType"] = "FieldsV1";
+            o["fieldsV1"] = e.Fields.ToFieldsV1();
             if (e.Subresource is not null)
             {
                 o["subresource"] = e.Subresource;
@@ -134,6 +161,9 @@ internal static class FieldOwnership
         return !(depth == 1 && inMetadata && UntrackedMetadata.Contains(field));
     }
 
+    /// <summary>Maps kube-apiserver's schema marks atomic (label selectors, a Service's selector): owned whole.</summary>
+    private static bool IsAtomic(string field) => field is "selector" or "fieldRef" or "configMapKeyRef" or "secretKeyRef" or "resourceFieldRef" or "roleRef";
+
     /// <summary>The fields an applied configuration sets (maps are paths, not members).</summary>
     public static FieldSet Collect(JsonObject applied, WriteScope scope)
     {
@@ -164,6 +194,9 @@ internal static class FieldOwnership
     {
         switch (v)
         {
+            case JsonObject when IsAtomic(field):
+                node.Member = true;
+                break;
             case JsonObject o when o.Count > 0:
                 if (mapsAreMembers)
                 {
@@ -171,7 +204,7 @@ internal static class FieldOwnership
                 }
 
                 CollectObject(o, node, depth, inMetadata, scope, mapsAreMembers);
-                if (node.IsEmpty)
+                if (node.IsEmpty && !(inMetadata && depth == 1))
                 {
                     node.Member = true;
                 }
@@ -179,12 +212,17 @@ internal static class FieldOwnership
                 break;
             case JsonArray a when a.Count > 0:
                 var (kind, key) = ListSemantics.For(field, a);
+                if (mapsAreMembers && kind != ListKind.Atomic)
+                {
+                    node.Member = true;
+                }
+
                 switch (kind)
                 {
                     case ListKind.Map:
                         foreach (var item in a)
                         {
-                            var itemNode = node.Child(FieldSet.KeyElement(key!, ((JsonObject)item!)[key!]));
+                            var itemNode = node.Child(FieldSet.KeyElement(key!, item));
                             itemNode.Member = true;
                             CollectObject((JsonObject)item!, itemNode, depth + 1, false, scope, mapsAreMembers);
                         }
@@ -258,16 +296,17 @@ internal static class FieldOwnership
 
             var c = new FieldSet();
             var r = new FieldSet();
-            if (ov is JsonObject oo && v is JsonObject no)
+            if ((ov is JsonObject || (ov is null && v is JsonObject { Count: > 0 })) && v is JsonObject no && !IsAtomic(k))
             {
-                DiffObject(oo, no, c, r, depth + 1, childInMeta, scope);
+                DiffObject(ov as JsonObject ?? [], no, c, r, depth + 1, childInMeta, scope);
             }
-            else if (ov is JsonArray oa && v is JsonArray na && ListSemantics.For(k, na) is (ListKind.Map, { } key)
-                     && ListSemantics.For(k, oa).Kind == ListKind.Map)
+            else if ((ov is JsonArray || ov is null) && v is JsonArray na && ListSemantics.For(k, na) is (ListKind.Map, { } key)
+                     && ListSemantics.For(k, ov as JsonArray).Kind == ListKind.Map)
             {
+                var oa = ov as JsonArray ?? [];
                 foreach (var item in na)
                 {
-                    var element = FieldSet.KeyElement(key, ((JsonObject)item!)[key]);
+                    var element = FieldSet.KeyElement(key, item);
                     var before = FieldSet.FindKeyed(oa, element) as JsonObject;
                     var ic = new FieldSet();
                     var ir = new FieldSet();
@@ -294,10 +333,12 @@ internal static class FieldOwnership
 
                 foreach (var item in oa)
                 {
-                    var element = FieldSet.KeyElement(key, ((JsonObject)item!)[key]);
+                    var element = FieldSet.KeyElement(key, item);
                     if (FieldSet.FindKeyed(na, element) is null)
                     {
-                        r.Child(element).Member = true;
+                        var gone = r.Child(element);
+                        gone.Member = true;
+                        CollectObject((JsonObject)item!, gone, depth + 2, false, scope, true);
                     }
                 }
             }
@@ -321,7 +362,9 @@ internal static class FieldOwnership
         {
             if (Tracked(k, depth, inMetadata, scope) && !@new.ContainsKey(k))
             {
-                removed.Child("f:" + k).Member = true;
+                var gone = removed.Child("f:" + k);
+                gone.Member = true;
+                CollectValue(k, old[k], gone, depth + 1, depth == 0 && k == "metadata", scope, true);
             }
         }
     }
@@ -347,7 +390,7 @@ internal static class FieldOwnership
         {
             mine = new ManagedEntry
             {
-                Manager = manager, Operation = "Update", ApiVersion = apiVersion, Time = Timestamp(now),
+                Manager = manager, Operation = "Update", ApiVersion = apiVersion, Time = null,
                 Subresource = subresource, Fields = new FieldSet(),
             };
             entries.Add(mine);
@@ -355,7 +398,7 @@ internal static class FieldOwnership
 
         mine.Fields.UnionWith(changed);
         mine.ApiVersion = apiVersion;
-        mine.Time = Timestamp(now);
+        mine.Time = subresource == "scale" ? null : Timestamp(now);
         entries.RemoveAll(e => e.Fields.IsEmpty);
     }
 
@@ -386,14 +429,14 @@ internal static class FieldOwnership
                 }
 
                 var appliedValue = FieldSet.Resolve(applied, path, out _);
-                if (appliedValue is JsonObject && liveValue is JsonObject)
+                if (appliedValue is JsonObject && liveValue is JsonObject && !(path[^1].StartsWith("f:", StringComparison.Ordinal) && IsAtomic(path[^1][2..])))
                 {
                     continue;
                 }
 
                 if (!JsonNode.DeepEquals(liveValue, appliedValue))
                 {
-                    conflicts.Add(new FieldConflict(e.Manager, e.ApiVersion, path));
+                    conflicts.Add(new FieldConflict(e.Manager, e.ApiVersion, path, e.Operation, e.Subresource));
                 }
             }
         }
@@ -413,7 +456,7 @@ internal static class FieldOwnership
             }
 
             var existing = target[k];
-            if (v is JsonObject vo && existing is JsonObject eo)
+            if (v is JsonObject vo && existing is JsonObject eo && !IsAtomic(k))
             {
                 MergeApplied(eo, vo);
             }
@@ -473,7 +516,7 @@ internal static class FieldOwnership
             {
                 var prefix = path[..len];
                 var node = FieldSet.Resolve(target, prefix, out var found);
-                if (found && node is JsonObject { Count: 0 } && prefix[^1].StartsWith("f:", StringComparison.Ordinal))
+                if (found && node is JsonObject { Count: 0 } or JsonArray { Count: 0 } && prefix[^1].StartsWith("f:", StringComparison.Ordinal))
                 {
                     FieldSet.RemovePath(target, prefix);
                 }

@@ -305,8 +305,20 @@ internal sealed class FieldSet
         return sb.ToString();
     }
 
-    public static string KeyElement(string keyField, JsonNode? keyValue) =>
-        "k:" + new JsonObject { [keyField] = keyValue?.DeepClone() }.ToJsonString();
+    /// <summary>
+    /// The path element of a keyed list item. Ports are keyed by number and protocol (their listMapKeys), the
+    /// protocol taking its default <c>TCP</c> when the item leaves it out, as kube-apiserver's schema says.
+    /// </summary>
+    public static string KeyElement(string keyField, JsonNode? item)
+    {
+        var key = new JsonObject { [keyField] = item?[keyField]?.DeepClone() };
+        if (keyField is "containerPort" or "port")
+        {
+            key["protocol"] = item?["protocol"]?.DeepClone() ?? "TCP";
+        }
+
+        return "k:" + key.ToJsonString();
+    }
 
     public static string ValueElement(JsonNode? value) => "v:" + (value?.ToJsonString() ?? "null");
 
@@ -373,7 +385,7 @@ internal sealed class FieldSet
 
         foreach (var item in a)
         {
-            if (item is JsonObject io && key.All(kv => JsonNode.DeepEquals(io[kv.Key], kv.Value)))
+            if (item is JsonObject io && key.All(kv => JsonNode.DeepEquals(io[kv.Key] ?? (kv.Key == "protocol" ? "TCP" : null), kv.Value)))
             {
                 return item;
             }

@@ -86,7 +86,7 @@ internal static class Patches
                     var (parent, token) = Resolve(doc, path, i);
                     if (!JsonNode.DeepEquals(Get(parent, token, path, i), op["value"]))
                     {
-                        throw new KubeException(422, "Invalid", $"the server rejected our request due to an error in our request: json patch test operation {i} failed at {path}");
+                        throw new KubeException(422, "Invalid", "the server rejected our request due to an error in our request", new StatusDetails(null, null, null));
                     }
 
                     break;

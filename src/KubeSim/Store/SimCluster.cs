@@ -90,6 +90,15 @@ internal sealed class SimCluster
 
     public byte[]? Get(string groupResource, string ns, string name) => GetStored(groupResource, ns, name)?.Json;
 
+    /// <summary>Records which apply left the stored version (see <see cref="StoredObject.ApplyHash"/>).</summary>
+    public void SetApplyHash(string groupResource, string ns, string name, ulong hash)
+    {
+        if (_buckets is not null && _buckets.TryGetValue(groupResource, out var b) && b.TryGetValue(Key(ns, name), out var v))
+        {
+            b[Key(ns, name)] = v with { ApplyHash = hash };
+        }
+    }
+
     public StoredObject? GetStored(string groupResource, string ns, string name) =>
         _buckets is not null && _buckets.TryGetValue(groupResource, out var b) && b.TryGetValue(Key(ns, name), out var v) ? v : null;
 
@@ -112,7 +121,7 @@ internal sealed class SimCluster
 
     public IEnumerable<string> GroupResources => _buckets?.Keys ?? Enumerable.Empty<string>();
 
-    public void Put(string groupResource, string ns, string name, byte[] json, long rv, string type, byte[]? previous)
+    public void Put(string groupResource, string ns, string name, byte[] json, long rv, string type, System.Text.Json.Nodes.JsonObject? previousLabels)
     {
         _buckets ??= new Dictionary<string, SortedList<string, StoredObject>>(StringComparer.Ordinal);
         if (!_buckets.TryGetValue(groupResource, out var bucket))
@@ -121,8 +130,9 @@ internal sealed class SimCluster
             _buckets[groupResource] = bucket;
         }
 
+        ns = Names.Intern(ns);
         bucket[Key(ns, name)] = new StoredObject(json);
-        Publish(new WatchEvent(rv, groupResource, ns, type, json, previous));
+        Publish(new WatchEvent(rv, groupResource, ns, type, json, previousLabels));
     }
 
     public void Remove(string groupResource, string ns, string name, byte[] last, long rv)
@@ -136,7 +146,7 @@ internal sealed class SimCluster
             }
         }
 
-        Publish(new WatchEvent(rv, groupResource, ns, "DELETED", last, null));
+        Publish(new WatchEvent(rv, groupResource, Names.Intern(ns), "DELETED", last, null));
     }
 
     private void Publish(WatchEvent e)
@@ -144,11 +154,14 @@ internal sealed class SimCluster
         if (_historyCapacity > 0)
         {
             _history ??= new Queue<WatchEvent>();
-            _history.Enqueue(e);
-            while (_history.Count > _historyCapacity)
+
+            // Make room first, so a full history never grows its array past the capacity.
+            while (_history.Count >= _historyCapacity)
             {
                 _historyStart = _history.Dequeue().ResourceVersion;
             }
+
+            _history.Enqueue(e);
         }
         else
         {

@@ -134,12 +134,12 @@ public sealed class ApplyTests(SimFixture sim) : IClassFixture<SimFixture>
     }
 
     [Fact]
-    public async Task Apply_WithoutFieldManager_Is400()
+    public async Task Apply_WithoutFieldManager_Is422()
     {
         using var k = sim.NewCluster();
         var r = await k.Patch(Deploy, Manifests.Deployment("default", "web"), "application/apply-patch+yaml");
-        Assert.Equal(HttpStatusCode.BadRequest, r.Status);
-        Assert.Contains("fieldManager is required", r.Str("message"));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, r.Status);
+        Assert.Equal("fieldManager", r.Str("details.causes.0.field"));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Fleet.KubeSim.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Fleet.KubeSim.Tests.Api;
 
@@ -11,7 +12,7 @@ public sealed class ControllerClockTests
     [Fact]
     public async Task Deployment_ProgressesFirstAndIsReadyOnlyAfterTheDelay()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         await using var server = await KubeSimServer.StartAsync(new KubeSimOptions
         {
             Clusters = 1,

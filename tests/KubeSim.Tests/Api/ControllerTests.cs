@@ -76,13 +76,13 @@ public sealed class ControllerTests(SimFixture sim) : IClassFixture<SimFixture>
     }
 
     [Fact]
-    public async Task Service_GetsAClusterIp()
+    public async Task Service_GetsAClusterIpFromTheServiceRange()
     {
         using var k = sim.NewCluster();
         var r = await k.Apply("api/v1/namespaces/default/services/web",
             """{"apiVersion":"v1","kind":"Service","metadata":{"name":"web"},"spec":{"selector":{"app":"web"},"ports":[{"port":80}]}}""", "fleet");
         Assert.Equal(HttpStatusCode.Created, r.Status);
-        Assert.StartsWith("10.96.", r.Str("spec.clusterIP"));
+        Assert.StartsWith("10.0.0.", r.Str("spec.clusterIP"));
         Assert.Equal("TCP", r.Str("spec.ports.0.protocol"));
     }
 }

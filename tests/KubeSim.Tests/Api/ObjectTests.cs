@@ -70,12 +70,12 @@ public sealed class ObjectTests(SimFixture sim) : IClassFixture<SimFixture>
     }
 
     [Fact]
-    public async Task Create_NamespacedKindWithoutNamespace_Is422()
+    public async Task Create_NamespacedKindOnTheAllNamespacesPath_Is405()
     {
         using var k = sim.NewCluster();
         var r = await k.Post("api/v1/configmaps", """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}}""");
-        Assert.Equal((HttpStatusCode)422, r.Status);
-        Assert.Equal("metadata.namespace", r.Str("details.causes.0.field"));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, r.Status);
+        Assert.Equal("MethodNotAllowed", r.Str("reason"));
     }
 
     [Fact]
