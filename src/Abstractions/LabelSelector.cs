@@ -58,7 +58,7 @@ public sealed class LabelSelectorException(string message) : FormatException(mes
 /// <c>?labelSelector=</c> or built from <c>matchLabels</c>/<c>matchExpressions</c>.
 /// </summary>
 /// <remarks>
-/// Hand-written: no NuGet package here parses Kubernetes selectors (KubernetesClient is unavailable, see DESIGN.md).
+/// Hand-written: no package parses Kubernetes selector strings (KubernetesClient only carries the structured form).
 /// </remarks>
 public sealed class LabelSelector
 {

@@ -109,8 +109,14 @@ internal sealed partial class ChangeDispatcherGrain(
     private async Task DispatchAsync(ResourceChange change, CancellationToken ct)
     {
         var (kind, ns, name) = (change.Kind, change.Namespace, change.Name);
-        if (kind == ResourceKinds.Placement.Kind || kind == ResourceKinds.Placement.Kind + "s")
+        if (kind == ResourceKinds.Placement.Kind)
         {
+            return;
+        }
+
+        if (change.Type == ResourceChangeType.Status && kind != ResourceKinds.GitRepository.Kind && kind != ResourceKinds.Application.Kind)
+        {
+            // Probe times, webhook paths, placement reports: nobody depends on these statuses.
             return;
         }
 
