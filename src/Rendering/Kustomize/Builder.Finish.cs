@@ -30,6 +30,12 @@ internal sealed partial class Builder
 
         NameReferences.Fix(ra, _crd.References);
         ResolveVars(ra, ctx);
+        foreach (var r in ra)
+        {
+            // Transformers may have written a non-string annotation; kustomize's annotations are strings.
+            NormalizeAnnotations(r.Obj);
+        }
+
         BuildMetadata(ra, top, ctx);
         Sort(ra, top, ctx.TopFile);
     }
@@ -175,6 +181,11 @@ internal sealed partial class Builder
             var order = Resource.Str(sortOptions, "order");
             if (order == "fifo")
             {
+                if (sortOptions.ContainsKey("legacySortOptions"))
+                {
+                    throw new RenderException($"{file}: the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'");
+                }
+
                 return;
             }
 

@@ -88,7 +88,14 @@ internal sealed partial class Builder
             }
         }
 
-        return YamlReader.ReadAll(text, origin, _options.Limits).Where(d => d is not null).Select(d => (d!, origin)).ToList();
+        var docs = YamlReader.ReadAll(text, origin, _options.Limits).Where(d => d is not null).Select(d => (d!, origin)).ToList();
+        if (docs.Count == 0)
+        {
+            // kustomize refuses a patch without content (its text qualifies as neither kind of patch).
+            throw new RenderException($"{origin}: patch appears to be empty");
+        }
+
+        return docs;
     }
 
     private void PatchesStrategicMerge(JsonObject doc, Kust kust, string dir, List<Resource> ra)

@@ -91,25 +91,25 @@ internal sealed partial class Builder
         var file = found[0];
         _files.Locate(dir, Path.GetFileName(file), _files.Rel(dir));
         var rel = _files.Rel(file);
-        var docs = YamlReader.ReadAll(_files.Read(file), rel, _options.Limits);
+        var docs = YamlReader.ReadAll(_files.Read(file), rel, _options.Limits, lastKeyWins: true);
         var doc = docs.Count == 0 || docs[0] is null ? [] : docs[0] as JsonObject ?? throw new RenderException($"{rel}: kustomization must be a YAML mapping");
         if (doc.Count == 0)
         {
             throw new RenderException($"{rel}: kustomization file is empty");
         }
 
-        foreach (var (key, _) in doc)
-        {
-            if (!KnownFields.Contains(key))
-            {
-                throw new RenderException($"{rel}: invalid Kustomization: unknown field \"{key}\"");
-            }
-        }
+        doc = CanonicalFieldNames(doc, rel);
+        CheckStringFields(doc, rel);
 
         var kind = Resource.Str(doc, "kind");
         if (kind.Length > 0 && kind is not ("Kustomization" or "Component"))
         {
             throw new RenderException($"{rel}: kind '{kind}' is not Kustomization or Component");
+        }
+
+        if (kind == "Component" && doc["apiVersion"] is not null && Resource.Str(doc, "apiVersion") != "kustomize.config.k8s.io/v1alpha1")
+        {
+            throw new RenderException($"{rel}: apiVersion for Component should be kustomize.config.k8s.io/v1alpha1");
         }
 
         foreach (var unsupported in new[] { "helmCharts", "helmGlobals", "helmChartInflationGenerator" })
@@ -137,6 +137,30 @@ internal sealed partial class Builder
         }
 
         return new Kust(doc, rel, dir, kind == "Component");
+    }
+
+    /// <summary>
+    /// kustomize decodes a kustomization with Go's JSON rules: field names match case-insensitively and,
+    /// when two spellings of one field appear, the later one wins.
+    /// </summary>
+    private static JsonObject CanonicalFieldNames(JsonObject doc, string rel)
+    {
+        if (doc.All(p => KnownFields.Contains(p.Key)))
+        {
+            return doc;
+        }
+
+        var result = new JsonObject();
+        foreach (var (key, value) in doc.ToList())
+        {
+            var known = KnownFields.Contains(key) ? key : KnownFields.FirstOrDefault(f => string.Equals(f, key, StringComparison.OrdinalIgnoreCase))
+                ?? throw new RenderException($"{rel}: invalid Kustomization: unknown field \"{key}\"");
+            doc.Remove(key);
+            result.Remove(known);
+            result[known] = value;
+        }
+
+        return result;
     }
 
     /// <summary>
@@ -376,7 +400,41 @@ internal sealed partial class Builder
             }
         }
 
+        NormalizeAnnotations(obj);
         return new Resource(obj, rel);
+    }
+
+    /// <summary>
+    /// kustomize reads annotations into a string map: every value becomes its text, and an empty or
+    /// null <c>annotations</c> is dropped. Labels are left as written.
+    /// </summary>
+    private static void NormalizeAnnotations(JsonObject obj)
+    {
+        if (obj["metadata"] is not JsonObject meta || !meta.TryGetPropertyValue("annotations", out var node))
+        {
+            return;
+        }
+
+        if (node is null or JsonObject { Count: 0 })
+        {
+            meta.Remove("annotations");
+            return;
+        }
+
+        if (node is JsonObject annotations)
+        {
+            foreach (var key in annotations.Select(p => p.Key).ToList())
+            {
+                if (annotations[key] is JsonValue v && v.GetValueKind() != JsonValueKind.String)
+                {
+                    annotations[key] = YamlReader.ScalarText(v);
+                }
+                else if (annotations[key] is null)
+                {
+                    annotations[key] = string.Empty;
+                }
+            }
+        }
     }
 
     private static void AddAll(List<Resource> ra, List<Resource> add, string file)
@@ -442,15 +500,44 @@ internal sealed partial class Builder
 
         foreach (var (k, v) in o)
         {
+            // Go's JSON decoding into map[string]string: a number or boolean is an error, null is "".
             d[k] = v switch
             {
                 null => string.Empty,
-                JsonValue jv => YamlReader.ScalarText(jv),
-                _ => throw new RenderException($"{file}: '{field}.{k}' must be a string"),
+                JsonValue jv when jv.GetValueKind() == JsonValueKind.String => jv.GetValue<string>(),
+                _ => throw new RenderException($"{file}: invalid Kustomization: cannot unmarshal {GoJsonKind(v)} into field {field} (key '{k}') of type string"),
             };
         }
 
         return d;
+    }
+
+    /// <summary>How Go's JSON decoder names the kind of a value it could not decode.</summary>
+    internal static string GoJsonKind(JsonNode? node) => node switch
+    {
+        JsonObject => "object",
+        JsonArray => "array",
+        JsonValue v => v.GetValueKind() switch
+        {
+            JsonValueKind.Number => "number",
+            JsonValueKind.True or JsonValueKind.False => "bool",
+            _ => "string",
+        },
+        _ => "null",
+    };
+
+    /// <summary>Kustomization fields that Go decodes into a string: any other scalar is an error, as in kustomize.</summary>
+    private static readonly string[] StringFields = ["namespace", "namePrefix", "nameSuffix", "apiVersion", "kind"];
+
+    private static void CheckStringFields(JsonObject doc, string rel)
+    {
+        foreach (var field in StringFields)
+        {
+            if (doc[field] is { } node && !(node is JsonValue v && v.GetValueKind() == JsonValueKind.String))
+            {
+                throw new RenderException($"{rel}: invalid Kustomization: cannot unmarshal {GoJsonKind(node)} into field {field} of type string");
+            }
+        }
     }
 
     private static void ApplyOverlay(JsonObject doc, FluxOverlay overlay)
