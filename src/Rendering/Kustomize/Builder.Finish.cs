@@ -25,6 +25,7 @@ internal sealed partial class Builder
     {
         foreach (var r in ra.Where(r => r.NeedsHash))
         {
+            r.StorePrevious();
             r.SetName(r.Name + "-" + Generators.Hash(r.Obj));
         }
 

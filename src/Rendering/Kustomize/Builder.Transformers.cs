@@ -214,6 +214,7 @@ internal sealed partial class Builder
 
                     foreach (var r in Select(ra, target, where))
                     {
+                        r.StorePrevious();
                         r.Obj = JsonPatch.Apply(r.Obj, ops, where, inPlace: true);
                         r.Record();
                     }
@@ -269,6 +270,7 @@ internal sealed partial class Builder
 
                 foreach (var r in matches)
                 {
+                    r.StorePrevious();
                     r.Obj = JsonPatch.Apply(r.Obj, ops, where, inPlace: true);
                     r.Record();
                 }
@@ -323,6 +325,7 @@ internal sealed partial class Builder
 
         foreach (var r in ra)
         {
+            r.StorePrevious();
             if (r.Kind == "Namespace" && r.Group.Length == 0)
             {
                 r.SetName(ns);
@@ -388,12 +391,27 @@ internal sealed partial class Builder
 
         foreach (var r in ra)
         {
-            if (r.Kind is "CustomResourceDefinition" or "Namespace" && r.Group is "" or "apiextensions.k8s.io")
+            // kustomize's prefix and suffix transformers skip these kinds (by original id, any group but APIService's).
+            var original = r.Kind;
+            if (original is "CustomResourceDefinition" or "Namespace" || (original == "APIService" && r.Group == "apiregistration.k8s.io"))
             {
                 continue;
             }
 
-            r.SetName(prefix + r.Name + suffix);
+            if (prefix.Length > 0)
+            {
+                r.Prefixes.Add(prefix);
+                r.StorePrevious();
+                r.SetName(prefix + r.Name);
+            }
+
+            if (suffix.Length > 0)
+            {
+                r.Suffixes.Add(suffix);
+                r.StorePrevious();
+                r.SetName(r.Name + suffix);
+            }
+
             foreach (var spec in _crd.Identity)
             {
                 if (spec.Kind == r.Kind && prefix.Length > 0)

@@ -21,6 +21,22 @@ internal sealed class Resource
     /// <summary>Every (name, namespace) this object has had, oldest first.</summary>
     public List<(string Name, string Namespace)> History { get; } = [];
 
+    /// <summary>
+    /// The ids kustomize stores before a transformer that may rename (namespace, prefix, suffix, hash,
+    /// JSON patch, a name-changing patch) runs; only objects with one can be found by an old name.
+    /// </summary>
+    public List<(string Name, string Namespace)> Previous { get; } = [];
+
+    /// <summary>Name prefixes applied, innermost kustomization first (kustomize's build annotation).</summary>
+    public List<string> Prefixes { get; } = [];
+
+    /// <summary>Name suffixes applied, innermost kustomization first.</summary>
+    public List<string> Suffixes { get; } = [];
+
+    public void StorePrevious() => Previous.Add((Name, Namespace));
+
+    public IEnumerable<string> PreviousNames() => Previous.Select(p => p.Name);
+
     /// <summary>Generated ConfigMap or Secret that gets a content-hash suffix at the end of the build.</summary>
     public bool NeedsHash { get; set; }
 

@@ -6,7 +6,7 @@ namespace Fleet.Rendering.Transforms;
 /// <summary>A field kustomize's built-in transformers touch: which kinds, which path, and whether to create it.</summary>
 internal sealed record FieldSpec(string? Kind, string Path, bool Create, string? Group = null)
 {
-    public string[] Parts { get; } = Path.Split('/');
+    public string[] Parts { get; } = FieldSpecs.SplitPath(Path);
 
     public bool Matches(Resource r) => (Kind is null || Kind == r.Kind) && (Group is null || Group == r.Group);
 }
@@ -64,6 +64,12 @@ internal static class FieldSpecs
 
         yield return new(kind, "spec/template/spec/topologySpreadConstraints/labelSelector/matchLabels", false);
     }
+
+    /// <summary>Splits a field spec path at '/', where <c>\/</c> is a slash inside a key (an annotation name).</summary>
+    public static string[] SplitPath(string path) =>
+        path.Contains('\\', StringComparison.Ordinal)
+            ? path.Replace("\\/", "\0", StringComparison.Ordinal).Split('/').Select(p => p.Replace('\0', '/')).ToArray()
+            : path.Split('/');
 
     /// <summary>Calls <paramref name="apply"/> on every map at <paramref name="path"/> (lists are walked), creating it when asked.</summary>
     public static void ForEachMap(JsonObject root, string[] parts, bool create, Action<JsonObject> apply)
