@@ -37,6 +37,8 @@ internal sealed partial class Builder
             NormalizeAnnotations(r.Obj);
         }
 
+        // kustomize's IgnoreLocal: objects marked as local configuration are not part of the output.
+        ra.RemoveAll(r => r.Obj["metadata"]?["annotations"]?["config.kubernetes.io/local-config"] is JsonValue v && v.GetValueKind() == JsonValueKind.String && v.GetValue<string>() == "true");
         BuildMetadata(ra, top, ctx);
         Sort(ra, top, ctx.TopFile);
     }
@@ -216,7 +218,9 @@ internal sealed partial class Builder
         static string Gvk(Resource r) =>
             $"{(r.Group.Length == 0 ? "~G" : r.Group)}_{(r.Version.Length == 0 ? "~V" : r.Version)}_{(r.Kind.Length == 0 ? "~K" : r.Kind)}";
 
+        // kustomize orders two Namespace kinds in reverse when one of them is in the core group: the core one first.
         var sorted = ra.Select((r, i) => (r, i)).OrderBy(x => index.GetValueOrDefault(x.r.Kind, 0))
+            .ThenBy(x => x.r.Kind == "Namespace" && x.r.Group.Length == 0 ? 0 : 1)
             .ThenBy(x => Gvk(x.r), StringComparer.Ordinal)
             .ThenBy(x => x.r.Namespace.Length == 0 ? "~X" : x.r.Namespace, StringComparer.Ordinal)
             .ThenBy(x => x.r.Name, StringComparer.Ordinal)

@@ -326,7 +326,7 @@ internal sealed partial class Builder
         foreach (var r in ra)
         {
             r.StorePrevious();
-            if (r.Kind == "Namespace" && r.Group.Length == 0)
+            if (r.Kind == "Namespace" && r.ApiVersion == "v1")
             {
                 r.SetName(ns);
                 continue;
@@ -334,29 +334,25 @@ internal sealed partial class Builder
 
             if (r.Kind is "RoleBinding" or "ClusterRoleBinding" && r.Obj["subjects"] is JsonArray subjects)
             {
+                // kustomize's default: every subject named "default", whatever its kind, moves to the namespace.
                 foreach (var s in subjects.OfType<JsonObject>())
                 {
-                    if (Resource.Str(s, "kind") == "ServiceAccount" && Resource.Str(s, "name") == "default")
+                    if (s["name"] is JsonValue sn && YamlReader.ScalarText(sn) == "default")
                     {
                         s["namespace"] = ns;
                     }
                 }
             }
 
-            if (r.Kind is "ValidatingWebhookConfiguration" or "MutatingWebhookConfiguration" && r.Obj["webhooks"] is JsonArray hooks)
+            if (r.Kind == "APIService" && r.Group == "apiregistration.k8s.io")
             {
-                foreach (var h in hooks.OfType<JsonObject>())
-                {
-                    if (h["clientConfig"]?["service"] is JsonObject svc)
-                    {
-                        svc["namespace"] = ns;
-                    }
-                }
+                FieldSpecs.ForEachMap(r.Obj, ["spec", "service"], create: true, service => service["namespace"] = ns);
             }
 
-            if (r.Kind == "APIService" && r.Obj["spec"]?["service"] is JsonObject apiSvc)
+            if (r.Kind == "CustomResourceDefinition" && r.Group == "apiextensions.k8s.io" &&
+                r.Obj["spec"]?["conversion"]?["webhook"]?["clientConfig"]?["service"] is JsonObject conversion && conversion.ContainsKey("namespace"))
             {
-                apiSvc["namespace"] = ns;
+                conversion["namespace"] = ns;
             }
 
             if (!r.IsClusterScoped)
@@ -431,12 +427,6 @@ internal sealed partial class Builder
 
     private void Labels(JsonObject doc, Kust kust, List<Resource> ra)
     {
-        var common = StringMap(doc["commonLabels"], kust.File, "commonLabels");
-        if (common.Count > 0)
-        {
-            SetAll(ra, common, [.. FieldSpecs.LabelMetadata, .. FieldSpecs.LabelTemplates, .. FieldSpecs.LabelSelectors, .. _crd.Labels]);
-        }
-
         if (doc["labels"] is JsonArray labels)
         {
             for (var i = 0; i < labels.Count; i++)
@@ -471,6 +461,13 @@ internal sealed partial class Builder
 
                 SetAll(ra, pairs, specs);
             }
+        }
+
+        // kustomize applies each labels entry first and commonLabels last, so commonLabels wins a shared key.
+        var common = StringMap(doc["commonLabels"], kust.File, "commonLabels");
+        if (common.Count > 0)
+        {
+            SetAll(ra, common, [.. FieldSpecs.LabelMetadata, .. FieldSpecs.LabelTemplates, .. FieldSpecs.LabelSelectors, .. _crd.Labels]);
         }
     }
 
