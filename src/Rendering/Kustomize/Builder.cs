@@ -229,6 +229,9 @@ internal sealed partial class Builder
                 }
             }
 
+            // kustomize v5.5: crds and generators of this kustomization run before its components.
+            LoadCrds(doc, kust, dir);
+            Generators.Run(doc, kust.File, dir, ra, _files, _options.Limits);
             foreach (var entry in Strings(doc, "components", kust.File))
             {
                 CheckRemote(entry, kust.File);
@@ -247,8 +250,6 @@ internal sealed partial class Builder
                 Accumulate(compDir, comp, ra, ctx);
             }
 
-            LoadCrds(doc, kust, dir);
-            Generators.Run(doc, kust.File, dir, ra, _files, _options.Limits);
             RunTransformers(doc, kust, dir, ra);
             if (doc["vars"] is JsonArray vars)
             {

@@ -16,7 +16,7 @@ internal sealed class Resource
     public JsonObject Obj { get; set; }
 
     /// <summary>The file (or generator) this object came from, for error messages.</summary>
-    public string Origin { get; }
+    public string Origin { get; set; }
 
     /// <summary>Every (name, namespace) this object has had, oldest first.</summary>
     public List<(string Name, string Namespace)> History { get; } = [];
