@@ -121,7 +121,7 @@ internal sealed partial class Builder
         }
     }
 
-    private static void ApplyUntargetedSmp(JsonObject patch, string where, List<Resource> ra)
+    private static void ApplyUntargetedSmp(JsonObject patch, string where, List<Resource> ra, PatchOptions options = default)
     {
         var kind = Resource.Str(patch, "kind");
         var name = patch["metadata"] is JsonObject m ? Resource.Str(m, "name") : string.Empty;
@@ -154,18 +154,39 @@ internal sealed partial class Builder
             throw new RenderException($"{where}: multiple resources match strategic merge patch \"{kind} {name}\"; set metadata.namespace or use a target");
         }
 
-        ApplySmp(matches[0], patch, ra);
+        ApplySmp(matches[0], patch, ra, options);
     }
 
-    private static void ApplySmp(Resource r, JsonObject patch, List<Resource> ra)
+    /// <summary>A patch's <c>options</c>: whether it may change the name or kind of what it patches.</summary>
+    private readonly record struct PatchOptions(bool AllowNameChange, bool AllowKindChange);
+
+    private static PatchOptions ReadPatchOptions(JsonObject entry) =>
+        entry["options"] is JsonObject o
+            ? new PatchOptions(o["allowNameChange"] is JsonValue n && n.GetValueKind() == JsonValueKind.True, o["allowKindChange"] is JsonValue k && k.GetValueKind() == JsonValueKind.True)
+            : default;
+
+    private static void ApplySmp(Resource r, JsonObject patch, List<Resource> ra, PatchOptions options = default)
     {
+        // As kustomize: the patch may set apiVersion; kind and name only when its options allow, namespace never.
         var copy = (JsonObject)patch.DeepClone();
-        copy.Remove("apiVersion");
-        copy.Remove("kind");
+        if (!options.AllowKindChange)
+        {
+            copy.Remove("kind");
+        }
+
         if (copy["metadata"] is JsonObject meta)
         {
-            meta.Remove("name");
+            if (!options.AllowNameChange)
+            {
+                meta.Remove("name");
+            }
+
             meta.Remove("namespace");
+        }
+
+        if (options.AllowNameChange || options.AllowKindChange)
+        {
+            r.StorePrevious();
         }
 
         // The copy is ours and the resource's old object is replaced, so merge in place.
@@ -177,6 +198,7 @@ internal sealed partial class Builder
         }
 
         r.Obj = merged;
+        r.Record();
     }
 
     private void Patches(JsonObject doc, Kust kust, string dir, List<Resource> ra)
@@ -203,6 +225,7 @@ internal sealed partial class Builder
 
             var docs = PatchDocs(dir, entry, kust.File, i, "patches");
             var target = entry["target"] as JsonObject;
+            var options = ReadPatchOptions(entry);
             foreach (var (patch, where) in docs)
             {
                 if (patch is JsonArray ops)
@@ -214,22 +237,20 @@ internal sealed partial class Builder
 
                     foreach (var r in Select(ra, target, where))
                     {
-                        r.StorePrevious();
-                        r.Obj = JsonPatch.Apply(r.Obj, ops, where, inPlace: true);
-                        r.Record();
+                        ApplyJsonPatch(r, ops, where);
                     }
                 }
                 else if (patch is JsonObject smp)
                 {
                     if (target is null)
                     {
-                        ApplyUntargetedSmp(smp, where, ra);
+                        ApplyUntargetedSmp(smp, where, ra, options);
                     }
                     else
                     {
                         foreach (var r in Select(ra, target, where))
                         {
-                            ApplySmp(r, smp, ra);
+                            ApplySmp(r, smp, ra, options);
                         }
                     }
                 }
@@ -239,6 +260,29 @@ internal sealed partial class Builder
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A JSON 6902 patch on one object. kustomize's objects always carry (internal) annotations while
+    /// it builds, so a path under <c>metadata.annotations</c> exists even when the input has none.
+    /// </summary>
+    private static void ApplyJsonPatch(Resource r, JsonArray ops, string where)
+    {
+        r.StorePrevious();
+        var meta = r.Metadata;
+        var added = !meta.ContainsKey("annotations");
+        if (added)
+        {
+            meta["annotations"] = new JsonObject();
+        }
+
+        r.Obj = JsonPatch.Apply(r.Obj, ops, where, inPlace: true);
+        if (added && r.Obj["metadata"] is JsonObject after && after["annotations"] is JsonObject { Count: 0 })
+        {
+            after.Remove("annotations");
+        }
+
+        r.Record();
     }
 
     private void PatchesJson6902(JsonObject doc, Kust kust, string dir, List<Resource> ra)
@@ -270,9 +314,7 @@ internal sealed partial class Builder
 
                 foreach (var r in matches)
                 {
-                    r.StorePrevious();
-                    r.Obj = JsonPatch.Apply(r.Obj, ops, where, inPlace: true);
-                    r.Record();
+                    ApplyJsonPatch(r, ops, where);
                 }
             }
         }

@@ -63,13 +63,9 @@ internal static class StrategicMerge
         }
 
         patch.Remove("$patch");
+        // $retainKeys and $setElementOrder are not acted on: kustomize (kyaml) keeps them as plain fields.
         foreach (var (key, value) in patch.ToList())
         {
-            if (key.StartsWith("$setElementOrder/", StringComparison.Ordinal) || key == "$retainKeys")
-            {
-                continue;
-            }
-
             patch.Remove(key);
             if (value is null)
             {
@@ -211,16 +207,9 @@ internal static class StrategicMerge
         {
             case JsonObject o:
                 o.Remove("$patch");
-                foreach (var (k, v) in o.ToList())
+                foreach (var (_, v) in o)
                 {
-                    if (k.StartsWith("$setElementOrder/", StringComparison.Ordinal) || k == "$retainKeys")
-                    {
-                        o.Remove(k);
-                    }
-                    else
-                    {
-                        Strip(v);
-                    }
+                    Strip(v);
                 }
 
                 return o;
