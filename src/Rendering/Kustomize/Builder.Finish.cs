@@ -29,7 +29,7 @@ internal sealed partial class Builder
             r.SetName(r.Name + "-" + Generators.Hash(r.Obj));
         }
 
-        NameReferences.Fix(ra, _crd.References);
+        NameReferences.Fix(ra, _crd.References, _config.NameReferences);
         ResolveVars(ra, ctx);
         foreach (var r in ra)
         {
@@ -43,14 +43,14 @@ internal sealed partial class Builder
         Sort(ra, top, ctx.TopFile);
     }
 
-    private static void ResolveVars(List<Resource> ra, Context ctx)
+    private void ResolveVars(List<Resource> ra, Context ctx)
     {
         if (ctx.Vars.Count == 0)
         {
             return;
         }
 
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var values = new Dictionary<string, JsonValue>(StringComparer.Ordinal);
         foreach (var (v, file) in ctx.Vars)
         {
             var name = Resource.Str(v, "name");
@@ -77,60 +77,94 @@ internal sealed partial class Builder
                 fieldPath = "metadata.name";
             }
 
-            var found = FieldPath.Get(matches[0].Obj, FieldPath.Parse(fieldPath));
+            var found = FieldPath.Get(matches[0].Obj, VarFieldPath(fieldPath));
             if (found.Count == 0)
             {
                 throw new RenderException($"{file}: var '{name}': field '{fieldPath}' not found in {matches[0].Describe()}");
             }
 
-            values[name] = FieldPath.Text(found[0]);
+            values[name] = found[0] is JsonValue value ? value : JsonValue.Create(FieldPath.Text(found[0]));
         }
 
+        var specs = FieldSpecs.VarReferences.Concat(_config.VarReferences).ToList();
         foreach (var r in ra)
         {
-            ReplaceVarsIn(r.Obj, values, inScope: false, key: null);
+            foreach (var spec in specs)
+            {
+                if (spec.Matches(r))
+                {
+                    FieldSpecs.ForEachParent(r.Obj, spec.Parts, (parent, key) => parent[key] = ExpandVars(parent[key], values));
+                }
+            }
         }
     }
 
-    /// <summary>Vars are replaced where kustomize's varReference config looks: container fields and a few others.</summary>
-    private static void ReplaceVarsIn(JsonNode? node, Dictionary<string, string> values, bool inScope, string? key)
+    /// <summary>A var's field path: <c>a.b[0].c</c> and <c>a[name=x].b</c> as well as the dotted form.</summary>
+    private static List<string> VarFieldPath(string path)
+    {
+        var parts = new List<string>();
+        foreach (var part in FieldPath.Parse(path))
+        {
+            var open = part.IndexOf('[', StringComparison.Ordinal);
+            if (open > 0 && part.EndsWith(']'))
+            {
+                parts.Add(part[..open]);
+                var inner = part[(open + 1)..^1];
+                parts.Add(inner.Contains('=', StringComparison.Ordinal) ? "[" + inner + "]" : inner);
+            }
+            else
+            {
+                parts.Add(part);
+            }
+        }
+
+        return parts;
+    }
+
+    /// <summary>
+    /// Expands $(VAR) in a string, each string of a list, or each string value of a map, as kustomize's
+    /// refvar filter does. A string that is exactly one var takes the var's value with its type.
+    /// </summary>
+    private static JsonNode? ExpandVars(JsonNode? node, Dictionary<string, JsonValue> values)
     {
         switch (node)
         {
-            case JsonObject o:
-                foreach (var (k, v) in o.ToList())
+            case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                var text = v.GetValue<string>();
+                var whole = VarPattern().Match(text);
+                if (whole.Success && whole.Length == text.Length && values.TryGetValue(whole.Groups[1].Value, out var typed))
                 {
-                    var scope = inScope || k is "containers" or "initContainers" or "rules" or "tls";
-                    if (v is JsonValue jv && jv.GetValueKind() == JsonValueKind.String && scope && k is "value" or "command" or "args" or "host" or "hosts" or "workingDir" or "image" or "mountPath" or "subPath")
-                    {
-                        o[k] = ReplaceVars(jv.GetValue<string>(), values);
-                    }
-                    else
-                    {
-                        ReplaceVarsIn(v, values, scope, k);
-                    }
+                    return typed.DeepClone();
                 }
 
-                break;
+                return ReplaceVars(text, values);
             case JsonArray a:
                 for (var i = 0; i < a.Count; i++)
                 {
-                    if (a[i] is JsonValue jv && jv.GetValueKind() == JsonValueKind.String && inScope && key is "command" or "args" or "hosts")
+                    if (a[i] is JsonValue)
                     {
-                        a[i] = ReplaceVars(jv.GetValue<string>(), values);
-                    }
-                    else
-                    {
-                        ReplaceVarsIn(a[i], values, inScope, key);
+                        a[i] = ExpandVars(a[i], values);
                     }
                 }
 
-                break;
+                return a;
+            case JsonObject o:
+                foreach (var (k, item) in o.ToList())
+                {
+                    if (item is JsonValue)
+                    {
+                        o[k] = ExpandVars(item, values);
+                    }
+                }
+
+                return o;
+            default:
+                return node;
         }
     }
 
-    private static string ReplaceVars(string s, Dictionary<string, string> values) =>
-        VarPattern().Replace(s, m => values.TryGetValue(m.Groups[1].Value, out var v) ? v : m.Value);
+    private static string ReplaceVars(string s, Dictionary<string, JsonValue> values) =>
+        VarPattern().Replace(s, m => values.TryGetValue(m.Groups[1].Value, out var v) ? FieldPath.Text(v) : m.Value);
 
     private void BuildMetadata(List<Resource> ra, JsonObject top, Context ctx)
     {

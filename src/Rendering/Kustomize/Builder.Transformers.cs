@@ -13,13 +13,13 @@ internal sealed partial class Builder
         // kustomize's built-in transformer order.
         PatchesStrategicMerge(doc, kust, dir, ra);
         Patches(doc, kust, dir, ra);
-        Namespace(doc, kust, ra);
+        Namespace(doc, kust, ra, _config);
         PrefixSuffix(doc, kust, ra);
         Labels(doc, kust, ra);
         Annotations(doc, kust, ra);
         PatchesJson6902(doc, kust, dir, ra);
-        Replicas(doc, kust, ra);
-        Images.Apply(doc["images"], kust.File, ra);
+        Replicas(doc, kust, ra, _config.Replicas);
+        Images.Apply(doc["images"], kust.File, ra, _config.Images);
         Replacements.Apply(doc["replacements"], kust.File, ra, p => LoadReplacementFile(dir, p, kust.File));
     }
 
@@ -357,7 +357,7 @@ internal sealed partial class Builder
             (labels.IsEmpty || labels.Matches(r.Labels)) && (annotations.IsEmpty || annotations.Matches(r.Annotations))).ToList();
     }
 
-    private static void Namespace(JsonObject doc, Kust kust, List<Resource> ra)
+    private static void Namespace(JsonObject doc, Kust kust, List<Resource> ra, TransformerConfig config)
     {
         var ns = Resource.Str(doc, "namespace");
         if (ns.Length == 0)
@@ -395,6 +395,22 @@ internal sealed partial class Builder
                 r.Obj["spec"]?["conversion"]?["webhook"]?["clientConfig"]?["service"] is JsonObject conversion && conversion.ContainsKey("namespace"))
             {
                 conversion["namespace"] = ns;
+            }
+
+            foreach (var spec in config.Namespace)
+            {
+                if (spec.Matches(r) && spec.Path != "metadata/namespace")
+                {
+                    var parent = spec.Parts[..^1];
+                    var key = spec.Parts[^1];
+                    FieldSpecs.ForEachMap(r.Obj, parent, spec.Create, map =>
+                    {
+                        if (spec.Create || map.ContainsKey(key))
+                        {
+                            map[key] = ns;
+                        }
+                    });
+                }
             }
 
             if (!r.IsClusterScoped)
@@ -450,20 +466,36 @@ internal sealed partial class Builder
                 r.SetName(r.Name + suffix);
             }
 
-            foreach (var spec in _crd.Identity)
+            // kustomize adds crds identity fields to the prefix field specs only, not the suffix ones.
+            if (prefix.Length > 0)
             {
-                if (spec.Kind == r.Kind && prefix.Length > 0)
-                {
-                    FieldSpecs.ForEachParent(r.Obj, spec.Parts, (parent, key) =>
-                    {
-                        if (parent[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String)
-                        {
-                            // kustomize adds identity fields to the prefix field specs only, not the suffix ones.
-                            parent[key] = prefix + v.GetValue<string>();
-                        }
-                    });
-                }
+                AffixFields(r, _crd.Identity.Where(spec => spec.Kind == r.Kind).Concat(_config.Prefix), v => prefix + v);
             }
+
+            if (suffix.Length > 0)
+            {
+                AffixFields(r, _config.Suffix, v => v + suffix);
+            }
+        }
+    }
+
+    /// <summary>Adds a prefix or suffix to the string fields of extra field specs (metadata/name is done already).</summary>
+    private static void AffixFields(Resource r, IEnumerable<FieldSpec> specs, Func<string, string> affix)
+    {
+        foreach (var spec in specs)
+        {
+            if (spec.Path == "metadata/name" || !spec.Matches(r))
+            {
+                continue;
+            }
+
+            FieldSpecs.ForEachParent(r.Obj, spec.Parts, (parent, key) =>
+            {
+                if (parent[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+                {
+                    parent[key] = affix(v.GetValue<string>());
+                }
+            });
         }
     }
 
@@ -482,15 +514,18 @@ internal sealed partial class Builder
                 var selectors = entry["includeSelectors"] is JsonValue sv && sv.GetValueKind() == JsonValueKind.True;
                 var templates = entry["includeTemplates"] is JsonValue tv && tv.GetValueKind() == JsonValueKind.True;
                 var specs = new List<FieldSpec>(FieldSpecs.LabelMetadata);
+                specs.AddRange(_config.Labels);
                 if (selectors)
                 {
                     specs.AddRange(FieldSpecs.LabelTemplates);
                     specs.AddRange(FieldSpecs.LabelSelectors);
                     specs.AddRange(_crd.Labels);
+                    specs.AddRange(_config.CommonLabels);
                 }
                 else if (templates)
                 {
                     specs.AddRange(FieldSpecs.LabelTemplates);
+                    specs.AddRange(_config.TemplateLabels);
                 }
 
                 if (entry["fields"] is JsonArray fields)
@@ -509,7 +544,7 @@ internal sealed partial class Builder
         var common = StringMap(doc["commonLabels"], kust.File, "commonLabels");
         if (common.Count > 0)
         {
-            SetAll(ra, common, [.. FieldSpecs.LabelMetadata, .. FieldSpecs.LabelTemplates, .. FieldSpecs.LabelSelectors, .. _crd.Labels]);
+            SetAll(ra, common, [.. FieldSpecs.LabelMetadata, .. FieldSpecs.LabelTemplates, .. FieldSpecs.LabelSelectors, .. _crd.Labels, .. _config.CommonLabels]);
         }
     }
 
@@ -518,7 +553,7 @@ internal sealed partial class Builder
         var common = StringMap(doc["commonAnnotations"], kust.File, "commonAnnotations");
         if (common.Count > 0)
         {
-            SetAll(ra, common, [.. FieldSpecs.Annotations, .. _crd.Annotations]);
+            SetAll(ra, common, [.. FieldSpecs.Annotations, .. _crd.Annotations, .. _config.CommonAnnotations]);
         }
     }
 
@@ -538,7 +573,7 @@ internal sealed partial class Builder
             var kind = r.Kind;
             foreach (var spec in list)
             {
-                if ((spec.Kind is null || spec.Kind == kind) && spec.Matches(r))
+                if (spec.Matches(r))
                 {
                     FieldSpecs.ForEachMap(r.Obj, spec.Parts, spec.Create, Set);
                 }
@@ -546,13 +581,22 @@ internal sealed partial class Builder
         }
     }
 
-    private static void Replicas(JsonObject doc, Kust kust, List<Resource> ra)
+    private static readonly FieldSpec[] ReplicaSpecs =
+    [
+        new("Deployment", "spec/replicas", true),
+        new("ReplicationController", "spec/replicas", true),
+        new("ReplicaSet", "spec/replicas", true),
+        new("StatefulSet", "spec/replicas", true),
+    ];
+
+    private static void Replicas(JsonObject doc, Kust kust, List<Resource> ra, List<FieldSpec> configured)
     {
         if (doc["replicas"] is not JsonArray list)
         {
             return;
         }
 
+        var specs = ReplicaSpecs.Concat(configured).ToList();
         for (var i = 0; i < list.Count; i++)
         {
             if (list[i] is not JsonObject entry)
@@ -566,7 +610,7 @@ internal sealed partial class Builder
                 throw new RenderException($"{kust.File}: replicas[{i}] ({name}): count must be a number");
             }
 
-            var matched = ra.Where(r => (r.HadName(name) || r.Name == name) && r.Kind is "Deployment" or "ReplicationController" or "ReplicaSet" or "StatefulSet").ToList();
+            var matched = ra.Where(r => (r.HadName(name) || r.Name == name) && specs.Exists(s => s.Matches(r))).ToList();
             if (matched.Count == 0)
             {
                 throw new RenderException($"{kust.File}: replicas[{i}]: resource with name {name} does not match a Deployment, StatefulSet, ReplicaSet or ReplicationController");
@@ -574,18 +618,18 @@ internal sealed partial class Builder
 
             foreach (var r in matched)
             {
-                if (r.Kind is "Deployment" or "ReplicationController" or "ReplicaSet" or "StatefulSet")
+                foreach (var spec in specs.Where(s => s.Matches(r)))
                 {
-                    if (r.Obj["spec"] is not JsonObject spec)
+                    var key = spec.Parts[^1];
+                    FieldSpecs.ForEachMap(r.Obj, spec.Parts[..^1], spec.Create, map =>
                     {
-                        spec = [];
-                        r.Obj["spec"] = spec;
-                    }
-
-                    spec["replicas"] = count.DeepClone();
+                        if (spec.Create || map.ContainsKey(key))
+                        {
+                            map[key] = count.DeepClone();
+                        }
+                    });
                 }
             }
-
         }
     }
 }

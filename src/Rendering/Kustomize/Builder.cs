@@ -29,6 +29,9 @@ internal sealed partial class Builder
 
     /// <summary>The <c>crds</c> configuration of the kustomization being accumulated, including what its resources and components brought.</summary>
     private CrdConfig _crd = new();
+
+    /// <summary>The <c>configurations</c> of the kustomization being accumulated, including what its resources and components brought.</summary>
+    private TransformerConfig _config = new();
     private int _nodeBudget;
 
     public Builder(string root, RenderOptions options)
@@ -128,12 +131,9 @@ internal sealed partial class Builder
             }
         }
 
-        foreach (var unsupported in new[] { "configurations", "openapi" })
+        if (doc["openapi"] is JsonArray { Count: > 0 } or JsonObject { Count: > 0 })
         {
-            if (doc[unsupported] is JsonArray { Count: > 0 } or JsonObject { Count: > 0 })
-            {
-                throw new RenderException($"{rel}: '{unsupported}' (custom transformer configuration and schemas) is not supported");
-            }
+            throw new RenderException($"{rel}: 'openapi' (a custom schema) is not supported");
         }
 
         return new Kust(doc, rel, dir, kind == "Component");
@@ -218,6 +218,8 @@ internal sealed partial class Builder
         _stack.Push(dir);
         var outerCrd = _crd;
         _crd = new CrdConfig();
+        var outerConfig = _config;
+        _config = new TransformerConfig();
         try
         {
             var doc = kust.Doc;
@@ -229,7 +231,8 @@ internal sealed partial class Builder
                 }
             }
 
-            // kustomize v5.5: crds and generators of this kustomization run before its components.
+            // kustomize v5.5: configurations, crds and generators of this kustomization come before its components.
+            LoadConfigurations(doc, kust, dir);
             LoadCrds(doc, kust, dir);
             Generators.Run(doc, kust.File, dir, ra, _files, _options.Limits);
             foreach (var entry in Strings(doc, "components", kust.File))
@@ -272,6 +275,8 @@ internal sealed partial class Builder
             _stack.Pop();
             outerCrd.Merge(_crd);
             _crd = outerCrd;
+            outerConfig.Merge(_config);
+            _config = outerConfig;
         }
     }
 
@@ -287,6 +292,19 @@ internal sealed partial class Builder
             var rel = _files.Rel(full);
             var docs = YamlReader.ReadAll(_files.Read(full), rel, _options.Limits);
             _crd.Load(docs.Count > 0 ? docs[0] : null, rel);
+        }
+    }
+
+    private void LoadConfigurations(JsonObject doc, Kust kust, string dir)
+    {
+        foreach (var entry in Strings(doc, "configurations", kust.File))
+        {
+            var full = _files.LocateFile(dir, entry, kust.File);
+            var rel = _files.Rel(full);
+            foreach (var d in YamlReader.ReadAll(_files.Read(full), rel, _options.Limits))
+            {
+                _config.Load(d, rel);
+            }
         }
     }
 
