@@ -123,12 +123,9 @@ internal sealed partial class Builder
             }
         }
 
-        foreach (var unsupported in new[] { "generators", "transformers", "validators" })
+        if (doc["validators"] is JsonArray { Count: > 0 })
         {
-            if (doc[unsupported] is JsonArray { Count: > 0 })
-            {
-                throw new RenderException($"{rel}: '{unsupported}' (KRM function and exec plugins) is not supported");
-            }
+            throw new RenderException($"{rel}: 'validators' (KRM function and exec plugins) is not supported");
         }
 
         if (doc["openapi"] is JsonArray { Count: > 0 } or JsonObject { Count: > 0 })
@@ -235,6 +232,7 @@ internal sealed partial class Builder
             LoadConfigurations(doc, kust, dir);
             LoadCrds(doc, kust, dir);
             Generators.Run(doc, kust.File, dir, ra, _files, _options.Limits);
+            RunGeneratorPlugins(kust, dir, ra);
             foreach (var entry in Strings(doc, "components", kust.File))
             {
                 CheckRemote(entry, kust.File);
@@ -254,6 +252,7 @@ internal sealed partial class Builder
             }
 
             RunTransformers(doc, kust, dir, ra);
+            RunTransformerPlugins(kust, dir, ra);
             if (doc["vars"] is JsonArray vars)
             {
                 foreach (var v in vars)
