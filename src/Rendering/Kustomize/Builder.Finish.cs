@@ -203,8 +203,29 @@ internal sealed partial class Builder
                     }
 
                     break;
+                case "transformerAnnotations":
+                    var from = Path.GetDirectoryName(ctx.TopFile.Replace(" (generated kustomization)", "/x", StringComparison.Ordinal)) ?? string.Empty;
+                    foreach (var r in ra.Where(r => r.Transformations.Count > 0))
+                    {
+                        if (r.Metadata["annotations"] is not JsonObject annotations)
+                        {
+                            annotations = [];
+                            r.Metadata["annotations"] = annotations;
+                        }
+
+                        var sb = new System.Text.StringBuilder();
+                        foreach (var (file, kind) in r.Transformations)
+                        {
+                            sb.Append("- configuredIn: ").Append(Path.GetRelativePath(from.Length == 0 ? "." : from, file).Replace('\\', '/'))
+                                .Append("\n  configuredBy:\n    apiVersion: builtin\n    kind: ").Append(kind).Append('\n');
+                        }
+
+                        annotations["alpha.config.kubernetes.io/transformations"] = sb.ToString();
+                    }
+
+                    break;
                 default:
-                    throw new RenderException($"{ctx.TopFile}: buildMetadata option '{option}' is not supported (originAnnotations and managedByLabel are)");
+                    throw new RenderException($"{ctx.TopFile}: buildMetadata option '{option}' is not one of originAnnotations, transformerAnnotations and managedByLabel");
             }
         }
     }

@@ -50,6 +50,7 @@ internal sealed partial class Builder
         foreach (var (config, where) in PluginConfigs(kust, dir, "transformers", BuiltinTransformers))
         {
             var at = kust with { File = where };
+            Mark(ra, kust, Resource.Str(config, "kind"), 1);
             var specs = config.ContainsKey("fieldSpecs") ? TransformerConfig.ReadFieldSpecs(config["fieldSpecs"], where, "fieldSpecs") : null;
             switch (Resource.Str(config, "kind"))
             {

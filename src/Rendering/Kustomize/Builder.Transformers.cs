@@ -10,17 +10,47 @@ internal sealed partial class Builder
 {
     private void RunTransformers(JsonObject doc, Kust kust, string dir, List<Resource> ra)
     {
-        // kustomize's built-in transformer order.
+        // kustomize's built-in transformer order; each configured one is recorded for transformerAnnotations.
         PatchesStrategicMerge(doc, kust, dir, ra);
+        Mark(ra, kust, "PatchStrategicMergeTransformer", doc["patchesStrategicMerge"] is JsonArray { Count: > 0 } ? 1 : 0);
         Patches(doc, kust, dir, ra);
+        Mark(ra, kust, "PatchTransformer", Count(doc["patches"]));
         Namespace(doc, kust, ra, _config);
+        Mark(ra, kust, "NamespaceTransformer", Resource.Str(doc, "namespace").Length > 0 ? 1 : 0);
         PrefixSuffix(doc, kust, ra);
+        Mark(ra, kust, "PrefixTransformer", Resource.Str(doc, "namePrefix").Length > 0 ? 1 : 0);
+        Mark(ra, kust, "SuffixTransformer", Resource.Str(doc, "nameSuffix").Length > 0 ? 1 : 0);
         Labels(doc, kust, ra);
+        var labelEntries = Count(doc["labels"]);
+        Mark(ra, kust, "LabelTransformer", labelEntries > 0 || doc["commonLabels"] is JsonObject { Count: > 0 } ? labelEntries + 1 : 0);
         Annotations(doc, kust, ra);
+        Mark(ra, kust, "AnnotationsTransformer", doc["commonAnnotations"] is JsonObject { Count: > 0 } ? 1 : 0);
         PatchesJson6902(doc, kust, dir, ra);
+        Mark(ra, kust, "PatchJson6902Transformer", Count(doc["patchesJson6902"]));
         Replicas(doc, kust, ra, _config.Replicas);
+        Mark(ra, kust, "ReplicaCountTransformer", Count(doc["replicas"]));
         Images.Apply(doc["images"], kust.File, ra, _config.Images);
+        Mark(ra, kust, "ImageTagTransformer", Count(doc["images"]));
         Replacements.Apply(doc["replacements"], kust.File, ra, p => LoadReplacementFile(dir, p, kust.File));
+        Mark(ra, kust, "ReplacementTransformer", Count(doc["replacements"]) > 0 ? 1 : 0);
+    }
+
+    private static int Count(JsonNode? node) => node is JsonArray a ? a.Count : 0;
+
+    private void Mark(List<Resource> ra, Kust kust, string kind, int times)
+    {
+        if (!_recordTransformations)
+        {
+            return;
+        }
+
+        foreach (var r in ra)
+        {
+            for (var i = 0; i < times; i++)
+            {
+                r.Transformations.Add((kust.File, kind));
+            }
+        }
     }
 
     private JsonArray LoadReplacementFile(string dir, string path, string file)

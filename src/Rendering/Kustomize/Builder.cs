@@ -33,6 +33,7 @@ internal sealed partial class Builder
     /// <summary>The <c>configurations</c> of the kustomization being accumulated, including what its resources and components brought.</summary>
     private TransformerConfig _config = new();
     private int _nodeBudget;
+    private bool _recordTransformations;
 
     public Builder(string root, RenderOptions options)
     {
@@ -54,6 +55,7 @@ internal sealed partial class Builder
             ApplyOverlay(kust.Doc, overlay);
         }
 
+        _recordTransformations = kust.Doc["buildMetadata"] is JsonArray metadata && metadata.Any(m => m is JsonValue v && v.ToString() == "transformerAnnotations");
         var ctx = new Context(kust.Doc, kust.File);
         var resources = new List<Resource>();
         Accumulate(dir, kust, resources, ctx);

@@ -33,6 +33,9 @@ internal sealed class Resource
     /// <summary>Name suffixes applied, innermost kustomization first.</summary>
     public List<string> Suffixes { get; } = [];
 
+    /// <summary>Built-in transformers run over this object (kustomization file, plugin kind), for buildMetadata transformerAnnotations.</summary>
+    public List<(string File, string Kind)> Transformations { get; } = [];
+
     public void StorePrevious() => Previous.Add((Name, Namespace));
 
     public IEnumerable<string> PreviousNames() => Previous.Select(p => p.Name);
