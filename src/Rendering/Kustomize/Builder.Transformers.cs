@@ -151,7 +151,7 @@ internal sealed partial class Builder
         }
     }
 
-    private static void ApplyUntargetedSmp(JsonObject patch, string where, List<Resource> ra, PatchOptions options = default)
+    private void ApplyUntargetedSmp(JsonObject patch, string where, List<Resource> ra, PatchOptions options = default)
     {
         var kind = Resource.Str(patch, "kind");
         var name = patch["metadata"] is JsonObject m ? Resource.Str(m, "name") : string.Empty;
@@ -195,7 +195,7 @@ internal sealed partial class Builder
             ? new PatchOptions(o["allowNameChange"] is JsonValue n && n.GetValueKind() == JsonValueKind.True, o["allowKindChange"] is JsonValue k && k.GetValueKind() == JsonValueKind.True)
             : default;
 
-    private static void ApplySmp(Resource r, JsonObject patch, List<Resource> ra, PatchOptions options = default)
+    private void ApplySmp(Resource r, JsonObject patch, List<Resource> ra, PatchOptions options = default)
     {
         // As kustomize: the patch may set apiVersion; kind and name only when its options allow, namespace never.
         var copy = (JsonObject)patch.DeepClone();
@@ -220,7 +220,7 @@ internal sealed partial class Builder
         }
 
         // The copy is ours and the resource's old object is replaced, so merge in place.
-        var merged = StrategicMerge.Apply(r.Obj, copy, inPlace: true);
+        var merged = StrategicMerge.Apply(r.Obj, copy, inPlace: true, _schema);
         if (merged is null)
         {
             ra.Remove(r);

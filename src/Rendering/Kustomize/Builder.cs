@@ -34,6 +34,7 @@ internal sealed partial class Builder
     private TransformerConfig _config = new();
     private int _nodeBudget;
     private bool _recordTransformations;
+    private OpenApiSchema? _schema;
 
     public Builder(string root, RenderOptions options)
     {
@@ -130,10 +131,7 @@ internal sealed partial class Builder
             throw new RenderException($"{rel}: 'validators' (KRM function and exec plugins) is not supported");
         }
 
-        if (doc["openapi"] is JsonArray { Count: > 0 } or JsonObject { Count: > 0 })
-        {
-            throw new RenderException($"{rel}: 'openapi' (a custom schema) is not supported");
-        }
+        LoadOpenApi(doc, rel, dir);
 
         return new Kust(doc, rel, dir, kind == "Component");
     }
@@ -293,6 +291,32 @@ internal sealed partial class Builder
             var rel = _files.Rel(full);
             var docs = YamlReader.ReadAll(_files.Read(full), rel, _options.Limits);
             _crd.Load(docs.Count > 0 ? docs[0] : null, rel);
+        }
+    }
+
+    /// <summary>
+    /// <c>openapi: {path: FILE}</c> replaces the schema strategic merge patches use, for the rest of the
+    /// build (kustomize keeps it process-wide). <c>openapi: {version: ...}</c> picks a built-in Kubernetes
+    /// version, which changes nothing here: the built-in merge keys are the same in every version.
+    /// </summary>
+    private void LoadOpenApi(JsonObject doc, string rel, string dir)
+    {
+        if (doc["openapi"] is null)
+        {
+            return;
+        }
+
+        if (doc["openapi"] is not JsonObject openapi)
+        {
+            throw new RenderException($"{rel}: 'openapi' must be a mapping with 'path' or 'version'");
+        }
+
+        if (Resource.Str(openapi, "path") is { Length: > 0 } path)
+        {
+            var full = _files.LocateFile(dir, path, rel);
+            var file = _files.Rel(full);
+            var docs = YamlReader.ReadAll(_files.Read(full), file, _options.Limits);
+            _schema = OpenApiSchema.Load(docs.Count > 0 ? docs[0] : null, file);
         }
     }
 
