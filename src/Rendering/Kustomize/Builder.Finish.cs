@@ -54,15 +54,16 @@ internal sealed partial class Builder
         foreach (var (v, file) in ctx.Vars)
         {
             var name = Resource.Str(v, "name");
-            if (v["objref"] is not JsonObject objref)
+            if (Field(v, "objref") is not JsonObject objref)
             {
                 throw new RenderException($"{file}: var '{name}' needs objref");
             }
 
-            var kind = Resource.Str(objref, "kind");
-            var refName = Resource.Str(objref, "name");
-            var apiVersion = Resource.Str(objref, "apiVersion");
-            var ns = Resource.Str(objref, "namespace");
+            string Ref(string key) => Field(objref, key) is JsonValue x ? x.ToString() : string.Empty;
+            var kind = Ref("kind");
+            var refName = Ref("name");
+            var apiVersion = Ref("apiVersion");
+            var ns = Ref("namespace");
             var matches = ra.Where(r => r.Kind == kind && r.HadName(refName) &&
                 (apiVersion.Length == 0 || r.ApiVersion == apiVersion) &&
                 (ns.Length == 0 || r.History.Exists(h => h.Namespace == ns))).ToList();
@@ -71,7 +72,7 @@ internal sealed partial class Builder
                 throw new RenderException($"{file}: var '{name}' cannot be mapped to a field in the set of known resources ({kind} {refName}: {matches.Count} matches)");
             }
 
-            var fieldPath = v["fieldref"] is JsonObject fr ? Resource.Str(fr, "fieldpath") : string.Empty;
+            var fieldPath = Field(v, "fieldref") is JsonObject fr && Field(fr, "fieldpath") is JsonValue fp ? fp.ToString() : string.Empty;
             if (fieldPath.Length == 0)
             {
                 fieldPath = "metadata.name";
@@ -98,6 +99,10 @@ internal sealed partial class Builder
             }
         }
     }
+
+    /// <summary>A field of a var, matched case-insensitively as Go's JSON decoding does (<c>fieldPath</c> is <c>fieldpath</c>).</summary>
+    private static JsonNode? Field(JsonObject o, string name) =>
+        o[name] ?? o.FirstOrDefault(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
 
     /// <summary>A var's field path: <c>a.b[0].c</c> and <c>a[name=x].b</c> as well as the dotted form.</summary>
     private static List<string> VarFieldPath(string path)
@@ -277,8 +282,7 @@ internal sealed partial class Builder
         var sorted = ra.Select((r, i) => (r, i)).OrderBy(x => index.GetValueOrDefault(x.r.Kind, 0))
             .ThenBy(x => x.r.Kind == "Namespace" && x.r.Group.Length == 0 ? 0 : 1)
             .ThenBy(x => Gvk(x.r), StringComparer.Ordinal)
-            .ThenBy(x => x.r.Namespace.Length == 0 ? "~X" : x.r.Namespace, StringComparer.Ordinal)
-            .ThenBy(x => x.r.Name, StringComparer.Ordinal)
+            .ThenBy(x => (x.r.Namespace.Length == 0 ? "~X" : x.r.Namespace) + "|" + x.r.Name, StringComparer.Ordinal)
             .ThenBy(x => x.i)
             .Select(x => x.r).ToList();
         ra.Clear();

@@ -70,12 +70,12 @@ internal sealed partial class Builder
                     var list = new JsonArray();
                     foreach (var path in Strings(config, "paths", where))
                     {
-                        list.Add(path);
+                        list.Add((JsonNode)path);
                     }
 
                     if (config["patches"] is JsonValue inline)
                     {
-                        list.Add(YamlReader.ScalarText(inline));
+                        list.Add((JsonNode)YamlReader.ScalarText(inline));
                     }
 
                     PatchesStrategicMerge(new JsonObject { ["patchesStrategicMerge"] = list }, at, dir, ra);

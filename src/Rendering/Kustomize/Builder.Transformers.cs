@@ -228,7 +228,47 @@ internal sealed partial class Builder
         }
 
         r.Obj = merged;
+        DropNullFields(merged);
         r.Record();
+    }
+
+    /// <summary>
+    /// kustomize's strategic merge (kyaml) leaves out fields whose value is an empty null (<c>labels:</c>)
+    /// everywhere in the object it patched. (It keeps an explicit <c>~</c>; the parsed JSON cannot tell the
+    /// two apart, and the empty form is the common one.)
+    /// </summary>
+    private static void DropNullFields(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                List<string>? nulls = null;
+                foreach (var (k, v) in o)
+                {
+                    if (v is null)
+                    {
+                        (nulls ??= []).Add(k);
+                    }
+                    else
+                    {
+                        DropNullFields(v);
+                    }
+                }
+
+                foreach (var k in nulls ?? [])
+                {
+                    o.Remove(k);
+                }
+
+                break;
+            case JsonArray a:
+                foreach (var item in a)
+                {
+                    DropNullFields(item);
+                }
+
+                break;
+        }
     }
 
     private void Patches(JsonObject doc, Kust kust, string dir, List<Resource> ra)

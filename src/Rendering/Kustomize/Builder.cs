@@ -182,7 +182,7 @@ internal sealed partial class Builder
                 {
                     if (KustomizationFileNames.Any(n => File.Exists(Path.Combine(entry, n))))
                     {
-                        resources.Add(rel);
+                        resources.Add((JsonNode)rel);
                     }
                     else
                     {
@@ -191,7 +191,7 @@ internal sealed partial class Builder
                 }
                 else if (name.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
                 {
-                    resources.Add(rel);
+                    resources.Add((JsonNode)rel);
                 }
             }
         }
@@ -629,7 +629,7 @@ internal sealed partial class Builder
                     entry["target"] = target;
                 }
 
-                patches.Add(entry);
+                patches.Add((JsonNode)entry);
             }
         }
 
@@ -655,7 +655,7 @@ internal sealed partial class Builder
                     entry["digest"] = i.Digest;
                 }
 
-                images.Add(entry);
+                images.Add((JsonNode)entry);
             }
         }
 
@@ -665,7 +665,7 @@ internal sealed partial class Builder
             doc["components"] = components;
             foreach (var c in overlay.Components)
             {
-                components.Add(c);
+                components.Add((JsonNode)c);
             }
         }
 
@@ -675,7 +675,7 @@ internal sealed partial class Builder
             {
                 var labels = doc["labels"] as JsonArray ?? [];
                 doc["labels"] = labels;
-                labels.Add(new JsonObject { ["pairs"] = new JsonObject(meta.Labels.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))) });
+                labels.Add((JsonNode)new JsonObject { ["pairs"] = new JsonObject(meta.Labels.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))) });
             }
 
             if (meta.Annotations is { Count: > 0 })

@@ -184,7 +184,7 @@ internal static class StrategicMerge
                 path.Add("[]");
                 MergeMap(ro, po, path, keys);
                 path.RemoveAt(path.Count - 1);
-                result.Add(ro);
+                result.Add((JsonNode)ro);
             }
             else
             {

@@ -11,7 +11,7 @@ namespace Fleet.Rendering.Yaml;
 /// object graph) so that alias expansion, nesting depth and size are counted while parsing and a
 /// hostile document (an alias bomb) is refused before it can expand in memory.
 /// </summary>
-internal static class YamlReader
+internal static partial class YamlReader
 {
     /// <param name="lastKeyWins">A repeated mapping key takes the last value (as Go's JSON decoding of a
     /// kustomization does) instead of failing (as kyaml does for resources).</param>
@@ -283,7 +283,7 @@ internal static class YamlReader
 
         if (LooksNumeric(text))
         {
-            return ResolveNumber(text) ?? JsonValue.Create(text);
+            return ResolveNumber(text) ?? JsonValue.Create(Timestamp(text) ?? text);
         }
 
         return JsonValue.Create(text);
@@ -328,6 +328,45 @@ internal static class YamlReader
         }
 
         return null;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt](\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d+)?(Z|[+-]\d{2}:\d{2}))?$")]
+    private static partial System.Text.RegularExpressions.Regex TimestampPattern();
+
+    /// <summary>
+    /// A YAML timestamp as kustomize writes it after its JSON round trip (Go's RFC 3339): a date gains
+    /// <c>T00:00:00Z</c>, a zero offset becomes <c>Z</c>, trailing zeros of fractions go. Null when the text
+    /// is not a timestamp.
+    /// </summary>
+    private static string? Timestamp(string text)
+    {
+        if (text.Length < 8 || text[4] != '-' || TimestampPattern().Match(text) is not { Success: true } m)
+        {
+            return null;
+        }
+
+        static int N(System.Text.RegularExpressions.Group g) => int.Parse(g.Value, CultureInfo.InvariantCulture);
+        var (month, day) = (N(m.Groups[2]), N(m.Groups[3]));
+        if (month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(N(m.Groups[1]), month))
+        {
+            return null;
+        }
+
+        var date = $"{m.Groups[1].Value}-{month:D2}-{day:D2}";
+        if (!m.Groups[4].Success)
+        {
+            return date + "T00:00:00Z";
+        }
+
+        var (h, min, sec) = (N(m.Groups[4]), N(m.Groups[5]), N(m.Groups[6]));
+        if (h > 23 || min > 59 || sec > 59)
+        {
+            return null;
+        }
+
+        var fraction = m.Groups[7].Success ? m.Groups[7].Value.TrimEnd('0') : string.Empty;
+        var zone = m.Groups[8].Value is "+00:00" or "-00:00" ? "Z" : m.Groups[8].Value;
+        return $"{date}T{h:D2}:{min:D2}:{sec:D2}{(fraction == "." ? string.Empty : fraction)}{zone}";
     }
 
     /// <summary>A number backed by its JSON text, so that it converts to any numeric type as parsed JSON does.</summary>
