@@ -234,8 +234,8 @@ internal sealed partial class Builder
 
     /// <summary>
     /// kustomize's strategic merge (kyaml) leaves out fields whose value is an empty null (<c>labels:</c>)
-    /// everywhere in the object it patched. (It keeps an explicit <c>~</c>; the parsed JSON cannot tell the
-    /// two apart, and the empty form is the common one.)
+    /// everywhere in the object it patched, and keeps an explicit <c>~</c> or <c>null</c>
+    /// (<c>creationTimestamp: null</c>): the reader remembers which was which.
     /// </summary>
     private static void DropNullFields(JsonNode? node)
     {
@@ -243,9 +243,10 @@ internal sealed partial class Builder
         {
             case JsonObject o:
                 List<string>? nulls = null;
+                YamlReader.EmptyNulls.TryGetValue(o, out var empty);
                 foreach (var (k, v) in o)
                 {
-                    if (v is null)
+                    if (v is null && empty is not null && empty.Contains(k))
                     {
                         (nulls ??= []).Add(k);
                     }

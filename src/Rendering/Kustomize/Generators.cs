@@ -83,13 +83,20 @@ internal static class Generators
                     continue;
                 }
 
-                var eq = line.IndexOf('=', StringComparison.Ordinal);
-                if (eq < 0)
+                if (lineNo == 1)
                 {
-                    throw new RenderException($"{files.Rel(full)}:{lineNo}: line is not KEY=VALUE");
+                    line = line.TrimStart('\uFEFF');
                 }
 
-                Put(line[..eq].TrimStart(), line[(eq + 1)..], files.Rel(full));
+                // As kustomize: a line without '=' is a key with an empty value.
+                var eq = line.IndexOf('=', StringComparison.Ordinal);
+                var key = (eq < 0 ? line : line[..eq]).TrimStart();
+                if (key.Length == 0 || key.Any(char.IsWhiteSpace))
+                {
+                    throw new RenderException($"{files.Rel(full)}:{lineNo}: '{key}' is not a valid environment variable name");
+                }
+
+                Put(key, eq < 0 ? string.Empty : line[(eq + 1)..], files.Rel(full));
             }
         }
 

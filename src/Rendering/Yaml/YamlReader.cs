@@ -57,6 +57,8 @@ internal static partial class YamlReader
         public long Nodes { get; set; }
 
         public bool LastKeyWins { get; init; }
+
+        public bool LastScalarWasEmpty { get; set; }
     }
 
     /// <summary>Where a node sits, so that annotation values keep their text (kustomize reads them as strings).</summary>
@@ -76,6 +78,12 @@ internal static partial class YamlReader
         (Role.Annotations, _) => Role.AnnotationValue,
         _ => Role.Other,
     };
+
+    /// <summary>
+    /// Keys whose value was written as nothing at all (<c>labels:</c>), per map as read. kustomize's strategic
+    /// merge drops those fields but keeps an explicit <c>~</c> or <c>null</c>; parsed JSON cannot tell them apart.
+    /// </summary>
+    internal static readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonObject, HashSet<string>> EmptyNulls = new();
 
     private static JsonNode? ReadNode(IParser parser, State state, int depth, Role role = Role.Other)
     {
@@ -106,8 +114,10 @@ internal static partial class YamlReader
             return target?.DeepClone();
         }
 
+        state.LastScalarWasEmpty = false;
         if (parser.TryConsume<Scalar>(out var scalar))
         {
+            state.LastScalarWasEmpty = scalar.Value.Length == 0 && scalar.Style == ScalarStyle.Plain && scalar.Tag.IsEmpty;
             var value = role == Role.AnnotationValue && scalar.Value.Length > 0 ? JsonValue.Create(scalar.Value) : ConvertScalar(scalar);
             Remember(state, scalar.Anchor, value);
             return value;
@@ -186,6 +196,10 @@ internal static partial class YamlReader
                 }
 
                 obj[key] = value;
+                if (value is null && state.LastScalarWasEmpty)
+                {
+                    EmptyNulls.GetOrCreateValue(obj).Add(key);
+                }
             }
 
             Remember(state, mapStart.Anchor, obj);
