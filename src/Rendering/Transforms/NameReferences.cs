@@ -200,7 +200,7 @@ internal static class NameReferences
                 continue;
             }
 
-            HashSet<Resource>? reachable = null;
+            Func<Resource, bool>? reachable = null;
             foreach (var entry in (entries ?? []).Concat(anyKind))
             {
                 if (!entry.Referrer.Selects(referrer.Group, referrer.Version, referrer.Kind))
@@ -208,19 +208,19 @@ internal static class NameReferences
                     continue;
                 }
 
-                reachable ??= Reachable(resources, referrer);
-                var context = new Context(referrer, entry, reachable, byPreviousName);
+                reachable ??= Reachable(referrer);
+                var context = new Context(referrer, entry, resources, reachable, byPreviousName);
                 Visit(referrer.Obj, entry.Parts, 0, context.Set);
             }
         }
     }
 
-    /// <summary>kustomize's <c>SubsetThatCouldBeReferencedByResource</c>.</summary>
-    private static HashSet<Resource> Reachable(List<Resource> resources, Resource referrer)
+    /// <summary>kustomize's <c>SubsetThatCouldBeReferencedByResource</c>, as a test of one object.</summary>
+    private static Func<Resource, bool> Reachable(Resource referrer)
     {
         if (referrer.IsClusterScoped)
         {
-            return [.. resources];
+            return _ => true;
         }
 
         var bindingNamespaces = new HashSet<string>(StringComparer.Ordinal);
@@ -235,10 +235,11 @@ internal static class NameReferences
             }
         }
 
-        return [.. resources.Where(r => r.IsClusterScoped || Norm(r.Namespace) == Norm(referrer.Namespace) || bindingNamespaces.Contains(r.Namespace))];
+        var ns = Norm(referrer.Namespace);
+        return r => r.IsClusterScoped || Norm(r.Namespace) == ns || bindingNamespaces.Contains(r.Namespace);
     }
 
-    private sealed class Context(Resource referrer, Ref entry, HashSet<Resource> reachable, Dictionary<string, List<Resource>> byPreviousName)
+    private sealed class Context(Resource referrer, Ref entry, List<Resource> all, Func<Resource, bool> reachable, Dictionary<string, List<Resource>> byPreviousName)
     {
         public void Set(JsonObject parent, string key)
         {
@@ -313,13 +314,13 @@ internal static class NameReferences
                 return [];
             }
 
-            var list = named.Where(reachable.Contains).ToList();
+            var list = named.FindAll(r => reachable(r));
             if (ns is not null)
             {
                 // kustomize groups by effective namespace ("" is "default"; cluster-scoped objects have none).
                 bool InOriginal(Resource r) => !r.IsClusterScoped && Norm(r.History[0].Namespace) == ns;
                 bool InCurrent(Resource r) => !r.IsClusterScoped && Norm(r.Namespace) == ns;
-                list = reachable.Any(InOriginal) ? list.FindAll(InOriginal) : list.FindAll(InCurrent);
+                list = all.Exists(r => reachable(r) && InOriginal(r)) ? list.FindAll(InOriginal) : list.FindAll(InCurrent);
             }
 
             return list;
