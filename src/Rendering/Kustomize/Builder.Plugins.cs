@@ -98,7 +98,13 @@ internal sealed partial class Builder
                     var ns = config["metadata"] is JsonObject nm ? Resource.Str(nm, "namespace") : string.Empty;
                     var nsConfig = new TransformerConfig();
                     TransformerConfig.AddDistinct(nsConfig.Namespace, specs ?? []);
-                    Namespace(new JsonObject { ["namespace"] = ns }, at, ra, nsConfig);
+                    Namespace(
+                        new JsonObject { ["namespace"] = ns },
+                        at,
+                        ra,
+                        nsConfig,
+                        config["unsetOnly"] is JsonValue unset && unset.GetValueKind() == JsonValueKind.True,
+                        Resource.Str(config, "setRoleBindingSubjects"));
                     break;
                 case "PrefixSuffixTransformer" or "PrefixTransformer" or "SuffixTransformer":
                     PluginPrefixSuffix(config, specs, at, ra);

@@ -428,7 +428,12 @@ internal sealed partial class Builder
             (labels.IsEmpty || labels.Matches(r.Labels)) && (annotations.IsEmpty || annotations.Matches(r.Annotations))).ToList();
     }
 
-    private static void Namespace(JsonObject doc, Kust kust, List<Resource> ra, TransformerConfig config)
+    /// <summary>
+    /// kustomize's namespace transformer. <paramref name="unsetOnly"/> and <paramref name="subjects"/> are the
+    /// NamespaceTransformer plugin's <c>unsetOnly</c> and <c>setRoleBindingSubjects</c> (defaultOnly, the
+    /// default: subjects named "default"; allServiceAccounts; none).
+    /// </summary>
+    private static void Namespace(JsonObject doc, Kust kust, List<Resource> ra, TransformerConfig config, bool unsetOnly = false, string subjects = "")
     {
         var ns = Resource.Str(doc, "namespace");
         if (ns.Length == 0)
@@ -436,36 +441,56 @@ internal sealed partial class Builder
             return;
         }
 
+        if (subjects is not ("" or "defaultOnly" or "allServiceAccounts" or "none"))
+        {
+            throw new RenderException($"{kust.File}: invalid value \"{subjects}\" for setRoleBindingSubjects: must be one of \"defaultOnly\", \"none\" or \"allServiceAccounts\"");
+        }
+
+        void Set(JsonObject map, string key)
+        {
+            if (!unsetOnly || map[key] is null || (map[key] is JsonValue v && v.ToString().Length == 0))
+            {
+                map[key] = ns;
+            }
+        }
+
         foreach (var r in ra)
         {
             r.StorePrevious();
             if (r.Kind == "Namespace" && r.ApiVersion == "v1")
             {
-                r.SetName(ns);
+                if (!unsetOnly)
+                {
+                    r.SetName(ns);
+                }
+
                 continue;
             }
 
-            if (r.Kind is "RoleBinding" or "ClusterRoleBinding" && r.Obj["subjects"] is JsonArray subjects)
+            if (r.Kind is "RoleBinding" or "ClusterRoleBinding" && r.Obj["subjects"] is JsonArray list && subjects != "none")
             {
                 // kustomize's default: every subject named "default", whatever its kind, moves to the namespace.
-                foreach (var s in subjects.OfType<JsonObject>())
+                foreach (var s in list.OfType<JsonObject>())
                 {
-                    if (s["name"] is JsonValue sn && YamlReader.ScalarText(sn) == "default")
+                    var matches = subjects == "allServiceAccounts"
+                        ? s["kind"] is JsonValue sk && sk.ToString() == "ServiceAccount"
+                        : s["name"] is JsonValue sn && YamlReader.ScalarText(sn) == "default";
+                    if (matches)
                     {
-                        s["namespace"] = ns;
+                        Set(s, "namespace");
                     }
                 }
             }
 
             if (r.Kind == "APIService" && r.Group == "apiregistration.k8s.io")
             {
-                FieldSpecs.ForEachMap(r.Obj, ["spec", "service"], create: true, service => service["namespace"] = ns);
+                FieldSpecs.ForEachMap(r.Obj, ["spec", "service"], create: true, service => Set(service, "namespace"));
             }
 
             if (r.Kind == "CustomResourceDefinition" && r.Group == "apiextensions.k8s.io" &&
                 r.Obj["spec"]?["conversion"]?["webhook"]?["clientConfig"]?["service"] is JsonObject conversion && conversion.ContainsKey("namespace"))
             {
-                conversion["namespace"] = ns;
+                Set(conversion, "namespace");
             }
 
             foreach (var spec in config.Namespace)
@@ -478,13 +503,13 @@ internal sealed partial class Builder
                     {
                         if (spec.Create || map.ContainsKey(key))
                         {
-                            map[key] = ns;
+                            Set(map, key);
                         }
                     });
                 }
             }
 
-            if (!r.IsClusterScoped)
+            if (!r.IsClusterScoped && (!unsetOnly || r.Namespace.Length == 0))
             {
                 r.SetNamespace(ns);
             }
