@@ -219,10 +219,14 @@ internal sealed partial class Builder
                         }
 
                         var sb = new System.Text.StringBuilder();
-                        foreach (var (file, kind) in r.Transformations)
+                        foreach (var (file, kind, name) in r.Transformations)
                         {
                             sb.Append("- configuredIn: ").Append(Path.GetRelativePath(from.Length == 0 ? "." : from, file).Replace('\\', '/'))
                                 .Append("\n  configuredBy:\n    apiVersion: builtin\n    kind: ").Append(kind).Append('\n');
+                            if (name is not null)
+                            {
+                                sb.Append("    name: ").Append(Yaml.YamlWriter.Scalar(name)).Append('\n');
+                            }
                         }
 
                         annotations["alpha.config.kubernetes.io/transformations"] = sb.ToString();

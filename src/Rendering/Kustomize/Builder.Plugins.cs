@@ -26,7 +26,7 @@ internal sealed partial class Builder
     /// <summary>Runs the kustomization's <c>generators:</c> (after its configMapGenerator and secretGenerator).</summary>
     private void RunGeneratorPlugins(Kust kust, string dir, List<Resource> ra)
     {
-        foreach (var (config, where) in PluginConfigs(kust, dir, "generators", BuiltinGenerators))
+        foreach (var (config, where, _) in PluginConfigs(kust, dir, "generators", BuiltinGenerators))
         {
             var spec = (JsonObject)config.DeepClone();
             var meta = spec["metadata"] as JsonObject;
@@ -47,10 +47,9 @@ internal sealed partial class Builder
     /// <summary>Runs the kustomization's <c>transformers:</c> in order (after its built-in fields).</summary>
     private void RunTransformerPlugins(Kust kust, string dir, List<Resource> ra)
     {
-        foreach (var (config, where) in PluginConfigs(kust, dir, "transformers", BuiltinTransformers))
+        foreach (var (config, where, origin) in PluginConfigs(kust, dir, "transformers", BuiltinTransformers))
         {
             var at = kust with { File = where };
-            Mark(ra, kust, Resource.Str(config, "kind"), 1);
             var specs = config.ContainsKey("fieldSpecs") ? TransformerConfig.ReadFieldSpecs(config["fieldSpecs"], where, "fieldSpecs") : null;
             switch (Resource.Str(config, "kind"))
             {
@@ -134,6 +133,9 @@ internal sealed partial class Builder
 
                     break;
             }
+
+            // Recorded as kustomize records a plugin: the file it came from and its name.
+            Mark(ra, kust with { File = origin }, Resource.Str(config, "kind"), 1, config["metadata"] is JsonObject pm ? Resource.Str(pm, "name") : null);
         }
     }
 
@@ -170,16 +172,19 @@ internal sealed partial class Builder
     /// The configurations a <c>generators</c> or <c>transformers</c> list names: a file, inline YAML, or a
     /// directory whose kustomization renders to configurations.
     /// </summary>
-    private List<(JsonObject Config, string Where)> PluginConfigs(Kust kust, string dir, string field, HashSet<string> builtins)
+    private List<(JsonObject Config, string Where, string Origin)> PluginConfigs(Kust kust, string dir, string field, HashSet<string> builtins)
     {
-        var result = new List<(JsonObject, string)>();
-        var entries = Strings(kust.Doc, field, kust.File);
-        for (var i = 0; i < entries.Count; i++)
+        var result = new List<(JsonObject, string, string)>();
+        // As kustomize: inline configurations first, in order, then those loaded from paths, in order.
+        static bool IsInline(string e) => e.Contains('\n', StringComparison.Ordinal) || e.TrimStart().StartsWith('{') || e.Contains(": ", StringComparison.Ordinal);
+        var all = Strings(kust.Doc, field, kust.File);
+        var entries = all.Select((e, i) => (Entry: e, Index: i)).OrderBy(x => IsInline(x.Entry) ? 0 : 1).ToList();
+        foreach (var (entry, i) in entries)
         {
-            var entry = entries[i];
             var where = $"{kust.File}: {field}[{i}]";
+            var origin = kust.File;
             List<JsonNode?> docs;
-            if (entry.Contains('\n', StringComparison.Ordinal))
+            if (IsInline(entry))
             {
                 docs = YamlReader.ReadAll(entry, where, _options.Limits);
             }
@@ -195,7 +200,7 @@ internal sealed partial class Builder
                 else
                 {
                     full = _files.LocateFile(dir, entry, where);
-                    where = _files.Rel(full);
+                    where = origin = _files.Rel(full);
                     docs = YamlReader.ReadAll(_files.Read(full), where, _options.Limits);
                 }
             }
@@ -222,7 +227,7 @@ internal sealed partial class Builder
                         "exec and container KRM functions and Go plugins are not supported (a render never runs programs from the repository)");
                 }
 
-                result.Add((config, where));
+                result.Add((config, where, origin));
             }
         }
 

@@ -37,7 +37,7 @@ internal sealed partial class Builder
 
     private static int Count(JsonNode? node) => node is JsonArray a ? a.Count : 0;
 
-    private void Mark(List<Resource> ra, Kust kust, string kind, int times)
+    private void Mark(List<Resource> ra, Kust kust, string kind, int times, string? name = null)
     {
         if (!_recordTransformations)
         {
@@ -48,7 +48,7 @@ internal sealed partial class Builder
         {
             for (var i = 0; i < times; i++)
             {
-                r.Transformations.Add((kust.File, kind));
+                r.Transformations.Add((kust.File, kind, name));
             }
         }
     }

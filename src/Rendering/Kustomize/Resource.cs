@@ -34,7 +34,7 @@ internal sealed class Resource
     public List<string> Suffixes { get; } = [];
 
     /// <summary>Built-in transformers run over this object (kustomization file, plugin kind), for buildMetadata transformerAnnotations.</summary>
-    public List<(string File, string Kind)> Transformations { get; } = [];
+    public List<(string File, string Kind, string? Name)> Transformations { get; } = [];
 
     public void StorePrevious() => Previous.Add((Name, Namespace));
 
