@@ -312,7 +312,8 @@ internal static partial class YamlReader
     {
         if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var simple) && !HasLeadingZero(text))
         {
-            return Number(simple.ToString(CultureInfo.InvariantCulture));
+            // The usual case: the text is already the canonical JSON number.
+            return Number(text[0] == '+' || text == "-0" ? simple.ToString(CultureInfo.InvariantCulture) : text);
         }
 
         var plain = text.Contains('_', StringComparison.Ordinal) ? text.Replace("_", string.Empty, StringComparison.Ordinal) : text;
