@@ -22,6 +22,11 @@ internal static class RenderBenchmark
 
     public static int Run(string[] args)
     {
+        if (args.Length > 0 && args[0] == "process")
+        {
+            return args.Length > 1 ? Processes(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 20) : Usage();
+        }
+
         var inProcessRuns = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
         var kubectlRuns = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
         var largeRuns = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 15;
@@ -100,12 +105,12 @@ internal static class RenderBenchmark
         }
     }
 
-    private static void WriteLargeOverlay(string dir)
+    private static void WriteLargeOverlay(string dir, int apps = 250)
     {
         Directory.CreateDirectory(Path.Combine(dir, "base"));
         Directory.CreateDirectory(Path.Combine(dir, "overlay"));
         var sb = new StringBuilder();
-        for (var i = 0; i < 250; i++)
+        for (var i = 0; i < apps; i++)
         {
             sb.Append(CultureInfo.InvariantCulture, $"""
                 ---
@@ -208,16 +213,85 @@ internal static class RenderBenchmark
             """);
     }
 
-    private static void Kubectl(string dir)
+    private static int Usage()
     {
-        var psi = new ProcessStartInfo("/usr/bin/kubectl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("kustomize");
-        psi.ArgumentList.Add(dir);
+        Console.Error.WriteLine("usage: RenderBench [IN_PROCESS_RUNS KUBECTL_RUNS LARGE_RUNS] | process FLEET_EXECUTABLE [RUNS]");
+        return 2;
+    }
+
+    /// <summary>
+    /// `fleet render` as a whole process (start-up included) against `kubectl kustomize` on the same trees,
+    /// alternating the two, as a user or a CI job meets them.
+    /// </summary>
+    private static int Processes(string fleet, int runs)
+    {
+        var casesDir = FindCases();
+        var dir = Path.Combine(Path.GetTempPath(), "fleet-bench-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var trees = new List<(string Name, string Root, string Path)>();
+            foreach (var (name, apps) in new[] { ("overlay-80-apps", 80), ("overlay-250-apps", 250) })
+            {
+                WriteLargeOverlay(Path.Combine(dir, name), apps);
+                trees.Add((name, Path.Combine(dir, name), Path.Combine(dir, name, "overlay")));
+            }
+
+            foreach (var name in new[] { "resources-single-file", "full-overlay-prod", "full-components-overlay" })
+            {
+                var input = Path.Combine(casesDir, name, "input");
+                trees.Add((name, input, Path.Combine(input, File.ReadAllText(Path.Combine(casesDir, name, "build-path")).Trim())));
+            }
+
+            Console.WriteLine($"whole-process benchmark: {Environment.ProcessorCount} cores, {runs} runs each, alternating; {fleet}");
+            Console.WriteLine();
+            Console.WriteLine($"{"tree",-26} {"output",9} {"fleet median",14} {"fleet min",11} {"kubectl median",16} {"kubectl min",13}");
+            foreach (var (name, root, path) in trees)
+            {
+                var size = Exec(fleet, ["render", path, "--root", root]);
+                Exec("/usr/bin/kubectl", ["kustomize", path]);
+                var fleetTimes = new List<double>();
+                var kubectlTimes = new List<double>();
+                for (var i = 0; i < runs; i++)
+                {
+                    fleetTimes.Add(Time(() => Exec(fleet, ["render", path, "--root", root])));
+                    kubectlTimes.Add(Time(() => Exec("/usr/bin/kubectl", ["kustomize", path])));
+                }
+
+                Console.WriteLine($"{name,-26} {size / 1024 + " KiB",9} {Ms(Median(fleetTimes)),14} {Ms(fleetTimes.Min()),11} {Ms(Median(kubectlTimes)),16} {Ms(kubectlTimes.Min()),13}");
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+
+        return 0;
+    }
+
+    private static void Kubectl(string dir) => Exec("/usr/bin/kubectl", ["kustomize", dir]);
+
+    /// <summary>Runs a process to completion and returns the length of its output; fails on a non-zero exit.</summary>
+    private static int Exec(string file, string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();
-        p.StandardOutput.ReadToEnd();
+        var output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
-        err.Wait();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {p.ExitCode}: {err.Result}");
+        }
+
+        return output.Length;
     }
 
     private static string FindCases()

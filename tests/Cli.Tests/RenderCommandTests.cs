@@ -73,6 +73,88 @@ public sealed class RenderCommandTests : IDisposable
         Assert.Contains("absent", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Render_OverlayWithBaseAbove_UsesFilesystemRootByDefault()
+    {
+        WriteOverlay(Path.Combine(_dir, "overlays", "prod"), "../../app");
+        var (code, output, error) = Run("render", Path.Combine(_dir, "overlays", "prod"));
+        Assert.True(code == 0, error);
+        Assert.Contains("name: prod-p-settings", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_FileAboveKustomization_IsRefusedAsKustomizeDoes()
+    {
+        var overlay = Path.Combine(_dir, "overlays", "file");
+        Directory.CreateDirectory(overlay);
+        File.WriteAllText(Path.Combine(overlay, "kustomization.yaml"), "resources:\n- ../../app/cm.yaml\n");
+        var (code, _, error) = Run("render", overlay);
+        Assert.Equal(1, code);
+        Assert.Contains("load restrictions", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_InGitRepository_DefaultsRootToTopLevel()
+    {
+        var repo = Path.Combine(_dir, "repo");
+        Directory.CreateDirectory(repo);
+        var git = Git(repo, "init", "--quiet");
+        Assert.True(git == 0, "git init failed");
+        Assert.Equal(repo, RenderCommand.DefaultRoot(Path.Combine(repo, "overlays", "prod")));
+
+        // A base inside the repository renders; one outside it is refused, as Flux would not have it.
+        CopyApp(Path.Combine(repo, "base"));
+        WriteOverlay(Path.Combine(repo, "overlays", "prod"), "../../base");
+        var inside = Run("render", Path.Combine(repo, "overlays", "prod"));
+        Assert.True(inside.Code == 0, inside.Err);
+        Assert.Contains("name: prod-p-settings", inside.Out, StringComparison.Ordinal);
+
+        WriteOverlay(Path.Combine(repo, "overlays", "outside"), "../../../app");
+        var outside = Run("render", Path.Combine(repo, "overlays", "outside"));
+        Assert.Equal(1, outside.Code);
+        Assert.Contains("outside the artifact root", outside.Err, StringComparison.Ordinal);
+
+        // --root still wins.
+        var explicitRoot = Run("render", Path.Combine(repo, "overlays", "outside"), "--root", _dir);
+        Assert.True(explicitRoot.Code == 0, explicitRoot.Err);
+    }
+
+    [Fact]
+    public void DefaultRoot_OutsideAnyRepository_IsFilesystemRoot()
+    {
+        Assert.Equal(Path.GetPathRoot(_dir), RenderCommand.DefaultRoot(Path.Combine(_dir, "app")));
+    }
+
+    private static void WriteOverlay(string dir, string @base)
+    {
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "kustomization.yaml"), $"namePrefix: prod-\nresources:\n- {@base}\n");
+    }
+
+    private void CopyApp(string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(Path.Combine(_dir, "app")))
+        {
+            File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+        }
+    }
+
+    private static int Git(string dir, params string[] args)
+    {
+        var psi = new ProcessStartInfo("git") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        p.StandardOutput.ReadToEnd();
+        p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return p.ExitCode;
+    }
+
     [Theory]
     [InlineData("render")]
     [InlineData("render", "DIR", "--substitute", "novalue")]

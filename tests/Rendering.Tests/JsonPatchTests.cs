@@ -24,7 +24,7 @@ public sealed class JsonPatchTests
     }
 
     [Theory]
-    [InlineData("""[{"op":"replace","path":"/missing","value":1}]""", "does not exist")]
+    [InlineData("""[{"op":"replace","path":"/missing/deeper","value":1}]""", "does not exist")]
     [InlineData("""[{"op":"remove","path":"/a/b/7"}]""", "does not exist")]
     [InlineData("""[{"op":"test","path":"/c","value":"nope"}]""", "test failed")]
     [InlineData("""[{"op":"frobnicate","path":"/c"}]""", "unknown op")]

@@ -9,7 +9,10 @@ public static class RenderCommand
     public static Command Create()
     {
         var dir = new Argument<string>("DIR") { Description = "Directory to render (with or without a kustomization file)" };
-        var root = new Option<string?>("--root") { Description = "Artifact root that the build may read (default: DIR)" };
+        var root = new Option<string?>("--root")
+        {
+            Description = "Artifact root that the build may read (default: the enclosing Git repository's top level, else the filesystem root)",
+        };
         var substitute = new Option<string[]>("--substitute", "-s")
         {
             Description = "postBuild variable KEY=VALUE (repeatable)",
@@ -40,7 +43,7 @@ public static class RenderCommand
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             var directory = Path.GetFullPath(parse.GetRequiredValue(dir));
-            var artifactRoot = Path.GetFullPath(parse.GetValue(root) ?? directory);
+            var artifactRoot = parse.GetValue(root) is { } given ? Path.GetFullPath(given) : DefaultRoot(directory);
             var pairs = parse.GetValue(substitute) ?? [];
             Dictionary<string, string>? vars = null;
             if (pairs.Length > 0)
@@ -73,5 +76,26 @@ public static class RenderCommand
             }
         });
         return command;
+    }
+
+    /// <summary>
+    /// The root a build may read when <c>--root</c> is not given: the top level of the Git repository
+    /// enclosing <paramref name="directory"/> (what Flux receives as the artifact), else the filesystem
+    /// root. Either way files stay under their kustomization's directory, as kustomize's
+    /// <c>LoadRestrictionsRootOnly</c> demands; only whole kustomizations may be loaded from above it.
+    /// </summary>
+    internal static string DefaultRoot(string directory)
+    {
+        for (var dir = new DirectoryInfo(directory); dir is not null; dir = dir.Parent)
+        {
+            // A worktree or submodule has a .git file instead of a directory.
+            var git = Path.Combine(dir.FullName, ".git");
+            if (Directory.Exists(git) || File.Exists(git))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return Path.GetPathRoot(directory) ?? "/";
     }
 }

@@ -25,35 +25,45 @@ internal sealed partial class Builder
     {
         foreach (var r in ra.Where(r => r.NeedsHash))
         {
+            r.StorePrevious();
             r.SetName(r.Name + "-" + Generators.Hash(r.Obj));
         }
 
-        NameReferences.Fix(ra, _crd.References);
+        NameReferences.Fix(ra, _crd.References, _config.NameReferences);
         ResolveVars(ra, ctx);
+        foreach (var r in ra)
+        {
+            // Transformers may have written a non-string annotation; kustomize's annotations are strings.
+            NormalizeAnnotations(r.Obj);
+        }
+
+        // kustomize's IgnoreLocal: objects marked as local configuration are not part of the output.
+        ra.RemoveAll(r => r.Obj["metadata"]?["annotations"]?["config.kubernetes.io/local-config"] is JsonValue v && v.GetValueKind() == JsonValueKind.String && v.GetValue<string>() == "true");
         BuildMetadata(ra, top, ctx);
         Sort(ra, top, ctx.TopFile);
     }
 
-    private static void ResolveVars(List<Resource> ra, Context ctx)
+    private void ResolveVars(List<Resource> ra, Context ctx)
     {
         if (ctx.Vars.Count == 0)
         {
             return;
         }
 
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var values = new Dictionary<string, JsonValue>(StringComparer.Ordinal);
         foreach (var (v, file) in ctx.Vars)
         {
             var name = Resource.Str(v, "name");
-            if (v["objref"] is not JsonObject objref)
+            if (Field(v, "objref") is not JsonObject objref)
             {
                 throw new RenderException($"{file}: var '{name}' needs objref");
             }
 
-            var kind = Resource.Str(objref, "kind");
-            var refName = Resource.Str(objref, "name");
-            var apiVersion = Resource.Str(objref, "apiVersion");
-            var ns = Resource.Str(objref, "namespace");
+            string Ref(string key) => Field(objref, key) is JsonValue x ? x.ToString() : string.Empty;
+            var kind = Ref("kind");
+            var refName = Ref("name");
+            var apiVersion = Ref("apiVersion");
+            var ns = Ref("namespace");
             var matches = ra.Where(r => r.Kind == kind && r.HadName(refName) &&
                 (apiVersion.Length == 0 || r.ApiVersion == apiVersion) &&
                 (ns.Length == 0 || r.History.Exists(h => h.Namespace == ns))).ToList();
@@ -62,66 +72,104 @@ internal sealed partial class Builder
                 throw new RenderException($"{file}: var '{name}' cannot be mapped to a field in the set of known resources ({kind} {refName}: {matches.Count} matches)");
             }
 
-            var fieldPath = v["fieldref"] is JsonObject fr ? Resource.Str(fr, "fieldpath") : string.Empty;
+            var fieldPath = Field(v, "fieldref") is JsonObject fr && Field(fr, "fieldpath") is JsonValue fp ? fp.ToString() : string.Empty;
             if (fieldPath.Length == 0)
             {
                 fieldPath = "metadata.name";
             }
 
-            var found = FieldPath.Get(matches[0].Obj, FieldPath.Parse(fieldPath));
+            var found = FieldPath.Get(matches[0].Obj, VarFieldPath(fieldPath));
             if (found.Count == 0)
             {
                 throw new RenderException($"{file}: var '{name}': field '{fieldPath}' not found in {matches[0].Describe()}");
             }
 
-            values[name] = FieldPath.Text(found[0]);
+            values[name] = found[0] is JsonValue value ? value : JsonValue.Create(FieldPath.Text(found[0]));
         }
 
+        var specs = FieldSpecs.VarReferences.Concat(_config.VarReferences).ToList();
         foreach (var r in ra)
         {
-            ReplaceVarsIn(r.Obj, values, inScope: false, key: null);
+            foreach (var spec in specs)
+            {
+                if (spec.Matches(r))
+                {
+                    FieldSpecs.ForEachParent(r.Obj, spec.Parts, (parent, key) => parent[key] = ExpandVars(parent[key], values));
+                }
+            }
         }
     }
 
-    /// <summary>Vars are replaced where kustomize's varReference config looks: container fields and a few others.</summary>
-    private static void ReplaceVarsIn(JsonNode? node, Dictionary<string, string> values, bool inScope, string? key)
+    /// <summary>A field of a var, matched case-insensitively as Go's JSON decoding does (<c>fieldPath</c> is <c>fieldpath</c>).</summary>
+    private static JsonNode? Field(JsonObject o, string name) =>
+        o[name] ?? o.FirstOrDefault(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+
+    /// <summary>A var's field path: <c>a.b[0].c</c> and <c>a[name=x].b</c> as well as the dotted form.</summary>
+    private static List<string> VarFieldPath(string path)
+    {
+        var parts = new List<string>();
+        foreach (var part in FieldPath.Parse(path))
+        {
+            var open = part.IndexOf('[', StringComparison.Ordinal);
+            if (open > 0 && part.EndsWith(']'))
+            {
+                parts.Add(part[..open]);
+                var inner = part[(open + 1)..^1];
+                parts.Add(inner.Contains('=', StringComparison.Ordinal) ? "[" + inner + "]" : inner);
+            }
+            else
+            {
+                parts.Add(part);
+            }
+        }
+
+        return parts;
+    }
+
+    /// <summary>
+    /// Expands $(VAR) in a string, each string of a list, or each string value of a map, as kustomize's
+    /// refvar filter does. A string that is exactly one var takes the var's value with its type.
+    /// </summary>
+    private static JsonNode? ExpandVars(JsonNode? node, Dictionary<string, JsonValue> values)
     {
         switch (node)
         {
-            case JsonObject o:
-                foreach (var (k, v) in o.ToList())
+            case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                var text = v.GetValue<string>();
+                var whole = VarPattern().Match(text);
+                if (whole.Success && whole.Length == text.Length && values.TryGetValue(whole.Groups[1].Value, out var typed))
                 {
-                    var scope = inScope || k is "containers" or "initContainers" or "rules" or "tls";
-                    if (v is JsonValue jv && jv.GetValueKind() == JsonValueKind.String && scope && k is "value" or "command" or "args" or "host" or "hosts" or "workingDir" or "image" or "mountPath" or "subPath")
-                    {
-                        o[k] = ReplaceVars(jv.GetValue<string>(), values);
-                    }
-                    else
-                    {
-                        ReplaceVarsIn(v, values, scope, k);
-                    }
+                    return typed.DeepClone();
                 }
 
-                break;
+                return ReplaceVars(text, values);
             case JsonArray a:
                 for (var i = 0; i < a.Count; i++)
                 {
-                    if (a[i] is JsonValue jv && jv.GetValueKind() == JsonValueKind.String && inScope && key is "command" or "args" or "hosts")
+                    if (a[i] is JsonValue)
                     {
-                        a[i] = ReplaceVars(jv.GetValue<string>(), values);
-                    }
-                    else
-                    {
-                        ReplaceVarsIn(a[i], values, inScope, key);
+                        a[i] = ExpandVars(a[i], values);
                     }
                 }
 
-                break;
+                return a;
+            case JsonObject o:
+                foreach (var (k, item) in o.ToList())
+                {
+                    if (item is JsonValue)
+                    {
+                        o[k] = ExpandVars(item, values);
+                    }
+                }
+
+                return o;
+            default:
+                return node;
         }
     }
 
-    private static string ReplaceVars(string s, Dictionary<string, string> values) =>
-        VarPattern().Replace(s, m => values.TryGetValue(m.Groups[1].Value, out var v) ? v : m.Value);
+    private static string ReplaceVars(string s, Dictionary<string, JsonValue> values) =>
+        VarPattern().Replace(s, m => values.TryGetValue(m.Groups[1].Value, out var v) ? FieldPath.Text(v) : m.Value);
 
     private void BuildMetadata(List<Resource> ra, JsonObject top, Context ctx)
     {
@@ -160,8 +208,33 @@ internal sealed partial class Builder
                     }
 
                     break;
+                case "transformerAnnotations":
+                    var from = Path.GetDirectoryName(ctx.TopFile.Replace(" (generated kustomization)", "/x", StringComparison.Ordinal)) ?? string.Empty;
+                    foreach (var r in ra.Where(r => r.Transformations.Count > 0))
+                    {
+                        if (r.Metadata["annotations"] is not JsonObject annotations)
+                        {
+                            annotations = [];
+                            r.Metadata["annotations"] = annotations;
+                        }
+
+                        var sb = new System.Text.StringBuilder();
+                        foreach (var (file, kind, name) in r.Transformations)
+                        {
+                            sb.Append("- configuredIn: ").Append(Path.GetRelativePath(from.Length == 0 ? "." : from, file).Replace('\\', '/'))
+                                .Append("\n  configuredBy:\n    apiVersion: builtin\n    kind: ").Append(kind).Append('\n');
+                            if (name is not null)
+                            {
+                                sb.Append("    name: ").Append(Yaml.YamlWriter.Scalar(name)).Append('\n');
+                            }
+                        }
+
+                        annotations["alpha.config.kubernetes.io/transformations"] = sb.ToString();
+                    }
+
+                    break;
                 default:
-                    throw new RenderException($"{ctx.TopFile}: buildMetadata option '{option}' is not supported (originAnnotations and managedByLabel are)");
+                    throw new RenderException($"{ctx.TopFile}: buildMetadata option '{option}' is not one of originAnnotations, transformerAnnotations and managedByLabel");
             }
         }
     }
@@ -175,6 +248,11 @@ internal sealed partial class Builder
             var order = Resource.Str(sortOptions, "order");
             if (order == "fifo")
             {
+                if (sortOptions.ContainsKey("legacySortOptions"))
+                {
+                    throw new RenderException($"{file}: the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'");
+                }
+
                 return;
             }
 
@@ -204,10 +282,11 @@ internal sealed partial class Builder
         static string Gvk(Resource r) =>
             $"{(r.Group.Length == 0 ? "~G" : r.Group)}_{(r.Version.Length == 0 ? "~V" : r.Version)}_{(r.Kind.Length == 0 ? "~K" : r.Kind)}";
 
+        // kustomize orders two Namespace kinds in reverse when one of them is in the core group: the core one first.
         var sorted = ra.Select((r, i) => (r, i)).OrderBy(x => index.GetValueOrDefault(x.r.Kind, 0))
+            .ThenBy(x => x.r.Kind == "Namespace" && x.r.Group.Length == 0 ? 0 : 1)
             .ThenBy(x => Gvk(x.r), StringComparer.Ordinal)
-            .ThenBy(x => x.r.Namespace.Length == 0 ? "~X" : x.r.Namespace, StringComparer.Ordinal)
-            .ThenBy(x => x.r.Name, StringComparer.Ordinal)
+            .ThenBy(x => (x.r.Namespace.Length == 0 ? "~X" : x.r.Namespace) + "|" + x.r.Name, StringComparer.Ordinal)
             .ThenBy(x => x.i)
             .Select(x => x.r).ToList();
         ra.Clear();

@@ -10,17 +10,47 @@ internal sealed partial class Builder
 {
     private void RunTransformers(JsonObject doc, Kust kust, string dir, List<Resource> ra)
     {
-        // kustomize's built-in transformer order.
+        // kustomize's built-in transformer order; each configured one is recorded for transformerAnnotations.
         PatchesStrategicMerge(doc, kust, dir, ra);
+        Mark(ra, kust, "PatchStrategicMergeTransformer", doc["patchesStrategicMerge"] is JsonArray { Count: > 0 } ? 1 : 0);
         Patches(doc, kust, dir, ra);
-        Namespace(doc, kust, ra);
+        Mark(ra, kust, "PatchTransformer", Count(doc["patches"]));
+        Namespace(doc, kust, ra, _config);
+        Mark(ra, kust, "NamespaceTransformer", Resource.Str(doc, "namespace").Length > 0 ? 1 : 0);
         PrefixSuffix(doc, kust, ra);
+        Mark(ra, kust, "PrefixTransformer", Resource.Str(doc, "namePrefix").Length > 0 ? 1 : 0);
+        Mark(ra, kust, "SuffixTransformer", Resource.Str(doc, "nameSuffix").Length > 0 ? 1 : 0);
         Labels(doc, kust, ra);
+        var labelEntries = Count(doc["labels"]);
+        Mark(ra, kust, "LabelTransformer", labelEntries > 0 || doc["commonLabels"] is JsonObject { Count: > 0 } ? labelEntries + 1 : 0);
         Annotations(doc, kust, ra);
+        Mark(ra, kust, "AnnotationsTransformer", doc["commonAnnotations"] is JsonObject { Count: > 0 } ? 1 : 0);
         PatchesJson6902(doc, kust, dir, ra);
-        Replicas(doc, kust, ra);
-        Images.Apply(doc["images"], kust.File, ra);
+        Mark(ra, kust, "PatchJson6902Transformer", Count(doc["patchesJson6902"]));
+        Replicas(doc, kust, ra, _config.Replicas);
+        Mark(ra, kust, "ReplicaCountTransformer", Count(doc["replicas"]));
+        Images.Apply(doc["images"], kust.File, ra, _config.Images);
+        Mark(ra, kust, "ImageTagTransformer", Count(doc["images"]));
         Replacements.Apply(doc["replacements"], kust.File, ra, p => LoadReplacementFile(dir, p, kust.File));
+        Mark(ra, kust, "ReplacementTransformer", Count(doc["replacements"]) > 0 ? 1 : 0);
+    }
+
+    private static int Count(JsonNode? node) => node is JsonArray a ? a.Count : 0;
+
+    private void Mark(List<Resource> ra, Kust kust, string kind, int times, string? name = null)
+    {
+        if (!_recordTransformations)
+        {
+            return;
+        }
+
+        foreach (var r in ra)
+        {
+            for (var i = 0; i < times; i++)
+            {
+                r.Transformations.Add((kust.File, kind, name));
+            }
+        }
     }
 
     private JsonArray LoadReplacementFile(string dir, string path, string file)
@@ -88,7 +118,14 @@ internal sealed partial class Builder
             }
         }
 
-        return YamlReader.ReadAll(text, origin, _options.Limits).Where(d => d is not null).Select(d => (d!, origin)).ToList();
+        var docs = YamlReader.ReadAll(text, origin, _options.Limits).Where(d => d is not null).Select(d => (d!, origin)).ToList();
+        if (docs.Count == 0)
+        {
+            // kustomize refuses a patch without content (its text qualifies as neither kind of patch).
+            throw new RenderException($"{origin}: patch appears to be empty");
+        }
+
+        return docs;
     }
 
     private void PatchesStrategicMerge(JsonObject doc, Kust kust, string dir, List<Resource> ra)
@@ -114,7 +151,7 @@ internal sealed partial class Builder
         }
     }
 
-    private static void ApplyUntargetedSmp(JsonObject patch, string where, List<Resource> ra)
+    private void ApplyUntargetedSmp(JsonObject patch, string where, List<Resource> ra, PatchOptions options = default)
     {
         var kind = Resource.Str(patch, "kind");
         var name = patch["metadata"] is JsonObject m ? Resource.Str(m, "name") : string.Empty;
@@ -147,22 +184,43 @@ internal sealed partial class Builder
             throw new RenderException($"{where}: multiple resources match strategic merge patch \"{kind} {name}\"; set metadata.namespace or use a target");
         }
 
-        ApplySmp(matches[0], patch, ra);
+        ApplySmp(matches[0], patch, ra, options);
     }
 
-    private static void ApplySmp(Resource r, JsonObject patch, List<Resource> ra)
+    /// <summary>A patch's <c>options</c>: whether it may change the name or kind of what it patches.</summary>
+    private readonly record struct PatchOptions(bool AllowNameChange, bool AllowKindChange);
+
+    private static PatchOptions ReadPatchOptions(JsonObject entry) =>
+        entry["options"] is JsonObject o
+            ? new PatchOptions(o["allowNameChange"] is JsonValue n && n.GetValueKind() == JsonValueKind.True, o["allowKindChange"] is JsonValue k && k.GetValueKind() == JsonValueKind.True)
+            : default;
+
+    private void ApplySmp(Resource r, JsonObject patch, List<Resource> ra, PatchOptions options = default)
     {
+        // As kustomize: the patch may set apiVersion; kind and name only when its options allow, namespace never.
         var copy = (JsonObject)patch.DeepClone();
-        copy.Remove("apiVersion");
-        copy.Remove("kind");
+        if (!options.AllowKindChange)
+        {
+            copy.Remove("kind");
+        }
+
         if (copy["metadata"] is JsonObject meta)
         {
-            meta.Remove("name");
+            if (!options.AllowNameChange)
+            {
+                meta.Remove("name");
+            }
+
             meta.Remove("namespace");
         }
 
+        if (options.AllowNameChange || options.AllowKindChange)
+        {
+            r.StorePrevious();
+        }
+
         // The copy is ours and the resource's old object is replaced, so merge in place.
-        var merged = StrategicMerge.Apply(r.Obj, copy, inPlace: true);
+        var merged = StrategicMerge.Apply(r.Obj, copy, inPlace: true, _schema);
         if (merged is null)
         {
             ra.Remove(r);
@@ -170,6 +228,48 @@ internal sealed partial class Builder
         }
 
         r.Obj = merged;
+        DropNullFields(merged);
+        r.Record();
+    }
+
+    /// <summary>
+    /// kustomize's strategic merge (kyaml) leaves out fields whose value is an empty null (<c>labels:</c>)
+    /// everywhere in the object it patched, and keeps an explicit <c>~</c> or <c>null</c>
+    /// (<c>creationTimestamp: null</c>): the reader remembers which was which.
+    /// </summary>
+    private static void DropNullFields(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                List<string>? nulls = null;
+                YamlReader.EmptyNulls.TryGetValue(o, out var empty);
+                foreach (var (k, v) in o)
+                {
+                    if (v is null && empty is not null && empty.Contains(k))
+                    {
+                        (nulls ??= []).Add(k);
+                    }
+                    else
+                    {
+                        DropNullFields(v);
+                    }
+                }
+
+                foreach (var k in nulls ?? [])
+                {
+                    o.Remove(k);
+                }
+
+                break;
+            case JsonArray a:
+                foreach (var item in a)
+                {
+                    DropNullFields(item);
+                }
+
+                break;
+        }
     }
 
     private void Patches(JsonObject doc, Kust kust, string dir, List<Resource> ra)
@@ -196,6 +296,7 @@ internal sealed partial class Builder
 
             var docs = PatchDocs(dir, entry, kust.File, i, "patches");
             var target = entry["target"] as JsonObject;
+            var options = ReadPatchOptions(entry);
             foreach (var (patch, where) in docs)
             {
                 if (patch is JsonArray ops)
@@ -207,21 +308,20 @@ internal sealed partial class Builder
 
                     foreach (var r in Select(ra, target, where))
                     {
-                        r.Obj = JsonPatch.Apply(r.Obj, ops, where, inPlace: true);
-                        r.Record();
+                        ApplyJsonPatch(r, ops, where);
                     }
                 }
                 else if (patch is JsonObject smp)
                 {
                     if (target is null)
                     {
-                        ApplyUntargetedSmp(smp, where, ra);
+                        ApplyUntargetedSmp(smp, where, ra, options);
                     }
                     else
                     {
                         foreach (var r in Select(ra, target, where))
                         {
-                            ApplySmp(r, smp, ra);
+                            ApplySmp(r, smp, ra, options);
                         }
                     }
                 }
@@ -231,6 +331,29 @@ internal sealed partial class Builder
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A JSON 6902 patch on one object. kustomize's objects always carry (internal) annotations while
+    /// it builds, so a path under <c>metadata.annotations</c> exists even when the input has none.
+    /// </summary>
+    private static void ApplyJsonPatch(Resource r, JsonArray ops, string where)
+    {
+        r.StorePrevious();
+        var meta = r.Metadata;
+        var added = !meta.ContainsKey("annotations");
+        if (added)
+        {
+            meta["annotations"] = new JsonObject();
+        }
+
+        r.Obj = JsonPatch.Apply(r.Obj, ops, where, inPlace: true);
+        if (added && r.Obj["metadata"] is JsonObject after && after["annotations"] is JsonObject { Count: 0 })
+        {
+            after.Remove("annotations");
+        }
+
+        r.Record();
     }
 
     private void PatchesJson6902(JsonObject doc, Kust kust, string dir, List<Resource> ra)
@@ -262,8 +385,7 @@ internal sealed partial class Builder
 
                 foreach (var r in matches)
                 {
-                    r.Obj = JsonPatch.Apply(r.Obj, ops, where, inPlace: true);
-                    r.Record();
+                    ApplyJsonPatch(r, ops, where);
                 }
             }
         }
@@ -306,7 +428,12 @@ internal sealed partial class Builder
             (labels.IsEmpty || labels.Matches(r.Labels)) && (annotations.IsEmpty || annotations.Matches(r.Annotations))).ToList();
     }
 
-    private static void Namespace(JsonObject doc, Kust kust, List<Resource> ra)
+    /// <summary>
+    /// kustomize's namespace transformer. <paramref name="unsetOnly"/> and <paramref name="subjects"/> are the
+    /// NamespaceTransformer plugin's <c>unsetOnly</c> and <c>setRoleBindingSubjects</c> (defaultOnly, the
+    /// default: subjects named "default"; allServiceAccounts; none).
+    /// </summary>
+    private static void Namespace(JsonObject doc, Kust kust, List<Resource> ra, TransformerConfig config, bool unsetOnly = false, string subjects = "")
     {
         var ns = Resource.Str(doc, "namespace");
         if (ns.Length == 0)
@@ -314,42 +441,75 @@ internal sealed partial class Builder
             return;
         }
 
+        if (subjects is not ("" or "defaultOnly" or "allServiceAccounts" or "none"))
+        {
+            throw new RenderException($"{kust.File}: invalid value \"{subjects}\" for setRoleBindingSubjects: must be one of \"defaultOnly\", \"none\" or \"allServiceAccounts\"");
+        }
+
+        void Set(JsonObject map, string key)
+        {
+            if (!unsetOnly || map[key] is null || (map[key] is JsonValue v && v.ToString().Length == 0))
+            {
+                map[key] = ns;
+            }
+        }
+
         foreach (var r in ra)
         {
-            if (r.Kind == "Namespace" && r.Group.Length == 0)
+            r.StorePrevious();
+            if (r.Kind == "Namespace" && r.ApiVersion == "v1")
             {
-                r.SetName(ns);
+                if (!unsetOnly)
+                {
+                    r.SetName(ns);
+                }
+
                 continue;
             }
 
-            if (r.Kind is "RoleBinding" or "ClusterRoleBinding" && r.Obj["subjects"] is JsonArray subjects)
+            if (r.Kind is "RoleBinding" or "ClusterRoleBinding" && r.Obj["subjects"] is JsonArray list && subjects != "none")
             {
-                foreach (var s in subjects.OfType<JsonObject>())
+                // kustomize's default: every subject named "default", whatever its kind, moves to the namespace.
+                foreach (var s in list.OfType<JsonObject>())
                 {
-                    if (Resource.Str(s, "kind") == "ServiceAccount" && Resource.Str(s, "name") == "default")
+                    var matches = subjects == "allServiceAccounts"
+                        ? s["kind"] is JsonValue sk && sk.ToString() == "ServiceAccount"
+                        : s["name"] is JsonValue sn && YamlReader.ScalarText(sn) == "default";
+                    if (matches)
                     {
-                        s["namespace"] = ns;
+                        Set(s, "namespace");
                     }
                 }
             }
 
-            if (r.Kind is "ValidatingWebhookConfiguration" or "MutatingWebhookConfiguration" && r.Obj["webhooks"] is JsonArray hooks)
+            if (r.Kind == "APIService" && r.Group == "apiregistration.k8s.io")
             {
-                foreach (var h in hooks.OfType<JsonObject>())
+                FieldSpecs.ForEachMap(r.Obj, ["spec", "service"], create: true, service => Set(service, "namespace"));
+            }
+
+            if (r.Kind == "CustomResourceDefinition" && r.Group == "apiextensions.k8s.io" &&
+                r.Obj["spec"]?["conversion"]?["webhook"]?["clientConfig"]?["service"] is JsonObject conversion && conversion.ContainsKey("namespace"))
+            {
+                Set(conversion, "namespace");
+            }
+
+            foreach (var spec in config.Namespace)
+            {
+                if (spec.Matches(r) && spec.Path != "metadata/namespace")
                 {
-                    if (h["clientConfig"]?["service"] is JsonObject svc)
+                    var parent = spec.Parts[..^1];
+                    var key = spec.Parts[^1];
+                    FieldSpecs.ForEachMap(r.Obj, parent, spec.Create, map =>
                     {
-                        svc["namespace"] = ns;
-                    }
+                        if (spec.Create || map.ContainsKey(key))
+                        {
+                            Set(map, key);
+                        }
+                    });
                 }
             }
 
-            if (r.Kind == "APIService" && r.Obj["spec"]?["service"] is JsonObject apiSvc)
-            {
-                apiSvc["namespace"] = ns;
-            }
-
-            if (!r.IsClusterScoped)
+            if (!r.IsClusterScoped && (!unsetOnly || r.Namespace.Length == 0))
             {
                 r.SetNamespace(ns);
             }
@@ -381,37 +541,62 @@ internal sealed partial class Builder
 
         foreach (var r in ra)
         {
-            if (r.Kind is "CustomResourceDefinition" or "Namespace" && r.Group is "" or "apiextensions.k8s.io")
+            // kustomize's prefix and suffix transformers skip these kinds (by original id, any group but APIService's).
+            var original = r.Kind;
+            if (original is "CustomResourceDefinition" or "Namespace" || (original == "APIService" && r.Group == "apiregistration.k8s.io"))
             {
                 continue;
             }
 
-            r.SetName(prefix + r.Name + suffix);
-            foreach (var spec in _crd.Identity)
+            if (prefix.Length > 0)
             {
-                if (spec.Kind == r.Kind && prefix.Length > 0)
-                {
-                    FieldSpecs.ForEachParent(r.Obj, spec.Parts, (parent, key) =>
-                    {
-                        if (parent[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String)
-                        {
-                            // kustomize adds identity fields to the prefix field specs only, not the suffix ones.
-                            parent[key] = prefix + v.GetValue<string>();
-                        }
-                    });
-                }
+                r.Prefixes.Add(prefix);
+                r.StorePrevious();
+                r.SetName(prefix + r.Name);
             }
+
+            if (suffix.Length > 0)
+            {
+                r.Suffixes.Add(suffix);
+                r.StorePrevious();
+                r.SetName(r.Name + suffix);
+            }
+
+            // kustomize adds crds identity fields to the prefix field specs only, not the suffix ones.
+            if (prefix.Length > 0)
+            {
+                AffixFields(r, _crd.Identity.Where(spec => spec.Kind == r.Kind).Concat(_config.Prefix), v => prefix + v);
+            }
+
+            if (suffix.Length > 0)
+            {
+                AffixFields(r, _config.Suffix, v => v + suffix);
+            }
+        }
+    }
+
+    /// <summary>Adds a prefix or suffix to the string fields of extra field specs (metadata/name is done already).</summary>
+    private static void AffixFields(Resource r, IEnumerable<FieldSpec> specs, Func<string, string> affix)
+    {
+        foreach (var spec in specs)
+        {
+            if (spec.Path == "metadata/name" || !spec.Matches(r))
+            {
+                continue;
+            }
+
+            FieldSpecs.ForEachParent(r.Obj, spec.Parts, (parent, key) =>
+            {
+                if (parent[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+                {
+                    parent[key] = affix(v.GetValue<string>());
+                }
+            });
         }
     }
 
     private void Labels(JsonObject doc, Kust kust, List<Resource> ra)
     {
-        var common = StringMap(doc["commonLabels"], kust.File, "commonLabels");
-        if (common.Count > 0)
-        {
-            SetAll(ra, common, [.. FieldSpecs.LabelMetadata, .. FieldSpecs.LabelTemplates, .. FieldSpecs.LabelSelectors, .. _crd.Labels]);
-        }
-
         if (doc["labels"] is JsonArray labels)
         {
             for (var i = 0; i < labels.Count; i++)
@@ -425,15 +610,18 @@ internal sealed partial class Builder
                 var selectors = entry["includeSelectors"] is JsonValue sv && sv.GetValueKind() == JsonValueKind.True;
                 var templates = entry["includeTemplates"] is JsonValue tv && tv.GetValueKind() == JsonValueKind.True;
                 var specs = new List<FieldSpec>(FieldSpecs.LabelMetadata);
+                specs.AddRange(_config.Labels);
                 if (selectors)
                 {
                     specs.AddRange(FieldSpecs.LabelTemplates);
                     specs.AddRange(FieldSpecs.LabelSelectors);
                     specs.AddRange(_crd.Labels);
+                    specs.AddRange(_config.CommonLabels);
                 }
                 else if (templates)
                 {
                     specs.AddRange(FieldSpecs.LabelTemplates);
+                    specs.AddRange(_config.TemplateLabels);
                 }
 
                 if (entry["fields"] is JsonArray fields)
@@ -447,6 +635,13 @@ internal sealed partial class Builder
                 SetAll(ra, pairs, specs);
             }
         }
+
+        // kustomize applies each labels entry first and commonLabels last, so commonLabels wins a shared key.
+        var common = StringMap(doc["commonLabels"], kust.File, "commonLabels");
+        if (common.Count > 0)
+        {
+            SetAll(ra, common, [.. FieldSpecs.LabelMetadata, .. FieldSpecs.LabelTemplates, .. FieldSpecs.LabelSelectors, .. _crd.Labels, .. _config.CommonLabels]);
+        }
     }
 
     private void Annotations(JsonObject doc, Kust kust, List<Resource> ra)
@@ -454,7 +649,7 @@ internal sealed partial class Builder
         var common = StringMap(doc["commonAnnotations"], kust.File, "commonAnnotations");
         if (common.Count > 0)
         {
-            SetAll(ra, common, [.. FieldSpecs.Annotations, .. _crd.Annotations]);
+            SetAll(ra, common, [.. FieldSpecs.Annotations, .. _crd.Annotations, .. _config.CommonAnnotations]);
         }
     }
 
@@ -474,7 +669,7 @@ internal sealed partial class Builder
             var kind = r.Kind;
             foreach (var spec in list)
             {
-                if ((spec.Kind is null || spec.Kind == kind) && spec.Matches(r))
+                if (spec.Matches(r))
                 {
                     FieldSpecs.ForEachMap(r.Obj, spec.Parts, spec.Create, Set);
                 }
@@ -482,13 +677,22 @@ internal sealed partial class Builder
         }
     }
 
-    private static void Replicas(JsonObject doc, Kust kust, List<Resource> ra)
+    private static readonly FieldSpec[] ReplicaSpecs =
+    [
+        new("Deployment", "spec/replicas", true),
+        new("ReplicationController", "spec/replicas", true),
+        new("ReplicaSet", "spec/replicas", true),
+        new("StatefulSet", "spec/replicas", true),
+    ];
+
+    private static void Replicas(JsonObject doc, Kust kust, List<Resource> ra, List<FieldSpec> configured)
     {
         if (doc["replicas"] is not JsonArray list)
         {
             return;
         }
 
+        var specs = ReplicaSpecs.Concat(configured).ToList();
         for (var i = 0; i < list.Count; i++)
         {
             if (list[i] is not JsonObject entry)
@@ -502,7 +706,7 @@ internal sealed partial class Builder
                 throw new RenderException($"{kust.File}: replicas[{i}] ({name}): count must be a number");
             }
 
-            var matched = ra.Where(r => (r.HadName(name) || r.Name == name) && r.Kind is "Deployment" or "ReplicationController" or "ReplicaSet" or "StatefulSet").ToList();
+            var matched = ra.Where(r => (r.HadName(name) || r.Name == name) && specs.Exists(s => s.Matches(r))).ToList();
             if (matched.Count == 0)
             {
                 throw new RenderException($"{kust.File}: replicas[{i}]: resource with name {name} does not match a Deployment, StatefulSet, ReplicaSet or ReplicationController");
@@ -510,18 +714,18 @@ internal sealed partial class Builder
 
             foreach (var r in matched)
             {
-                if (r.Kind is "Deployment" or "ReplicationController" or "ReplicaSet" or "StatefulSet")
+                foreach (var spec in specs.Where(s => s.Matches(r)))
                 {
-                    if (r.Obj["spec"] is not JsonObject spec)
+                    var key = spec.Parts[^1];
+                    FieldSpecs.ForEachMap(r.Obj, spec.Parts[..^1], spec.Create, map =>
                     {
-                        spec = [];
-                        r.Obj["spec"] = spec;
-                    }
-
-                    spec["replicas"] = count.DeepClone();
+                        if (spec.Create || map.ContainsKey(key))
+                        {
+                            map[key] = count.DeepClone();
+                        }
+                    });
                 }
             }
-
         }
     }
 }

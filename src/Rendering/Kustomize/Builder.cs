@@ -29,7 +29,12 @@ internal sealed partial class Builder
 
     /// <summary>The <c>crds</c> configuration of the kustomization being accumulated, including what its resources and components brought.</summary>
     private CrdConfig _crd = new();
+
+    /// <summary>The <c>configurations</c> of the kustomization being accumulated, including what its resources and components brought.</summary>
+    private TransformerConfig _config = new();
     private int _nodeBudget;
+    private bool _recordTransformations;
+    private OpenApiSchema? _schema;
 
     public Builder(string root, RenderOptions options)
     {
@@ -51,6 +56,7 @@ internal sealed partial class Builder
             ApplyOverlay(kust.Doc, overlay);
         }
 
+        _recordTransformations = kust.Doc["buildMetadata"] is JsonArray metadata && metadata.Any(m => m is JsonValue v && v.ToString() == "transformerAnnotations");
         var ctx = new Context(kust.Doc, kust.File);
         var resources = new List<Resource>();
         Accumulate(dir, kust, resources, ctx);
@@ -91,25 +97,25 @@ internal sealed partial class Builder
         var file = found[0];
         _files.Locate(dir, Path.GetFileName(file), _files.Rel(dir));
         var rel = _files.Rel(file);
-        var docs = YamlReader.ReadAll(_files.Read(file), rel, _options.Limits);
+        var docs = YamlReader.ReadAll(_files.Read(file), rel, _options.Limits, lastKeyWins: true);
         var doc = docs.Count == 0 || docs[0] is null ? [] : docs[0] as JsonObject ?? throw new RenderException($"{rel}: kustomization must be a YAML mapping");
         if (doc.Count == 0)
         {
             throw new RenderException($"{rel}: kustomization file is empty");
         }
 
-        foreach (var (key, _) in doc)
-        {
-            if (!KnownFields.Contains(key))
-            {
-                throw new RenderException($"{rel}: invalid Kustomization: unknown field \"{key}\"");
-            }
-        }
+        doc = CanonicalFieldNames(doc, rel);
+        CheckStringFields(doc, rel);
 
         var kind = Resource.Str(doc, "kind");
         if (kind.Length > 0 && kind is not ("Kustomization" or "Component"))
         {
             throw new RenderException($"{rel}: kind '{kind}' is not Kustomization or Component");
+        }
+
+        if (kind == "Component" && doc["apiVersion"] is not null && Resource.Str(doc, "apiVersion") != "kustomize.config.k8s.io/v1alpha1")
+        {
+            throw new RenderException($"{rel}: apiVersion for Component should be kustomize.config.k8s.io/v1alpha1");
         }
 
         foreach (var unsupported in new[] { "helmCharts", "helmGlobals", "helmChartInflationGenerator" })
@@ -120,23 +126,38 @@ internal sealed partial class Builder
             }
         }
 
-        foreach (var unsupported in new[] { "generators", "transformers", "validators" })
+        if (doc["validators"] is JsonArray { Count: > 0 })
         {
-            if (doc[unsupported] is JsonArray { Count: > 0 })
-            {
-                throw new RenderException($"{rel}: '{unsupported}' (KRM function and exec plugins) is not supported");
-            }
+            throw new RenderException($"{rel}: 'validators' (KRM function and exec plugins) is not supported");
         }
 
-        foreach (var unsupported in new[] { "configurations", "openapi" })
-        {
-            if (doc[unsupported] is JsonArray { Count: > 0 } or JsonObject { Count: > 0 })
-            {
-                throw new RenderException($"{rel}: '{unsupported}' (custom transformer configuration and schemas) is not supported");
-            }
-        }
+        LoadOpenApi(doc, rel, dir);
 
         return new Kust(doc, rel, dir, kind == "Component");
+    }
+
+    /// <summary>
+    /// kustomize decodes a kustomization with Go's JSON rules: field names match case-insensitively and,
+    /// when two spellings of one field appear, the later one wins.
+    /// </summary>
+    private static JsonObject CanonicalFieldNames(JsonObject doc, string rel)
+    {
+        if (doc.All(p => KnownFields.Contains(p.Key)))
+        {
+            return doc;
+        }
+
+        var result = new JsonObject();
+        foreach (var (key, value) in doc.ToList())
+        {
+            var known = KnownFields.Contains(key) ? key : KnownFields.FirstOrDefault(f => string.Equals(f, key, StringComparison.OrdinalIgnoreCase))
+                ?? throw new RenderException($"{rel}: invalid Kustomization: unknown field \"{key}\"");
+            doc.Remove(key);
+            result.Remove(known);
+            result[known] = value;
+        }
+
+        return result;
     }
 
     /// <summary>
@@ -161,7 +182,7 @@ internal sealed partial class Builder
                 {
                     if (KustomizationFileNames.Any(n => File.Exists(Path.Combine(entry, n))))
                     {
-                        resources.Add(rel);
+                        resources.Add((JsonNode)rel);
                     }
                     else
                     {
@@ -170,7 +191,7 @@ internal sealed partial class Builder
                 }
                 else if (name.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
                 {
-                    resources.Add(rel);
+                    resources.Add((JsonNode)rel);
                 }
             }
         }
@@ -194,6 +215,8 @@ internal sealed partial class Builder
         _stack.Push(dir);
         var outerCrd = _crd;
         _crd = new CrdConfig();
+        var outerConfig = _config;
+        _config = new TransformerConfig();
         try
         {
             var doc = kust.Doc;
@@ -205,6 +228,11 @@ internal sealed partial class Builder
                 }
             }
 
+            // kustomize v5.5: configurations, crds and generators of this kustomization come before its components.
+            LoadConfigurations(doc, kust, dir);
+            LoadCrds(doc, kust, dir);
+            Generators.Run(doc, kust.File, dir, ra, _files, _options.Limits);
+            RunGeneratorPlugins(kust, dir, ra);
             foreach (var entry in Strings(doc, "components", kust.File))
             {
                 CheckRemote(entry, kust.File);
@@ -223,9 +251,8 @@ internal sealed partial class Builder
                 Accumulate(compDir, comp, ra, ctx);
             }
 
-            LoadCrds(doc, kust, dir);
-            Generators.Run(doc, kust.File, dir, ra, _files, _options.Limits);
             RunTransformers(doc, kust, dir, ra);
+            RunTransformerPlugins(kust, dir, ra);
             if (doc["vars"] is JsonArray vars)
             {
                 foreach (var v in vars)
@@ -247,6 +274,8 @@ internal sealed partial class Builder
             _stack.Pop();
             outerCrd.Merge(_crd);
             _crd = outerCrd;
+            outerConfig.Merge(_config);
+            _config = outerConfig;
         }
     }
 
@@ -262,6 +291,45 @@ internal sealed partial class Builder
             var rel = _files.Rel(full);
             var docs = YamlReader.ReadAll(_files.Read(full), rel, _options.Limits);
             _crd.Load(docs.Count > 0 ? docs[0] : null, rel);
+        }
+    }
+
+    /// <summary>
+    /// <c>openapi: {path: FILE}</c> replaces the schema strategic merge patches use, for the rest of the
+    /// build (kustomize keeps it process-wide). <c>openapi: {version: ...}</c> picks a built-in Kubernetes
+    /// version, which changes nothing here: the built-in merge keys are the same in every version.
+    /// </summary>
+    private void LoadOpenApi(JsonObject doc, string rel, string dir)
+    {
+        if (doc["openapi"] is null)
+        {
+            return;
+        }
+
+        if (doc["openapi"] is not JsonObject openapi)
+        {
+            throw new RenderException($"{rel}: 'openapi' must be a mapping with 'path' or 'version'");
+        }
+
+        if (Resource.Str(openapi, "path") is { Length: > 0 } path)
+        {
+            var full = _files.LocateFile(dir, path, rel);
+            var file = _files.Rel(full);
+            var docs = YamlReader.ReadAll(_files.Read(full), file, _options.Limits);
+            _schema = OpenApiSchema.Load(docs.Count > 0 ? docs[0] : null, file);
+        }
+    }
+
+    private void LoadConfigurations(JsonObject doc, Kust kust, string dir)
+    {
+        foreach (var entry in Strings(doc, "configurations", kust.File))
+        {
+            var full = _files.LocateFile(dir, entry, kust.File);
+            var rel = _files.Rel(full);
+            foreach (var d in YamlReader.ReadAll(_files.Read(full), rel, _options.Limits))
+            {
+                _config.Load(d, rel);
+            }
         }
     }
 
@@ -376,7 +444,41 @@ internal sealed partial class Builder
             }
         }
 
+        NormalizeAnnotations(obj);
         return new Resource(obj, rel);
+    }
+
+    /// <summary>
+    /// kustomize reads annotations into a string map: every value becomes its text, and an empty or
+    /// null <c>annotations</c> is dropped. Labels are left as written.
+    /// </summary>
+    private static void NormalizeAnnotations(JsonObject obj)
+    {
+        if (obj["metadata"] is not JsonObject meta || !meta.TryGetPropertyValue("annotations", out var node))
+        {
+            return;
+        }
+
+        if (node is null or JsonObject { Count: 0 })
+        {
+            meta.Remove("annotations");
+            return;
+        }
+
+        if (node is JsonObject annotations)
+        {
+            foreach (var key in annotations.Select(p => p.Key).ToList())
+            {
+                if (annotations[key] is JsonValue v && v.GetValueKind() != JsonValueKind.String)
+                {
+                    annotations[key] = YamlReader.ScalarText(v);
+                }
+                else if (annotations[key] is null)
+                {
+                    annotations[key] = string.Empty;
+                }
+            }
+        }
     }
 
     private static void AddAll(List<Resource> ra, List<Resource> add, string file)
@@ -442,15 +544,44 @@ internal sealed partial class Builder
 
         foreach (var (k, v) in o)
         {
+            // Go's JSON decoding into map[string]string: a number or boolean is an error, null is "".
             d[k] = v switch
             {
                 null => string.Empty,
-                JsonValue jv => YamlReader.ScalarText(jv),
-                _ => throw new RenderException($"{file}: '{field}.{k}' must be a string"),
+                JsonValue jv when jv.GetValueKind() == JsonValueKind.String => jv.GetValue<string>(),
+                _ => throw new RenderException($"{file}: invalid Kustomization: cannot unmarshal {GoJsonKind(v)} into field {field} (key '{k}') of type string"),
             };
         }
 
         return d;
+    }
+
+    /// <summary>How Go's JSON decoder names the kind of a value it could not decode.</summary>
+    internal static string GoJsonKind(JsonNode? node) => node switch
+    {
+        JsonObject => "object",
+        JsonArray => "array",
+        JsonValue v => v.GetValueKind() switch
+        {
+            JsonValueKind.Number => "number",
+            JsonValueKind.True or JsonValueKind.False => "bool",
+            _ => "string",
+        },
+        _ => "null",
+    };
+
+    /// <summary>Kustomization fields that Go decodes into a string: any other scalar is an error, as in kustomize.</summary>
+    private static readonly string[] StringFields = ["namespace", "namePrefix", "nameSuffix", "apiVersion", "kind"];
+
+    private static void CheckStringFields(JsonObject doc, string rel)
+    {
+        foreach (var field in StringFields)
+        {
+            if (doc[field] is { } node && !(node is JsonValue v && v.GetValueKind() == JsonValueKind.String))
+            {
+                throw new RenderException($"{rel}: invalid Kustomization: cannot unmarshal {GoJsonKind(node)} into field {field} of type string");
+            }
+        }
     }
 
     private static void ApplyOverlay(JsonObject doc, FluxOverlay overlay)
@@ -498,7 +629,7 @@ internal sealed partial class Builder
                     entry["target"] = target;
                 }
 
-                patches.Add(entry);
+                patches.Add((JsonNode)entry);
             }
         }
 
@@ -524,7 +655,7 @@ internal sealed partial class Builder
                     entry["digest"] = i.Digest;
                 }
 
-                images.Add(entry);
+                images.Add((JsonNode)entry);
             }
         }
 
@@ -534,7 +665,7 @@ internal sealed partial class Builder
             doc["components"] = components;
             foreach (var c in overlay.Components)
             {
-                components.Add(c);
+                components.Add((JsonNode)c);
             }
         }
 
@@ -544,7 +675,7 @@ internal sealed partial class Builder
             {
                 var labels = doc["labels"] as JsonArray ?? [];
                 doc["labels"] = labels;
-                labels.Add(new JsonObject { ["pairs"] = new JsonObject(meta.Labels.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))) });
+                labels.Add((JsonNode)new JsonObject { ["pairs"] = new JsonObject(meta.Labels.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))) });
             }
 
             if (meta.Annotations is { Count: > 0 })

@@ -40,22 +40,12 @@ internal sealed class CrdConfig
 
     public void Merge(CrdConfig other)
     {
-        AddDistinct(Labels, other.Labels);
-        AddDistinct(Annotations, other.Annotations);
-        AddDistinct(Identity, other.Identity);
-        AddDistinct(References, other.References);
+        TransformerConfig.AddDistinct(Labels, other.Labels);
+        TransformerConfig.AddDistinct(Annotations, other.Annotations);
+        TransformerConfig.AddDistinct(Identity, other.Identity);
+        TransformerConfig.AddDistinct(References, other.References);
     }
 
-    private static void AddDistinct<T>(List<T> into, List<T> from)
-    {
-        foreach (var x in from)
-        {
-            if (!into.Contains(x))
-            {
-                into.Add(x);
-            }
-        }
-    }
 
     /// <summary>Adds the configuration of one parsed <c>crds</c> file.</summary>
     public void Load(JsonNode? root, string file)

@@ -83,13 +83,20 @@ internal static class Generators
                     continue;
                 }
 
-                var eq = line.IndexOf('=', StringComparison.Ordinal);
-                if (eq < 0)
+                if (lineNo == 1)
                 {
-                    throw new RenderException($"{files.Rel(full)}:{lineNo}: line is not KEY=VALUE");
+                    line = line.TrimStart('\uFEFF');
                 }
 
-                Put(line[..eq].TrimStart(), line[(eq + 1)..], files.Rel(full));
+                // As kustomize: a line without '=' is a key with an empty value.
+                var eq = line.IndexOf('=', StringComparison.Ordinal);
+                var key = (eq < 0 ? line : line[..eq]).TrimStart();
+                if (key.Length == 0 || key.Any(char.IsWhiteSpace))
+                {
+                    throw new RenderException($"{files.Rel(full)}:{lineNo}: '{key}' is not a valid environment variable name");
+                }
+
+                Put(key, eq < 0 ? string.Empty : line[(eq + 1)..], files.Rel(full));
             }
         }
 
@@ -112,17 +119,10 @@ internal static class Generators
             }
             catch (DecoderFallbackException)
             {
-                if (kind == "Secret")
-                {
-                    Put(key, string.Empty, f);
-                    data.Remove(key);
-                    binary[key] = Base64Lines(bytes);
-                    continue;
-                }
-
+                // Not UTF-8: binaryData (or Secret data), base64 in kustomize's 70-character lines.
                 Put(key, string.Empty, f);
                 data.Remove(key);
-                binary[key] = Convert.ToBase64String(bytes);
+                binary[key] = Base64Lines(bytes);
                 continue;
             }
 
@@ -180,10 +180,8 @@ internal static class Generators
                 all[k] = v;
             }
 
-            if (all.Count > 0)
-            {
-                obj["data"] = ToObject(all);
-            }
+            // kustomize writes data on a generated Secret even when it is empty.
+            obj["data"] = ToObject(all);
         }
         else
         {
@@ -226,6 +224,8 @@ internal static class Generators
         var target = existing[0];
         if (behavior == "replace")
         {
+            // A replaced generator's origin is the replacing one; a merged one keeps the original's.
+            target.Origin = resource.Origin;
             target.Obj["data"] = obj["data"]?.DeepClone();
             if (obj["data"] is null)
             {
@@ -333,9 +333,10 @@ internal static class Generators
                 disable = true;
             }
 
-            if (o["immutable"] is JsonValue im)
+            // Likewise immutable: either one setting it is enough.
+            if (o["immutable"] is JsonValue im && im.GetValueKind() == JsonValueKind.True)
             {
-                immutable = im.GetValueKind() == JsonValueKind.True;
+                immutable = true;
             }
         }
 
@@ -367,22 +368,21 @@ internal static class Generators
             ["kind"] = kind,
             ["name"] = string.Empty,
         };
+        // A missing data map is hashed as an empty string, as kustomize's hasher reads it; an optional
+        // map is included whenever it is present.
+        object MapOrEmpty(JsonNode? node) => node is JsonObject ? StringMapOf(node) : string.Empty;
+        fields["data"] = MapOrEmpty(obj["data"]);
         if (kind == "Secret")
         {
             fields["type"] = Resource.Str(obj, "type");
-            fields["data"] = StringMapOf(obj["data"]);
-            if (obj["stringData"] is JsonObject { Count: > 0 })
+            if (obj["stringData"] is JsonObject)
             {
                 fields["stringData"] = StringMapOf(obj["stringData"]);
             }
         }
-        else
+        else if (obj["binaryData"] is JsonObject)
         {
-            fields["data"] = StringMapOf(obj["data"]);
-            if (obj["binaryData"] is JsonObject { Count: > 0 })
-            {
-                fields["binaryData"] = StringMapOf(obj["binaryData"]);
-            }
+            fields["binaryData"] = StringMapOf(obj["binaryData"]);
         }
 
         var sb = new StringBuilder();

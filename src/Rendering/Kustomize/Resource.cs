@@ -16,10 +16,29 @@ internal sealed class Resource
     public JsonObject Obj { get; set; }
 
     /// <summary>The file (or generator) this object came from, for error messages.</summary>
-    public string Origin { get; }
+    public string Origin { get; set; }
 
     /// <summary>Every (name, namespace) this object has had, oldest first.</summary>
     public List<(string Name, string Namespace)> History { get; } = [];
+
+    /// <summary>
+    /// The ids kustomize stores before a transformer that may rename (namespace, prefix, suffix, hash,
+    /// JSON patch, a name-changing patch) runs; only objects with one can be found by an old name.
+    /// </summary>
+    public List<(string Name, string Namespace)> Previous { get; } = [];
+
+    /// <summary>Name prefixes applied, innermost kustomization first (kustomize's build annotation).</summary>
+    public List<string> Prefixes { get; } = [];
+
+    /// <summary>Name suffixes applied, innermost kustomization first.</summary>
+    public List<string> Suffixes { get; } = [];
+
+    /// <summary>Built-in transformers run over this object (kustomization file, plugin kind), for buildMetadata transformerAnnotations.</summary>
+    public List<(string File, string Kind, string? Name)> Transformations { get; } = [];
+
+    public void StorePrevious() => Previous.Add((Name, Namespace));
+
+    public IEnumerable<string> PreviousNames() => Previous.Select(p => p.Name);
 
     /// <summary>Generated ConfigMap or Secret that gets a content-hash suffix at the end of the build.</summary>
     public bool NeedsHash { get; set; }
@@ -96,7 +115,7 @@ internal sealed class Resource
 
     public bool HadName(string name) => History.Exists(h => h.Name == name);
 
-    public bool IsClusterScoped => KindInfo.IsClusterScoped(Kind);
+    public bool IsClusterScoped => KindInfo.IsClusterScoped(Kind, Group);
 
     /// <summary>kustomize's resource id: group/version/kind, namespace, name.</summary>
     public string Id => $"{Group}_{Version}_{Kind}|{(IsClusterScoped ? string.Empty : (Namespace.Length == 0 ? "default" : Namespace))}|{Name}";
@@ -128,16 +147,40 @@ internal sealed class Resource
 /// <summary>Facts about built-in Kubernetes kinds that kustomize hard-codes.</summary>
 internal static class KindInfo
 {
-    private static readonly HashSet<string> ClusterScoped = new(StringComparer.Ordinal)
+    /// <summary>
+    /// Built-in cluster-scoped kinds and their API group. kustomize asks its built-in OpenAPI schema, so
+    /// a kind of the same name in another group (a custom <c>Namespace</c>) is namespaced.
+    /// </summary>
+    private static readonly Dictionary<string, string[]> ClusterScoped = new(StringComparer.Ordinal)
     {
-        "APIService", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "ComponentStatus",
-        "CSIDriver", "CSINode", "CustomResourceDefinition", "FlowSchema", "IngressClass",
-        "MutatingWebhookConfiguration", "Namespace", "Node", "PersistentVolume", "PodSecurityPolicy",
-        "PriorityClass", "PriorityLevelConfiguration", "RuntimeClass", "SelfSubjectAccessReview",
-        "SelfSubjectRulesReview", "StorageClass", "SubjectAccessReview", "TokenReview",
-        "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "ValidatingWebhookConfiguration",
-        "VolumeAttachment",
+        ["APIService"] = ["apiregistration.k8s.io"],
+        ["CertificateSigningRequest"] = ["certificates.k8s.io"],
+        ["ClusterRole"] = ["rbac.authorization.k8s.io"],
+        ["ClusterRoleBinding"] = ["rbac.authorization.k8s.io"],
+        ["ComponentStatus"] = [string.Empty],
+        ["CSIDriver"] = ["storage.k8s.io"],
+        ["CSINode"] = ["storage.k8s.io"],
+        ["CustomResourceDefinition"] = ["apiextensions.k8s.io"],
+        ["FlowSchema"] = ["flowcontrol.apiserver.k8s.io"],
+        ["IngressClass"] = ["networking.k8s.io"],
+        ["MutatingWebhookConfiguration"] = ["admissionregistration.k8s.io"],
+        ["Namespace"] = [string.Empty],
+        ["Node"] = [string.Empty],
+        ["PersistentVolume"] = [string.Empty],
+        ["PodSecurityPolicy"] = ["policy", "extensions"],
+        ["PriorityClass"] = ["scheduling.k8s.io"],
+        ["PriorityLevelConfiguration"] = ["flowcontrol.apiserver.k8s.io"],
+        ["RuntimeClass"] = ["node.k8s.io"],
+        ["SelfSubjectAccessReview"] = ["authorization.k8s.io"],
+        ["SelfSubjectRulesReview"] = ["authorization.k8s.io"],
+        ["StorageClass"] = ["storage.k8s.io"],
+        ["SubjectAccessReview"] = ["authorization.k8s.io"],
+        ["TokenReview"] = ["authentication.k8s.io"],
+        ["ValidatingAdmissionPolicy"] = ["admissionregistration.k8s.io"],
+        ["ValidatingAdmissionPolicyBinding"] = ["admissionregistration.k8s.io"],
+        ["ValidatingWebhookConfiguration"] = ["admissionregistration.k8s.io"],
+        ["VolumeAttachment"] = ["storage.k8s.io"],
     };
 
-    public static bool IsClusterScoped(string kind) => ClusterScoped.Contains(kind);
+    public static bool IsClusterScoped(string kind, string group) => ClusterScoped.TryGetValue(kind, out var groups) && Array.IndexOf(groups, group) >= 0;
 }

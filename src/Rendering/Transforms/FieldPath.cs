@@ -74,7 +74,12 @@ internal static class FieldPath
     {
         var part = parts[i];
         var last = i == parts.Count - 1;
-        if (part.StartsWith('[') && part.EndsWith(']'))
+        if (part.StartsWith('[') && part.EndsWith(']') && !part.Contains('=', StringComparison.Ordinal))
+        {
+            // [a.b/c] is a map key that contains dots or slashes.
+            part = part[1..^1];
+        }
+        else if (part.StartsWith('[') && part.EndsWith(']'))
         {
             if (node is not JsonArray arr)
             {
@@ -118,8 +123,14 @@ internal static class FieldPath
                     }
                 }
             }
-            else if (int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var idx) && idx < list.Count)
+            else if (int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var idx) && (idx < list.Count || (create && idx == list.Count)))
             {
+                if (idx == list.Count)
+                {
+                    // create: an index one past the end appends an element.
+                    list.Add(last ? null : NewContainer(parts[i + 1]));
+                }
+
                 if (last)
                 {
                     onLeaf(list, null, idx);
@@ -168,12 +179,18 @@ internal static class FieldPath
         var child = obj[part];
         if (child is null && create)
         {
-            child = parts[i + 1].StartsWith('[') ? new JsonArray() : new JsonObject();
+            child = NewContainer(parts[i + 1]);
             obj[part] = child;
         }
 
         Visit(child, parts, i + 1, create, onLeaf);
     }
+
+    /// <summary>The container a missing field becomes when the path goes on with <paramref name="next"/>: a list for an index or a selector.</summary>
+    private static JsonNode NewContainer(string next) =>
+        (next.StartsWith('[') && next.Contains('=', StringComparison.Ordinal)) || int.TryParse(next, NumberStyles.None, CultureInfo.InvariantCulture, out _)
+            ? new JsonArray()
+            : new JsonObject();
 
     public static string Text(JsonNode? node) => node switch
     {

@@ -4,11 +4,11 @@ using Fleet.Rendering.Kustomize;
 namespace Fleet.Rendering.Transforms;
 
 /// <summary>A field kustomize's built-in transformers touch: which kinds, which path, and whether to create it.</summary>
-internal sealed record FieldSpec(string? Kind, string Path, bool Create, string? Group = null)
+internal sealed record FieldSpec(string? Kind, string Path, bool Create, string? Group = null, string? Version = null)
 {
-    public string[] Parts { get; } = Path.Split('/');
+    public string[] Parts { get; } = FieldSpecs.SplitPath(Path);
 
-    public bool Matches(Resource r) => (Kind is null || Kind == r.Kind) && (Group is null || Group == r.Group);
+    public bool Matches(Resource r) => (Kind is null || Kind == r.Kind) && (Group is null || Group == r.Group) && (Version is null || Version == r.Version);
 }
 
 /// <summary>kustomize's default field specs for labels, annotations and images (its defaultconfig), as a table.</summary>
@@ -54,6 +54,46 @@ internal static class FieldSpecs
         new("CronJob", "spec/jobTemplate/spec/template/metadata/annotations", true),
     ];
 
+    /// <summary>Where legacy vars are expanded (kustomize's varReference configuration).</summary>
+    public static readonly IReadOnlyList<FieldSpec> VarReferences = BuildVarReferences();
+
+    private static List<FieldSpec> BuildVarReferences()
+    {
+        var specs = new List<FieldSpec>();
+        void PodSpec(string kind, string prefix, string nfsServer)
+        {
+            foreach (var c in new[] { "containers", "initContainers" })
+            {
+                foreach (var f in new[] { "args", "command", "env/value", "volumeMounts/mountPath" })
+                {
+                    specs.Add(new(kind, $"{prefix}{c}/{f}", false));
+                }
+            }
+
+            specs.Add(new(kind, nfsServer, false));
+        }
+
+        foreach (var kind in new[] { "Deployment", "ReplicaSet", "DaemonSet", "Job" })
+        {
+            PodSpec(kind, "spec/template/spec/", "spec/template/spec/volumes/nfs/server");
+        }
+
+        // kustomize's own paths, including their quirks (no "volumes" for StatefulSet, no "spec" for CronJob).
+        PodSpec("StatefulSet", "spec/template/spec/", "spec/volumeClaimTemplates/spec/nfs/server");
+        PodSpec("CronJob", "spec/jobTemplate/spec/template/spec/", "spec/jobTemplate/spec/template/volumes/nfs/server");
+        PodSpec("Pod", "spec/", "spec/volumes/nfs/server");
+        specs.Add(new("Deployment", "spec/template/metadata/annotations", false));
+        specs.Add(new("Ingress", "spec/rules/host", false));
+        specs.Add(new("Ingress", "spec/tls/hosts", false));
+        specs.Add(new("Ingress", "spec/tls/secretName", false));
+        specs.Add(new("Service", "spec/ports/port", false));
+        specs.Add(new("Service", "spec/ports/targetPort", false));
+        specs.Add(new("PersistentVolume", "spec/nfs/server", false));
+        specs.Add(new(null, "metadata/labels", false));
+        specs.Add(new(null, "metadata/annotations", false));
+        return specs;
+    }
+
     private static IEnumerable<FieldSpec> AffinitySpecs(string kind)
     {
         foreach (var aff in new[] { "podAffinity", "podAntiAffinity" })
@@ -64,6 +104,12 @@ internal static class FieldSpecs
 
         yield return new(kind, "spec/template/spec/topologySpreadConstraints/labelSelector/matchLabels", false);
     }
+
+    /// <summary>Splits a field spec path at '/', where <c>\/</c> is a slash inside a key (an annotation name).</summary>
+    public static string[] SplitPath(string path) =>
+        path.Contains('\\', StringComparison.Ordinal)
+            ? path.Replace("\\/", "\0", StringComparison.Ordinal).Split('/').Select(p => p.Replace('\0', '/')).ToArray()
+            : path.Split('/');
 
     /// <summary>Calls <paramref name="apply"/> on every map at <paramref name="path"/> (lists are walked), creating it when asked.</summary>
     public static void ForEachMap(JsonObject root, string[] parts, bool create, Action<JsonObject> apply)

@@ -7,7 +7,7 @@ namespace Fleet.Rendering.Transforms;
 /// <summary>kustomize's <c>images</c>: rewrites the name, tag or digest of matching container images.</summary>
 internal static class Images
 {
-    public static void Apply(JsonNode? node, string file, List<Resource> ra)
+    public static void Apply(JsonNode? node, string file, List<Resource> ra, IReadOnlyList<FieldSpec>? configured = null)
     {
         if (node is null)
         {
@@ -29,6 +29,19 @@ internal static class Images
             foreach (var r in ra)
             {
                 Walk(r.Obj, entry);
+                foreach (var spec in configured ?? [])
+                {
+                    if (spec.Matches(r))
+                    {
+                        FieldSpecs.ForEachParent(r.Obj, spec.Parts, (parent, key) =>
+                        {
+                            if (parent[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String && Rewrite(v.GetValue<string>(), entry) is { } updated)
+                            {
+                                parent[key] = updated;
+                            }
+                        });
+                    }
+                }
             }
         }
     }

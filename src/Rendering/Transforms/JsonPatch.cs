@@ -165,7 +165,8 @@ internal static class JsonPatch
         var (parent, last) = Parent(root, pointer);
         switch (parent)
         {
-            case JsonObject o when o.ContainsKey(last):
+            case JsonObject o:
+                // As kustomize's JSON patch library: replacing a missing key of an existing object sets it.
                 o[last] = value;
                 break;
             case JsonArray a when int.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var idx) && idx < a.Count:

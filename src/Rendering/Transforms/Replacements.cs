@@ -115,7 +115,7 @@ internal static class Replacements
                     {
                         if (delimiter.Length == 0)
                         {
-                            return value?.DeepClone();
+                            return Carry(value, old);
                         }
 
                         var segs = FieldPath.Text(old).Split(delimiter).ToList();
@@ -143,6 +143,27 @@ internal static class Replacements
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// kustomize copies only the text of a scalar into a scalar field, keeping the field's type: a
+    /// string field stays a string, a number or a new field reads the text as plain YAML (so "8080"
+    /// becomes 8080 and "true" true). Anything else is copied whole.
+    /// </summary>
+    private static JsonNode? Carry(JsonNode? value, JsonNode? old)
+    {
+        if (value is not JsonValue scalar)
+        {
+            return value?.DeepClone();
+        }
+
+        var text = FieldPath.Text(scalar);
+        return old switch
+        {
+            JsonValue ov when ov.GetValueKind() == JsonValueKind.String => JsonValue.Create(text),
+            null or JsonValue => Yaml.YamlReader.ResolvePlain(text),
+            _ => scalar.DeepClone(),
+        };
     }
 
     /// <summary>Replacement selectors match names exactly, not as regular expressions.</summary>

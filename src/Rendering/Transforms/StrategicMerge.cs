@@ -20,12 +20,16 @@ internal static class StrategicMerge
         "certificates.k8s.io", "events.k8s.io", "flowcontrol.apiserver.k8s.io", "extensions",
     };
 
+    private static readonly Func<List<string>, string?> BuiltinKeys = MergeKey;
+
     /// <summary>
     /// Result of merging a patch into an object: the new object, or null when the patch deletes it. With
     /// <paramref name="inPlace"/> the target is changed and returned and the patch is consumed (both must be
     /// the caller's own, discarded copies); otherwise neither is modified.
     /// </summary>
-    public static JsonObject? Apply(JsonObject target, JsonObject patch, bool inPlace = false)
+    /// <param name="schema">A kustomization's <c>openapi</c> schema: when given it replaces the built-in
+    /// merge keys (as kustomize's custom schema replaces its built-in one).</param>
+    public static JsonObject? Apply(JsonObject target, JsonObject patch, bool inPlace = false, OpenApiSchema? schema = null)
     {
         if (patch["$patch"] is JsonValue d && d.GetValueKind() == JsonValueKind.String && d.GetValue<string>() == "delete")
         {
@@ -33,9 +37,11 @@ internal static class StrategicMerge
         }
 
         var group = GroupOf(target["apiVersion"]);
-        var builtin = BuiltinGroups.Contains(group);
+        Func<List<string>, string?>? keys = schema is not null
+            ? schema.KeysFor(group, target["kind"] is JsonValue k ? k.ToString() : string.Empty)
+            : BuiltinGroups.Contains(group) ? BuiltinKeys : null;
         var result = inPlace ? target : (JsonObject)target.DeepClone();
-        MergeMap(result, inPlace ? patch : (JsonObject)patch.DeepClone(), [], builtin);
+        MergeMap(result, inPlace ? patch : (JsonObject)patch.DeepClone(), [], keys);
         return result;
     }
 
@@ -47,7 +53,7 @@ internal static class StrategicMerge
     }
 
     /// <summary>Merges <paramref name="patch"/> into <paramref name="target"/> in place.</summary>
-    internal static void MergeMap(JsonObject target, JsonObject patch, List<string> path, bool builtin)
+    internal static void MergeMap(JsonObject target, JsonObject patch, List<string> path, Func<List<string>, string?>? keys)
     {
         if (Directive(patch) == "replace")
         {
@@ -63,13 +69,9 @@ internal static class StrategicMerge
         }
 
         patch.Remove("$patch");
+        // $retainKeys and $setElementOrder are not acted on: kustomize (kyaml) keeps them as plain fields.
         foreach (var (key, value) in patch.ToList())
         {
-            if (key.StartsWith("$setElementOrder/", StringComparison.Ordinal) || key == "$retainKeys")
-            {
-                continue;
-            }
-
             patch.Remove(key);
             if (value is null)
             {
@@ -87,12 +89,12 @@ internal static class StrategicMerge
                 }
                 else
                 {
-                    MergeMap(tm, pm, path, builtin);
+                    MergeMap(tm, pm, path, keys);
                 }
             }
             else if (value is JsonArray pa && existing is JsonArray ta)
             {
-                target[key] = MergeList(ta, pa, path, builtin);
+                target[key] = MergeList(ta, pa, path, keys);
             }
             else if (value is JsonObject pm2 && Directive(pm2) == "delete")
             {
@@ -107,7 +109,7 @@ internal static class StrategicMerge
         }
     }
 
-    private static JsonArray MergeList(JsonArray target, JsonArray patch, List<string> path, bool builtin)
+    private static JsonArray MergeList(JsonArray target, JsonArray patch, List<string> path, Func<List<string>, string?>? keys)
     {
         var items = patch.ToList();
         patch.Clear();
@@ -118,10 +120,10 @@ internal static class StrategicMerge
             return new JsonArray(items.Where(i => !(i is JsonObject o && Directive(o) == "replace" && o.Count == 1)).Select(Strip).ToArray());
         }
 
-        var key = builtin ? MergeKey(path) : null;
+        var key = keys?.Invoke(path);
         if (key is null)
         {
-            if (builtin && IsMergedPrimitiveList(path))
+            if (ReferenceEquals(keys, BuiltinKeys) && IsMergedPrimitiveList(path))
             {
                 // Like kyaml: the patch's values first, then original values the patch did not list.
                 var merged = new JsonArray(items.ToArray());
@@ -180,9 +182,9 @@ internal static class StrategicMerge
             {
                 var ro = (JsonObject)originals[index]!;
                 path.Add("[]");
-                MergeMap(ro, po, path, builtin);
+                MergeMap(ro, po, path, keys);
                 path.RemoveAt(path.Count - 1);
-                result.Add(ro);
+                result.Add((JsonNode)ro);
             }
             else
             {
@@ -211,16 +213,9 @@ internal static class StrategicMerge
         {
             case JsonObject o:
                 o.Remove("$patch");
-                foreach (var (k, v) in o.ToList())
+                foreach (var (_, v) in o)
                 {
-                    if (k.StartsWith("$setElementOrder/", StringComparison.Ordinal) || k == "$retainKeys")
-                    {
-                        o.Remove(k);
-                    }
-                    else
-                    {
-                        Strip(v);
-                    }
+                    Strip(v);
                 }
 
                 return o;

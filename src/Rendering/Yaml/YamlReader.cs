@@ -11,9 +11,11 @@ namespace Fleet.Rendering.Yaml;
 /// object graph) so that alias expansion, nesting depth and size are counted while parsing and a
 /// hostile document (an alias bomb) is refused before it can expand in memory.
 /// </summary>
-internal static class YamlReader
+internal static partial class YamlReader
 {
-    public static List<JsonNode?> ReadAll(string text, string file, RenderLimits limits)
+    /// <param name="lastKeyWins">A repeated mapping key takes the last value (as Go's JSON decoding of a
+    /// kustomization does) instead of failing (as kyaml does for resources).</param>
+    public static List<JsonNode?> ReadAll(string text, string file, RenderLimits limits, bool lastKeyWins = false)
     {
         if (text.Length > limits.MaxInputBytes)
         {
@@ -27,8 +29,8 @@ internal static class YamlReader
             parser.Consume<StreamStart>();
             while (parser.TryConsume<DocumentStart>(out _))
             {
-                var state = new State(file, limits);
-                var node = ReadNode(parser, state, 0);
+                var state = new State(file, limits) { LastKeyWins = lastKeyWins };
+                var node = ReadNode(parser, state, 0, Role.Document);
                 parser.Consume<DocumentEnd>();
                 docs.Add(node);
             }
@@ -53,9 +55,37 @@ internal static class YamlReader
 
         private Dictionary<string, JsonNode?>? _anchors;
         public long Nodes { get; set; }
+
+        public bool LastKeyWins { get; init; }
+
+        public bool LastScalarWasEmpty { get; set; }
     }
 
-    private static JsonNode? ReadNode(IParser parser, State state, int depth)
+    /// <summary>Where a node sits, so that annotation values keep their text (kustomize reads them as strings).</summary>
+    private enum Role
+    {
+        Other,
+        Document,
+        Metadata,
+        Annotations,
+        AnnotationValue,
+    }
+
+    private static Role ChildRole(Role parent, string key) => (parent, key) switch
+    {
+        (Role.Document, "metadata") => Role.Metadata,
+        (Role.Metadata, "annotations") => Role.Annotations,
+        (Role.Annotations, _) => Role.AnnotationValue,
+        _ => Role.Other,
+    };
+
+    /// <summary>
+    /// Keys whose value was written as nothing at all (<c>labels:</c>), per map as read. kustomize's strategic
+    /// merge drops those fields but keeps an explicit <c>~</c> or <c>null</c>; parsed JSON cannot tell them apart.
+    /// </summary>
+    internal static readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonObject, HashSet<string>> EmptyNulls = new();
+
+    private static JsonNode? ReadNode(IParser parser, State state, int depth, Role role = Role.Other)
     {
         if (depth > state.Limits.MaxDepth)
         {
@@ -84,9 +114,11 @@ internal static class YamlReader
             return target?.DeepClone();
         }
 
+        state.LastScalarWasEmpty = false;
         if (parser.TryConsume<Scalar>(out var scalar))
         {
-            var value = ConvertScalar(scalar);
+            state.LastScalarWasEmpty = scalar.Value.Length == 0 && scalar.Style == ScalarStyle.Plain && scalar.Tag.IsEmpty;
+            var value = role == Role.AnnotationValue && scalar.Value.Length > 0 ? JsonValue.Create(scalar.Value) : ConvertScalar(scalar);
             Remember(state, scalar.Anchor, value);
             return value;
         }
@@ -125,12 +157,12 @@ internal static class YamlReader
 
                     parser.MoveNext();
                     key = text;
-                    value = ReadNode(parser, state, depth + 1);
+                    value = ReadNode(parser, state, depth + 1, role == Role.Other ? Role.Other : ChildRole(role, key));
                 }
                 else
                 {
                     var keyNode = ReadNode(parser, state, depth + 1);
-                    value = ReadNode(parser, state, depth + 1);
+                    value = ReadNode(parser, state, depth + 1, role == Role.Annotations ? Role.AnnotationValue : Role.Other);
                     if (keyNode is null && value is null)
                     {
                         continue;
@@ -158,12 +190,16 @@ internal static class YamlReader
                     continue;
                 }
 
-                if (obj.ContainsKey(key))
+                if (obj.ContainsKey(key) && !state.LastKeyWins)
                 {
                     throw new RenderException($"{state.File}: mapping key \"{key}\" already defined (line {mapStart.Start.Line})");
                 }
 
                 obj[key] = value;
+                if (value is null && state.LastScalarWasEmpty)
+                {
+                    EmptyNulls.GetOrCreateValue(obj).Add(key);
+                }
             }
 
             Remember(state, mapStart.Anchor, obj);
@@ -261,114 +297,197 @@ internal static class YamlReader
 
         if (LooksNumeric(text))
         {
-            if (IsJsonNumber(text))
-            {
-                // Keeps the literal text (1.0 stays 1.0) so output matches the input.
-                return JsonNode.Parse(text);
-            }
-
-            if (text.StartsWith("0x", StringComparison.Ordinal) && long.TryParse(text.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var hex))
-            {
-                return JsonValue.Create(hex);
-            }
-
-            if (text.StartsWith("0o", StringComparison.Ordinal))
-            {
-                try
-                {
-                    return JsonValue.Create(Convert.ToInt64(text[2..], 8));
-                }
-                catch (FormatException)
-                {
-                    return JsonValue.Create(text);
-                }
-            }
-
-            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && !text.Contains('_', StringComparison.Ordinal))
-            {
-                var trimmed = text.TrimStart('+');
-                if (long.TryParse(trimmed, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l))
-                {
-                    return JsonValue.Create(l);
-                }
-
-                return JsonValue.Create(d);
-            }
+            return ResolveNumber(text) ?? JsonValue.Create(Timestamp(text) ?? text);
         }
 
         return JsonValue.Create(text);
     }
 
-    private static bool LooksNumeric(string text)
+    /// <summary>
+    /// A number as Go's yaml.v3 resolves it: underscores dropped, then an integer in Go's base-0 syntax
+    /// (<c>0x1F</c>, <c>0b101</c>, <c>0o17</c> and the YAML 1.1 octal <c>0755</c>), then a YAML float;
+    /// null when the text is not a number. kustomize prints the value, not the text (<c>1.0</c> is 1).
+    /// </summary>
+    private static JsonValue? ResolveNumber(string text)
     {
-        var c = text[0];
-        return char.IsAsciiDigit(c) || ((c is '-' or '+' or '.') && text.Length > 1);
-    }
-
-    private static bool IsJsonNumber(string text)
-    {
-        var i = 0;
-        if (text[i] == '-')
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var simple) && !HasLeadingZero(text))
         {
-            i++;
+            // The usual case: the text is already the canonical JSON number.
+            return Number(text[0] == '+' || text == "-0" ? simple.ToString(CultureInfo.InvariantCulture) : text);
         }
 
-        if (i >= text.Length)
+        var plain = text.Contains('_', StringComparison.Ordinal) ? text.Replace("_", string.Empty, StringComparison.Ordinal) : text;
+        if (plain.Length == 0)
         {
-            return false;
+            return null;
         }
 
-        if (text[i] == '0')
+        var negative = plain[0] == '-';
+        var digits = plain[0] is '-' or '+' ? plain[1..] : plain;
+        if (GoInteger(digits) is { } magnitude)
         {
-            i++;
-        }
-        else if (char.IsAsciiDigit(text[i]))
-        {
-            while (i < text.Length && char.IsAsciiDigit(text[i]))
+            if (negative ? magnitude <= (ulong)long.MaxValue + 1 : magnitude <= long.MaxValue)
             {
-                i++;
+                return Number(negative ? "-" + magnitude.ToString(CultureInfo.InvariantCulture) : magnitude.ToString(CultureInfo.InvariantCulture));
+            }
+
+            if (!negative)
+            {
+                return Number(magnitude.ToString(CultureInfo.InvariantCulture));
             }
         }
-        else
+
+        if (IsYamlFloat(plain) && double.TryParse(plain, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
         {
-            return false;
+            return Number(d.ToString("R", CultureInfo.InvariantCulture));
         }
 
+        return null;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt](\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d+)?(Z|[+-]\d{2}:\d{2}))?$")]
+    private static partial System.Text.RegularExpressions.Regex TimestampPattern();
+
+    /// <summary>
+    /// A YAML timestamp as kustomize writes it after its JSON round trip (Go's RFC 3339): a date gains
+    /// <c>T00:00:00Z</c>, a zero offset becomes <c>Z</c>, trailing zeros of fractions go. Null when the text
+    /// is not a timestamp.
+    /// </summary>
+    private static string? Timestamp(string text)
+    {
+        if (text.Length < 8 || text[4] != '-' || TimestampPattern().Match(text) is not { Success: true } m)
+        {
+            return null;
+        }
+
+        static int N(System.Text.RegularExpressions.Group g) => int.Parse(g.Value, CultureInfo.InvariantCulture);
+        var (month, day) = (N(m.Groups[2]), N(m.Groups[3]));
+        if (month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(N(m.Groups[1]), month))
+        {
+            return null;
+        }
+
+        var date = $"{m.Groups[1].Value}-{month:D2}-{day:D2}";
+        if (!m.Groups[4].Success)
+        {
+            return date + "T00:00:00Z";
+        }
+
+        var (h, min, sec) = (N(m.Groups[4]), N(m.Groups[5]), N(m.Groups[6]));
+        if (h > 23 || min > 59 || sec > 59)
+        {
+            return null;
+        }
+
+        var fraction = m.Groups[7].Success ? m.Groups[7].Value.TrimEnd('0') : string.Empty;
+        var zone = m.Groups[8].Value is "+00:00" or "-00:00" ? "Z" : m.Groups[8].Value;
+        return $"{date}T{h:D2}:{min:D2}:{sec:D2}{(fraction == "." ? string.Empty : fraction)}{zone}";
+    }
+
+    /// <summary>A number backed by its JSON text, so that it converts to any numeric type as parsed JSON does.</summary>
+    private static JsonValue Number(string json) => (JsonValue)JsonNode.Parse(json)!;
+
+    private static bool HasLeadingZero(string text)
+    {
+        var i = text[0] is '-' or '+' ? 1 : 0;
+        return text.Length > i + 1 && text[i] == '0';
+    }
+
+    /// <summary>An unsigned integer in Go's base-0 syntax (strconv.ParseUint(s, 0, 64)), or null.</summary>
+    private static ulong? GoInteger(string s)
+    {
+        if (s.Length == 0)
+        {
+            return null;
+        }
+
+        var (radix, body) = s.Length > 1 && s[0] == '0' ? char.ToLowerInvariant(s[1]) switch
+        {
+            'x' => (16, s[2..]),
+            'b' => (2, s[2..]),
+            'o' => (8, s[2..]),
+            _ => (8, s[1..]),
+        } : (10, s);
+        if (body.Length == 0)
+        {
+            return radix == 8 ? 0UL : null;
+        }
+
+        ulong value = 0;
+        foreach (var c in body)
+        {
+            var digit = char.IsAsciiDigit(c) ? c - '0' : char.IsAsciiLetter(c) ? char.ToLowerInvariant(c) - 'a' + 10 : 99;
+            if (digit >= radix)
+            {
+                return null;
+            }
+
+            var next = (value * (ulong)radix) + (ulong)digit;
+            if (value > (ulong.MaxValue - (ulong)digit) / (ulong)radix)
+            {
+                return null;
+            }
+
+            value = next;
+        }
+
+        return value;
+    }
+
+    /// <summary>yaml.v3's float syntax: <c>[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?</c>.</summary>
+    private static bool IsYamlFloat(string text)
+    {
+        var i = text[0] is '-' or '+' ? 1 : 0;
+        var intDigits = 0;
+        while (i < text.Length && char.IsAsciiDigit(text[i]))
+        {
+            i++;
+            intDigits++;
+        }
+
+        var fracDigits = 0;
         if (i < text.Length && text[i] == '.')
         {
             i++;
-            var start = i;
             while (i < text.Length && char.IsAsciiDigit(text[i]))
             {
                 i++;
-            }
-
-            if (i == start)
-            {
-                return false;
+                fracDigits++;
             }
         }
 
-        if (i < text.Length && (text[i] is 'e' or 'E'))
+        if (intDigits == 0 && fracDigits == 0)
+        {
+            return false;
+        }
+
+        if (i < text.Length && text[i] is 'e' or 'E')
         {
             i++;
-            if (i < text.Length && (text[i] is '+' or '-'))
+            if (i < text.Length && text[i] is '+' or '-')
             {
                 i++;
             }
 
-            var start = i;
+            var exp = 0;
             while (i < text.Length && char.IsAsciiDigit(text[i]))
             {
                 i++;
+                exp++;
             }
 
-            if (i == start)
+            if (exp == 0)
             {
                 return false;
             }
         }
 
         return i == text.Length;
+    }
+
+    private static bool LooksNumeric(string text)
+    {
+        var c = text[0];
+        return char.IsAsciiDigit(c) || ((c is '-' or '+' or '.') && text.Length > 1);
     }
 }

@@ -261,6 +261,13 @@ internal static class YamlWriter
             }
         }
 
+        // A date or timestamp is a string to the core schema but a timestamp to YAML 1.1 readers and to Go's
+        // yaml.v3, which quotes it; so do we.
+        if (s.Length >= 8 && char.IsAsciiDigit(s[0]) && LooksLikeTimestamp(s))
+        {
+            return false;
+        }
+
         // YAML 1.1 readers (older kubectl, many tools) take these as booleans; quote them as Go does.
         if (s.Length <= 3 && s.ToLowerInvariant() is "y" or "yes" or "n" or "no" or "on" or "off")
         {
@@ -269,6 +276,10 @@ internal static class YamlWriter
 
         return !s.Contains('_', StringComparison.Ordinal) || !LooksLikeNumberWithUnderscore(s);
     }
+
+    private static bool LooksLikeTimestamp(string s) =>
+        s.Length >= 8 && char.IsAsciiDigit(s[0]) && char.IsAsciiDigit(s[1]) && char.IsAsciiDigit(s[2]) && char.IsAsciiDigit(s[3]) && s[4] == '-' &&
+        s.IndexOf('-', 5) is > 5 and < 8;
 
     private static bool LooksLikeNumberWithUnderscore(string s) =>
         s.Length > 0 && (char.IsAsciiDigit(s[0]) || s[0] is '+' or '-' or '.') && s.Replace("_", string.Empty, StringComparison.Ordinal).All(c => char.IsAsciiDigit(c) || c is '.' or '+' or '-' or 'e' or 'E');
