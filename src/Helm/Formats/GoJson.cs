@@ -80,7 +80,7 @@ internal static class GoJson
                 sb.Append(']');
                 break;
             case GoObject o:
-                Write(sb, o.GoString() is { } str ? str : o.FormatValue());
+                Write(sb, o.JsonValue());
                 break;
             default:
                 sb.Append(QuoteString(GoValues.Format(v), escapeHtml: true));
@@ -156,7 +156,7 @@ internal static class GoJson
         byte[] b => Convert.ToBase64String(b),
         IDictionary<string, object?> m => m.ToDictionary(kv => kv.Key, kv => Normalize(kv.Value), StringComparer.Ordinal),
         IList<object?> l => l.Select(Normalize).ToList(),
-        GoObject o => o.GoString() ?? o.FormatValue(),
+        GoObject o => Normalize(o.JsonValue()),
         _ => GoValues.Format(v),
     };
 }

@@ -57,6 +57,7 @@ internal static class Builtins
         byte[] b => b.Length,
         IDictionary<string, object?> m => m.Count,
         IList<object?> l => l.Count,
+        IGoRangeable r => r.Entries().Count(),
         _ => throw new GoFuncException($"len of type {GoValues.TypeName(v)}"),
     };
 

@@ -23,6 +23,9 @@ internal abstract class GoObject
 
     /// <summary>The %v rendering of the value without a String() method.</summary>
     public virtual string FormatValue() => "{}";
+
+    /// <summary>What encoding/json makes of the value (its exported fields under their JSON names).</summary>
+    public virtual object? JsonValue() => GoString() ?? FormatValue();
 }
 
 /// <summary>An error a template function returned (wrapped as "error calling NAME: ...").</summary>
@@ -452,7 +455,7 @@ internal static class GoValues
                     return false;
                 }
             }
-            else if (body.StartsWith("0b", StringComparison.OrdinalIgnoreCase) || body.StartsWith("0o", StringComparison.OrdinalIgnoreCase) || (body.Length > 1 && body[0] == '0'))
+            else if (body.StartsWith("0b", StringComparison.OrdinalIgnoreCase) || body.StartsWith("0o", StringComparison.OrdinalIgnoreCase) || (body.Length > 1 && body[0] == '0' && body.All(char.IsAsciiDigit)))
             {
                 var radix = body[1] is 'b' or 'B' ? 2 : 8;
                 var digits = char.IsAsciiDigit(body[1]) ? body[1..] : body[2..];
@@ -545,4 +548,10 @@ internal static class GoValues
     };
 
     public static Dictionary<string, object?> NewMap() => new(StringComparer.Ordinal);
+}
+
+/// <summary>Map lookups on the interface type templates use.</summary>
+internal static class MapExtensions
+{
+    public static object? Get(this IDictionary<string, object?> map, string key) => map.TryGetValue(key, out var v) ? v : null;
 }

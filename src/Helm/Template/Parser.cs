@@ -556,7 +556,7 @@ internal sealed class Parser
         }
 
         var value = negative ? (long)(0 - magnitude) : (long)magnitude;
-        return new NumberNode(token.Pos, text, value is >= int.MinValue and <= int.MaxValue ? (int)value : value);
+        return new NumberNode(token.Pos, text, value is >= int.MinValue and <= int.MaxValue ? (object)(int)value : value);
     }
 
     private static bool TryParseInteger(string s, out ulong value)

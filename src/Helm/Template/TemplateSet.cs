@@ -23,7 +23,7 @@ public sealed class HelmLimitException(string message) : Exception(message);
 /// <summary>Safety limits for template execution.</summary>
 internal sealed class ExecLimits
 {
-    public int MaxDepth { get; init; } = 1000;
+    public int MaxDepth { get; init; } = 2000;
 
     public long MaxOutputChars { get; init; } = 64L * 1024 * 1024;
 
