@@ -28,7 +28,6 @@ public static partial class HelmEngine
         "CustomResourceDefinition", "ClusterRole", "ClusterRoleList", "ClusterRoleBinding", "ClusterRoleBindingList", "Role",
         "RoleList", "RoleBinding", "RoleBindingList", "Service", "DaemonSet", "Pod", "ReplicationController", "ReplicaSet",
         "Deployment", "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob", "IngressClass", "Ingress", "APIService",
-        "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
     ];
 
     private static readonly HashSet<string> HookEvents = new(StringComparer.Ordinal)
