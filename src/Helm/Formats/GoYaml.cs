@@ -59,10 +59,18 @@ internal static partial class GoYaml
         return result;
     }
 
+    /// <summary>YamlDotNet's wording made closer to libyaml's ("While parsing a node, did not find ..." becomes "did not find ...").</summary>
     private static string StripMark(string message)
     {
         var i = message.IndexOf("): ", StringComparison.Ordinal);
-        return message.StartsWith("(Line", StringComparison.Ordinal) && i > 0 ? message[(i + 3)..] : message;
+        message = message.StartsWith("(Line", StringComparison.Ordinal) && i > 0 ? message[(i + 3)..] : message;
+        var comma = message.IndexOf(", ", StringComparison.Ordinal);
+        if (message.StartsWith("While ", StringComparison.Ordinal) && comma > 0)
+        {
+            message = message[(comma + 2)..];
+        }
+
+        return message.TrimEnd('.');
     }
 
     private sealed class Reader(IParser parser, bool floatNumbers, int maxDepth)

@@ -323,7 +323,13 @@ internal static partial class Sprig
         f["toDate"] = S2((fmt, s) => ParseTime(fmt, s) ?? new GoTime(new DateTimeOffset(1, 1, 1, 0, 0, 0, TimeSpan.Zero), "UTC"));
         f["mustToDate"] = S2((fmt, s) => ParseTime(fmt, s) ?? throw new GoFuncException($"parsing time {GoStrings.Quote(s)} as {GoStrings.Quote(fmt)}: cannot parse"));
         f["ago"] = F1(d => GoLayout.Duration((long)Math.Round((Now().Value - (AsTime(d) ?? Now()).Value).TotalSeconds) * 1_000_000_000L));
-        f["duration"] = F1(v => GoLayout.Duration(GoValues.ToInt64(v is string s ? s : v) * 1_000_000_000L));
+        f["duration"] = F1(v => GoLayout.Duration(v switch
+        {
+            // Sprig takes only a string or an int64 here; any other type counts as zero.
+            string s => long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n * 1_000_000_000L : 0,
+            long l => l * 1_000_000_000L,
+            _ => 0,
+        }));
         f["durationRound"] = F1(v =>
         {
             var nanos = v switch
