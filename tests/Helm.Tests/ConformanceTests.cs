@@ -23,8 +23,11 @@ public sealed class ConformanceTests
         if (File.Exists(expectedError))
         {
             var ex = Assert.Throws<HelmException>(command.Render);
-            var needle = File.ReadAllText(expectedError).Trim();
-            Assert.Contains(needle, "Error: " + ex.Message, StringComparison.Ordinal);
+            // error-contains narrows the comparison where Helm's whole message is not reproducible (a 1000-deep chain, libyaml's wording).
+            var contains = Path.Combine(dir, "error-contains");
+            var needle = File.ReadAllText(File.Exists(contains) ? contains : expectedError).Trim();
+            var actual = "Error: " + ex.Message;
+            Assert.True(actual.Contains(needle, StringComparison.Ordinal), $"{name}\nexpected: {needle}\nactual:   {actual}");
             return;
         }
 

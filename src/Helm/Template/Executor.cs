@@ -570,7 +570,27 @@ internal sealed class Executor
         }
         catch (GoArgException e)
         {
+            // Go checks argument types before the call: a nil from a field is reported at that argument, a nil
+            // piped in at the function's name.
             _at = node;
+            const string invalid = "invalid value; expected ";
+            if (e.Message.StartsWith(invalid, StringComparison.Ordinal))
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    if (argv[i] is null && args![i + 1] is FieldNode or VariableNode or ChainNode)
+                    {
+                        _at = args[i + 1];
+                        throw Error($"wrong type for value; expected {e.Message[invalid.Length..]}; got interface {{}}");
+                    }
+                }
+
+                if (final != NoFinal && argv[numIn - 1] is null && args is { Count: > 0 })
+                {
+                    _at = args[0];
+                }
+            }
+
             throw Error(e.Message);
         }
         catch (Exception e) when (e is GoFuncException or TemplateException or ArgumentException or InvalidOperationException or FormatException or OverflowException or IndexOutOfRangeException or DivideByZeroException or KeyNotFoundException or InvalidCastException)

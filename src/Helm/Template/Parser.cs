@@ -161,7 +161,7 @@ internal sealed class Parser
             throw Error(Peek().Value, Peek());
         }
 
-        throw Error("unexpected EOF");
+        throw Error("unexpected EOF", Peek());
     }
 
     private Node TextOrAction()
@@ -460,6 +460,8 @@ internal sealed class Parser
             return node;
         }
 
+        // Go positions a chained field or variable at its first trailing field.
+        var chainPos = Peek().Pos;
         var fields = new List<string>();
         while (Peek().Kind == TokenKind.Field)
         {
@@ -469,13 +471,13 @@ internal sealed class Parser
         switch (node)
         {
             case FieldNode f:
-                return new FieldNode(f.Pos, [.. f.Ident, .. fields]);
+                return new FieldNode(chainPos, [.. f.Ident, .. fields]);
             case VariableNode v:
-                return new VariableNode(v.Pos, [.. v.Ident, .. fields]);
+                return new VariableNode(chainPos, [.. v.Ident, .. fields]);
             case BoolNode or StringNode or NumberNode or NilNode or DotNode:
                 throw Error($"unexpected . after term {GoStrings.Quote(node.ToString() ?? "")}");
             default:
-                var chain = new ChainNode(node.Pos, node);
+                var chain = new ChainNode(chainPos, node);
                 chain.Field.AddRange(fields);
                 return chain;
         }
