@@ -44,15 +44,17 @@ public sealed class HelmOracleTests
                 return;
             }
 
+            var randomFile = Path.Combine(dir, "random-paths");
+            var random = File.Exists(randomFile) ? File.ReadAllLines(randomFile).Where(l => l.Length > 0).ToList() : [];
             var fixture = ConformanceTests.Parse(File.ReadAllText(Path.Combine(dir, "expected.yaml")));
             var fresh = ConformanceTests.Parse(stdout);
-            if (ConformanceTests.Compare(fixture, fresh) is { } stale)
+            if (ConformanceTests.Compare(fixture, fresh, random) is { } stale)
             {
                 differences.Add($"{name}: fixture is stale: {stale}");
             }
 
             var ours = ConformanceTests.Parse(HelmCommand.Parse(line, TestData.Directory).Render().Manifest);
-            if (ConformanceTests.Compare(fresh, ours) is { } problem)
+            if (ConformanceTests.Compare(fresh, ours, random) is { } problem)
             {
                 differences.Add($"{name}: engine differs from helm: {problem}");
             }

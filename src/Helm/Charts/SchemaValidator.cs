@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Fleet.Helm.Formats;
 using Fleet.Helm.Template;
 using Json.Schema;
@@ -43,12 +44,35 @@ internal static class SchemaValidator
         }
     }
 
+    private static readonly HashSet<string> KnownDialects = new(StringComparer.Ordinal)
+    {
+        "http://json-schema.org/draft-06/schema#",
+        "http://json-schema.org/draft-07/schema#",
+        "https://json-schema.org/draft/2019-09/schema",
+        "https://json-schema.org/draft/2020-12/schema",
+    };
+
+    /// <summary>
+    /// Helm's validator treats a schema whose $schema it does not know (draft-04, "http://json-schema.org/schema#")
+    /// as draft-07; JsonSchema.Net refuses unknown dialects, so such a $schema is rewritten to draft-07.
+    /// </summary>
+    private static string WithKnownDialect(string text)
+    {
+        if (JsonNode.Parse(text) is JsonObject o && o["$schema"] is JsonValue v && v.TryGetValue<string>(out var dialect) && !KnownDialects.Contains(dialect))
+        {
+            o["$schema"] = "http://json-schema.org/draft-07/schema#";
+            return o.ToJsonString();
+        }
+
+        return text;
+    }
+
     private static List<string> Check(Chart chart, Dictionary<string, object?> values)
     {
         JsonSchema schema;
         try
         {
-            schema = JsonSchema.FromText(Encoding.UTF8.GetString(chart.Schema!));
+            schema = JsonSchema.FromText(WithKnownDialect(Encoding.UTF8.GetString(chart.Schema!)));
         }
         catch (Exception e) when (e is JsonException or JsonSchemaException or ArgumentException or InvalidOperationException)
         {

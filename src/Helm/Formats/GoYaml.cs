@@ -379,7 +379,7 @@ internal static partial class GoYaml
         if (s.Contains('\n', StringComparison.Ordinal) && CanUseLiteral(s))
         {
             var sb = new StringBuilder("|");
-            if (s[0] == ' ')
+            if (s[0] is ' ' or '\n')
             {
                 sb.Append('2');
             }
@@ -399,7 +399,19 @@ internal static partial class GoYaml
             return sb.ToString();
         }
 
-        return IsPlainSafe(s) ? s : GoJson.QuoteString(s, escapeHtml: false);
+        if (IsPlainSafe(s))
+        {
+            return s;
+        }
+
+        // go-yaml double-quotes what would read back as another type ("true", "1.5"); otherwise the emitter falls
+        // back from plain to single quotes, which templates run through tpl rely on ('{{ include "x" . }}').
+        if (ResolvePlain(s) is string && !s.Contains('\n', StringComparison.Ordinal) && s.All(c => c >= ' ' && c != '\u007f' && c != '\uFEFF'))
+        {
+            return "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'";
+        }
+
+        return GoJson.QuoteString(s, escapeHtml: false);
     }
 
     private static bool CanUseLiteral(string s)
@@ -412,7 +424,8 @@ internal static partial class GoYaml
             }
         }
 
-        return !s.Contains(" \n", StringComparison.Ordinal) && !s.Contains("\n ", StringComparison.Ordinal) && !s.EndsWith(' ') && s[0] != ' ' && s[0] != '\n';
+        // libyaml refuses block style for a space before a line break or at the very end.
+        return !s.Contains(" \n", StringComparison.Ordinal) && !s.EndsWith(' ');
     }
 
     private static bool IsPlainSafe(string s)

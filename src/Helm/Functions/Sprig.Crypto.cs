@@ -117,7 +117,9 @@ internal static partial class Sprig
         using var caCert = X509Certificate2.CreateFromPem(ca.Cert, ca.Key);
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7f;
-        using var signed = req.Create(caCert, now, now.AddDays(days), serial);
+        // A CA made a moment earlier with the same lifetime ends a moment earlier; .NET refuses to outlive the issuer.
+        var notAfter = now.AddDays(days) > caCert.NotAfter ? new DateTimeOffset(caCert.NotAfter) : now.AddDays(days);
+        using var signed = req.Create(caCert, now, notAfter, serial);
         return new GoCertificate(signed.ExportCertificatePem() + "\n", key.ExportRSAPrivateKeyPem() + "\n");
     }
 
