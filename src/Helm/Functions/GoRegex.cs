@@ -9,11 +9,24 @@ internal static class GoRegex
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Regex> Cache = new(StringComparer.Ordinal);
+
     public static Regex? Compile(string pattern, bool must)
     {
+        if (Cache.TryGetValue(pattern, out var cached))
+        {
+            return cached;
+        }
+
         try
         {
-            return new Regex(pattern, RegexOptions.CultureInvariant, Timeout);
+            var re = new Regex(pattern, RegexOptions.CultureInvariant, Timeout);
+            if (Cache.Count < 1000)
+            {
+                Cache[pattern] = re;
+            }
+
+            return re;
         }
         catch (ArgumentException e)
         {

@@ -148,7 +148,9 @@ internal static class HelmFunctions
     private static Dictionary<string, object?> ErrorMap(string message) => new(StringComparer.Ordinal) { ["Error"] = message };
 
     /// <summary>Adds include and tpl, bound to the template set they run in.</summary>
-    public static void Bind(TemplateSet set, Dictionary<string, int> includedNames)
+    public static void Bind(TemplateSet set, Dictionary<string, int> includedNames) => Bind(set, includedNames, new Dictionary<string, Dictionary<string, Tree>>(StringComparer.Ordinal));
+
+    private static void Bind(TemplateSet set, Dictionary<string, int> includedNames, Dictionary<string, Dictionary<string, Tree>> parsed)
     {
         set.Funcs["include"] = TemplateFunc.Fixed(2, a =>
         {
@@ -172,23 +174,31 @@ internal static class HelmFunctions
         set.Funcs["tpl"] = TemplateFunc.Fixed(2, a =>
         {
             var text = GoValues.Str(a[0]);
-            var funcs = new Dictionary<string, TemplateFunc>(set.Funcs, StringComparer.Ordinal);
-            var clone = set.Clone(funcs);
-            Bind(clone, includedNames);
-            try
+
+            // Helm parses the text into a clone of the whole set; an overlay over it sees the same templates, and
+            // the same text (charts call tpl on the same strings many times) is parsed once per render.
+            if (!parsed.TryGetValue(text, out var trees))
             {
-                clone.Parse("gotpl", text);
-            }
-            catch (TemplateException e)
-            {
-                throw new GoFuncException($"cannot parse template {GoStrings.Quote(text)}: {e.Message}");
+                try
+                {
+                    trees = set.ParseDetached("gotpl", text);
+                }
+                catch (TemplateException e)
+                {
+                    throw new GoFuncException($"cannot parse template {GoStrings.Quote(text)}: {e.Message}");
+                }
+
+                if (parsed.Count < 10_000)
+                {
+                    parsed[text] = trees;
+                }
             }
 
+            var overlay = set.Overlay(trees);
+            Bind(overlay, includedNames, parsed);
             try
             {
-                var result = clone.Execute("gotpl", a[1], includedNames.Values.Sum());
-                set.Written = clone.Written;
-                return result.Replace("<no value>", "", StringComparison.Ordinal);
+                return overlay.Execute("gotpl", a[1], includedNames.Values.Sum()).Replace("<no value>", "", StringComparison.Ordinal);
             }
             catch (TemplateException e)
             {

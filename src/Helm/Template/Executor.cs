@@ -289,7 +289,7 @@ internal sealed class Executor
     private void WalkTemplate(object? dot, TemplateNode t)
     {
         _at = t;
-        if (!_set.Trees.TryGetValue(t.Name, out var tree))
+        if (!_set.TryGetTree(t.Name, out var tree))
         {
             throw Error($"template {GoStrings.Quote(t.Name)} not defined");
         }
@@ -496,7 +496,7 @@ internal sealed class Executor
     {
         _at = id;
         var name = id.Name;
-        if (name is "and" or "or" && !_set.Funcs.ContainsKey(name))
+        if (name is "and" or "or" && !_set.TryGetFunc(name, out _))
         {
             var argCount = args.Count - 1 + (final != NoFinal ? 1 : 0);
             if (argCount < 1)
@@ -518,7 +518,7 @@ internal sealed class Executor
             return final != NoFinal ? final : v;
         }
 
-        if (!_set.Funcs.TryGetValue(name, out var fn) && !Builtins.Funcs.TryGetValue(name, out fn))
+        if (!_set.TryGetFunc(name, out var fn) && !Builtins.Funcs.TryGetValue(name, out fn))
         {
             throw Error($"{GoStrings.Quote(name)} is not a defined function");
         }

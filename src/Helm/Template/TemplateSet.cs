@@ -34,42 +34,72 @@ internal sealed class ExecLimits
 
 /// <summary>
 /// A set of named templates sharing one function map, like a Go *template.Template with its associated templates.
+/// An overlay (what tpl runs in) adds its own trees and functions over a parent set without copying it.
 /// </summary>
 internal sealed class TemplateSet
 {
+    private readonly TemplateSet? _parent;
+    private readonly OutputCounter _written;
+
     public TemplateSet(Dictionary<string, TemplateFunc> funcs, MissingKey missingKey = MissingKey.Zero, ExecLimits? limits = null)
     {
         Funcs = funcs;
         MissingKey = missingKey;
         Limits = limits ?? new ExecLimits();
+        _written = new OutputCounter();
     }
 
-    public Dictionary<string, Tree> Trees { get; private init; } = new(StringComparer.Ordinal);
+    private TemplateSet(TemplateSet parent, Dictionary<string, Tree> trees)
+    {
+        _parent = parent;
+        Trees = trees;
+        Funcs = new Dictionary<string, TemplateFunc>(StringComparer.Ordinal);
+        MissingKey = parent.MissingKey;
+        Limits = parent.Limits;
+        _written = parent._written;
+    }
 
+    /// <summary>This set's own trees (an overlay's parent has the rest).</summary>
+    public Dictionary<string, Tree> Trees { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>This set's own functions (an overlay's parent has the rest).</summary>
     public Dictionary<string, TemplateFunc> Funcs { get; }
 
     public MissingKey MissingKey { get; }
 
     public ExecLimits Limits { get; }
 
-    /// <summary>Characters written by all executions of this set so far (the output limit counts them all).</summary>
-    public long Written { get; set; }
+    /// <summary>Characters written by all executions of this set and its overlays (the output limit counts them all).</summary>
+    public long Written
+    {
+        get => _written.Value;
+        set => _written.Value = value;
+    }
 
-    public bool HasFunction(string name) => Funcs.ContainsKey(name) || Builtins.Names.Contains(name);
+    public bool TryGetTree(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Tree? tree) =>
+        Trees.TryGetValue(name, out tree) || (_parent is not null && _parent.TryGetTree(name, out tree));
+
+    public bool TryGetFunc(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TemplateFunc? fn) =>
+        Funcs.TryGetValue(name, out fn) || (_parent is not null && _parent.TryGetFunc(name, out fn));
+
+    public bool HasFunction(string name) => TryGetFunc(name, out _) || Builtins.Names.Contains(name);
 
     public void Parse(string name, string text) => Parser.Parse(name, text, HasFunction, Trees);
 
-    /// <summary>A copy sharing the parsed trees (copied map) with its own function map.</summary>
-    public TemplateSet Clone(Dictionary<string, TemplateFunc> funcs)
+    /// <summary>Parses text into a separate tree map, checking function names against this set.</summary>
+    public Dictionary<string, Tree> ParseDetached(string name, string text)
     {
-        var clone = new TemplateSet(funcs, MissingKey, Limits) { Trees = new Dictionary<string, Tree>(Trees, StringComparer.Ordinal) };
-        clone.Written = Written;
-        return clone;
+        var trees = new Dictionary<string, Tree>(StringComparer.Ordinal);
+        Parser.Parse(name, text, HasFunction, trees);
+        return trees;
     }
+
+    /// <summary>A set that sees <paramref name="trees"/> first, then everything of this set.</summary>
+    public TemplateSet Overlay(Dictionary<string, Tree> trees) => new(this, trees);
 
     public string Execute(string name, object? data, int depth = 0)
     {
-        if (!Trees.TryGetValue(name, out var tree))
+        if (!TryGetTree(name, out var tree))
         {
             throw new TemplateException($"template: no template {GoStrings.Quote(name)} associated with template {GoStrings.Quote("gotpl")}");
         }
@@ -77,5 +107,10 @@ internal sealed class TemplateSet
         var sb = new StringBuilder();
         new Executor(this, tree, sb, depth).Run(data);
         return sb.ToString();
+    }
+
+    private sealed class OutputCounter
+    {
+        public long Value;
     }
 }
