@@ -20,6 +20,8 @@ public static partial class HelmEngine
     [GeneratedRegex(@"HELM_ERR_START(.*)HELM_ERR_END", RegexOptions.Singleline)]
     private static partial Regex WarnPattern();
 
+    private static readonly ContentCache<Dictionary<string, Tree>> ParsedTemplates = new(4096);
+
     /// <summary>Kinds in the order Helm installs them; other kinds follow, alphabetically.</summary>
     public static readonly IReadOnlyList<string> InstallOrder =
     [
@@ -212,7 +214,8 @@ public static partial class HelmEngine
         {
             try
             {
-                set.Parse(name, templates[name].Text);
+                var text = templates[name].Text;
+                set.AddParsed(ParsedTemplates.GetOrAdd(ContentCache<Dictionary<string, Tree>>.Key(name, text), () => set.ParseDetached(name, text)));
             }
             catch (TemplateException e)
             {

@@ -245,7 +245,13 @@ internal static class ChartLoader
         return chart;
     }
 
-    public static Dictionary<string, object?> LoadValues(string text, string what)
+    private static readonly ContentCache<Dictionary<string, object?>> ParsedValues = new(512);
+
+    /// <summary>A values document (parsed once per content; each caller gets its own copy).</summary>
+    public static Dictionary<string, object?> LoadValues(string text, string what) =>
+        (Dictionary<string, object?>)GoYaml.DeepCopy(ParsedValues.GetOrAdd(ContentCache<Dictionary<string, object?>>.Key(text), () => ParseValues(text, what)))!;
+
+    private static Dictionary<string, object?> ParseValues(string text, string what)
     {
         try
         {

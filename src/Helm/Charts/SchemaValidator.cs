@@ -44,6 +44,8 @@ internal static class SchemaValidator
         }
     }
 
+    private static readonly ContentCache<JsonSchema> Schemas = new(256);
+
     private static readonly HashSet<string> KnownDialects = new(StringComparer.Ordinal)
     {
         "http://json-schema.org/draft-06/schema#",
@@ -72,7 +74,8 @@ internal static class SchemaValidator
         JsonSchema schema;
         try
         {
-            schema = JsonSchema.FromText(WithKnownDialect(Encoding.UTF8.GetString(chart.Schema!)));
+            var text = Encoding.UTF8.GetString(chart.Schema!);
+            schema = Schemas.GetOrAdd(ContentCache<JsonSchema>.Key(text), () => JsonSchema.FromText(WithKnownDialect(text)));
         }
         catch (Exception e) when (e is JsonException or JsonSchemaException or ArgumentException or InvalidOperationException)
         {

@@ -148,27 +148,37 @@ internal static class HelmFunctions
     private static Dictionary<string, object?> ErrorMap(string message) => new(StringComparer.Ordinal) { ["Error"] = message };
 
     /// <summary>Adds include and tpl, bound to the template set they run in.</summary>
-    public static void Bind(TemplateSet set, Dictionary<string, int> includedNames) => Bind(set, includedNames, new Dictionary<string, Dictionary<string, Tree>>(StringComparer.Ordinal));
+    public static void Bind(TemplateSet set, Dictionary<string, int> includedNames) => Bind(set, new IncludeState(includedNames), new Dictionary<string, Dictionary<string, Tree>>(StringComparer.Ordinal));
 
-    private static void Bind(TemplateSet set, Dictionary<string, int> includedNames, Dictionary<string, Dictionary<string, Tree>> parsed)
+    /// <summary>How often each name is being included right now (Helm's recursion guard), and the nesting depth.</summary>
+    private sealed class IncludeState(Dictionary<string, int> counts)
+    {
+        public Dictionary<string, int> Counts { get; } = counts;
+
+        public int Depth { get; set; }
+    }
+
+    private static void Bind(TemplateSet set, IncludeState includedNames, Dictionary<string, Dictionary<string, Tree>> parsed)
     {
         set.Funcs["include"] = TemplateFunc.Fixed(2, a =>
         {
             var name = GoValues.Str(a[0]);
-            includedNames.TryGetValue(name, out var count);
+            includedNames.Counts.TryGetValue(name, out var count);
             if (count > RecursionMax)
             {
                 throw new GoFuncException($"rendering template has a nested reference name: {name}: unable to execute template");
             }
 
-            includedNames[name] = count + 1;
+            includedNames.Counts[name] = count + 1;
+            includedNames.Depth++;
             try
             {
-                return set.Execute(name, a[1], includedNames.Values.Sum());
+                return set.Execute(name, a[1], includedNames.Depth);
             }
             finally
             {
-                includedNames[name]--;
+                includedNames.Counts[name]--;
+                includedNames.Depth--;
             }
         });
         set.Funcs["tpl"] = TemplateFunc.Fixed(2, a =>
@@ -198,11 +208,16 @@ internal static class HelmFunctions
             Bind(overlay, includedNames, parsed);
             try
             {
-                return overlay.Execute("gotpl", a[1], includedNames.Values.Sum()).Replace("<no value>", "", StringComparison.Ordinal);
+                includedNames.Depth++;
+                return overlay.Execute("gotpl", a[1], includedNames.Depth).Replace("<no value>", "", StringComparison.Ordinal);
             }
             catch (TemplateException e)
             {
                 throw new GoFuncException($"error during tpl function execution for {GoStrings.Quote(text)}: {e.Message}");
+            }
+            finally
+            {
+                includedNames.Depth--;
             }
         });
     }

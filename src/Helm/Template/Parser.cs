@@ -34,7 +34,8 @@ internal sealed class Parser
     {
         var parser = new Parser(name, text, hasFunction, trees);
         var root = parser.ParseTop();
-        Add(trees, new Tree(name, name, text, root));
+        var main = new Tree(name, name, text, root);
+        Add(trees, main);
     }
 
     private static void Add(Dictionary<string, Tree> trees, Tree tree)

@@ -94,6 +94,20 @@ internal sealed class TemplateSet
         return trees;
     }
 
+    /// <summary>Adds trees parsed earlier (in their parse order), as parsing their text again would.</summary>
+    public void AddParsed(Dictionary<string, Tree> trees)
+    {
+        foreach (var tree in trees.Values)
+        {
+            if (Trees.TryGetValue(tree.Name, out var old) && tree.IsEmpty() && !old.IsEmpty())
+            {
+                continue;
+            }
+
+            Trees[tree.Name] = tree;
+        }
+    }
+
     /// <summary>A set that sees <paramref name="trees"/> first, then everything of this set.</summary>
     public TemplateSet Overlay(Dictionary<string, Tree> trees) => new(this, trees);
 
