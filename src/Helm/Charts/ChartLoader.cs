@@ -202,7 +202,7 @@ internal static class ChartLoader
 
         if (metadata is null)
         {
-            throw new HelmException($"{what}: Chart.yaml file is missing");
+            throw new HelmException("Chart.yaml file is missing");
         }
 
         if (metadata.ApiVersion == "v1" && requirements is not null)
