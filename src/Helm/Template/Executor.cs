@@ -469,7 +469,7 @@ internal sealed class Executor
                     return (fieldValue, fieldValue is null);
                 }
 
-                throw Error($"can't evaluate field {name} in type {o.GoType}");
+                throw Error($"can't evaluate field {name} in type {(nilInterface ? "interface {}" : o.GoType)}");
             case IDictionary<string, object?> map:
                 if (hasArgs)
                 {
@@ -489,7 +489,8 @@ internal sealed class Executor
                 return (null, true);
         }
 
-        throw Error($"can't evaluate field {name} in type {GoValues.TypeName(receiver)}");
+        // A value taken out of a map has Go's static type interface {}, which is what Go names.
+        throw Error($"can't evaluate field {name} in type {(nilInterface ? "interface {}" : GoValues.TypeName(receiver))}");
     }
 
     private object? EvalFunction(object? dot, IdentifierNode id, CommandNode cmd, List<Node> args, object? final)
