@@ -8,6 +8,8 @@ command -v git >/dev/null 2>&1 || need+=(git)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+# The reference Helm (../shared/tools/helm) unpacks itself with xz on first use.
+command -v xz >/dev/null 2>&1 || need+=(xz-utils)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
