@@ -132,20 +132,12 @@ internal static class Values
         }
     }
 
-    /// <summary>coalesceTablesFullKey: dst wins; tables merge; a null in dst deletes the key unless merging.</summary>
+    /// <summary>coalesceTablesFullKey: dst wins; tables merge; a null in dst deletes a key src has, unless merging (a null for a key src lacks stays).</summary>
     public static Dictionary<string, object?> CoalesceTables(Dictionary<string, object?> dst, Dictionary<string, object?>? src, bool merge)
     {
         if (src is null)
         {
             return dst;
-        }
-
-        foreach (var (key, val) in dst.ToList())
-        {
-            if (val is null)
-            {
-                src[key] = null;
-            }
         }
 
         foreach (var (key, val) in src)

@@ -35,7 +35,7 @@ internal static partial class GoYaml
         var result = new List<object?>();
         try
         {
-            var parser = new YamlDotNet.Core.Parser(new StringReader(text));
+            var parser = new YamlDotNet.Core.Parser(new StringReader(BlankWhitespaceLines(text)));
             parser.Consume<StreamStart>();
             while (!parser.TryConsume<StreamEnd>(out _))
             {
@@ -57,6 +57,47 @@ internal static partial class GoYaml
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Empties lines made only of spaces that are no deeper than the next non-blank line. They mean the same to
+    /// libyaml either way, but YamlDotNet rejects one at the start of a block scalar ("found extra spaces in first
+    /// line"), which templates using indent produce all the time.
+    /// </summary>
+    private static string BlankWhitespaceLines(string text)
+    {
+        if (!text.Contains("\n ", StringComparison.Ordinal) && !text.StartsWith(' '))
+        {
+            return text;
+        }
+
+        var lines = text.Split('\n');
+        var changed = false;
+        var nextIndent = 0;
+        for (var i = lines.Length - 1; i >= 0; i--)
+        {
+            var line = lines[i];
+            var spaces = 0;
+            while (spaces < line.Length && line[spaces] == ' ')
+            {
+                spaces++;
+            }
+
+            if (spaces == line.Length)
+            {
+                if (spaces > 0 && spaces <= nextIndent)
+                {
+                    lines[i] = "";
+                    changed = true;
+                }
+
+                continue;
+            }
+
+            nextIndent = spaces;
+        }
+
+        return changed ? string.Join('\n', lines) : text;
     }
 
     /// <summary>YamlDotNet's wording made closer to libyaml's ("While parsing a node, did not find ..." becomes "did not find ...").</summary>

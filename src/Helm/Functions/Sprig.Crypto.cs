@@ -39,8 +39,13 @@ internal static partial class Sprig
         f["randBytes"] = TemplateFunc.Fixed(1, a => Convert.ToBase64String(RandomNumberGenerator.GetBytes(GoValues.Int(a[0]))));
         f["encryptAES"] = S2(EncryptAes);
         f["decryptAES"] = S2(DecryptAes);
+        f["bcrypt"] = S1(Bcrypt);
+        f["htpasswd"] = S2((user, password) => user.Contains(':', StringComparison.Ordinal) ? $"invalid username: {user}" : $"{user}:{Bcrypt(password)}");
         f["derivePassword"] = TemplateFunc.Fixed(5, a => DerivePassword((uint)GoValues.ToInt64(a[0]), GoValues.Str(a[1]), GoValues.Str(a[2]), GoValues.Str(a[3]), GoValues.Str(a[4])));
     }
+
+    /// <summary>Go's bcrypt.GenerateFromPassword with the default cost (10), "$2a$" hashes.</summary>
+    private static string Bcrypt(string input) => BCrypt.Net.BCrypt.HashPassword(input, workFactor: 10);
 
     private static GoCertificate CaOf(object? v) => v as GoCertificate ?? throw new GoArgException($"wrong type for value; expected sprig.certificate; got {GoValues.TypeName(v)}");
 
