@@ -469,31 +469,36 @@ internal static partial class GoYaml
         return !s.Contains(" \n", StringComparison.Ordinal) && !s.EndsWith(' ');
     }
 
+    /// <summary>libyaml's test for a plain scalar in block context (go-yaml asks for plain when the text reads back as a string).</summary>
     private static bool IsPlainSafe(string s)
     {
-        if (s.Length == 0 || ResolvePlain(s) is not string || DatePattern().IsMatch(s))
+        if (s.Length == 0 || ResolvePlain(s) is not string || DatePattern().IsMatch(s) || s[0] == ' ' || s[^1] == ' ')
         {
             return false;
         }
 
-        if (s[0] is ' ' or '-' or '?' or ':' or ',' or '[' or ']' or '{' or '}' or '#' or '&' or '*' or '!' or '|' or '>' or '\'' or '"' or '%' or '@' or '`' || s[^1] == ' ')
+        var first = s[0];
+        if (first is '#' or ',' or '[' or ']' or '{' or '}' or '&' or '*' or '!' or '|' or '>' or '\'' or '"' or '%' or '@' or '`')
         {
-            return s[0] == '-' && s.Length > 1 && s[1] != ' ' && IsPlainBody(s);
+            return false;
         }
 
-        return IsPlainBody(s);
-    }
+        if (first is '?' or ':' or '-' && (s.Length == 1 || s[1] == ' '))
+        {
+            return false;
+        }
 
-    private static bool IsPlainBody(string s)
-    {
         foreach (var c in s)
         {
-            if (c < ' ' || c == '\u007f' || c > '\u007e')
+            if (c < ' ' || c == '\u007f' || (c > '\u007e' && !IsPrintableUnicode(c)))
             {
                 return false;
             }
         }
 
-        return !s.Contains(": ", StringComparison.Ordinal) && !s.Contains(" #", StringComparison.Ordinal) && !s.EndsWith(':') && !s.Contains('\t', StringComparison.Ordinal);
+        return !s.Contains(": ", StringComparison.Ordinal) && !s.Contains(" #", StringComparison.Ordinal) && !s.EndsWith(':');
     }
+
+    private static bool IsPrintableUnicode(char c) =>
+        c == '\u0085' || (c >= '\u00a0' && c <= '\ud7ff') || (c >= '\ue000' && c <= '\ufffd' && c != '\ufeff') || char.IsSurrogate(c);
 }

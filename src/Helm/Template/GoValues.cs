@@ -79,6 +79,7 @@ internal static class GoValues
         byte[] b => b.Length > 0,
         IDictionary<string, object?> m => m.Count > 0,
         IList<object?> l => l.Count > 0,
+        IGoRangeable r => r.Entries().Any(),
         _ => true,
     };
 
