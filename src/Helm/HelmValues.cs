@@ -15,6 +15,17 @@ public static class HelmValues
     /// <summary>Values from a YAML document (numbers become floats, as in Helm).</summary>
     public static Dictionary<string, object?> Parse(string yaml, string source = "values") => ChartLoader.LoadValues(yaml, source);
 
+    /// <summary>
+    /// Values given as JSON (an Application spec, a Secret's JSON), as Helm would read the same document from YAML:
+    /// objects become maps, every number a float64.
+    /// </summary>
+    public static Dictionary<string, object?> FromJson(System.Text.Json.Nodes.JsonObject json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        using var doc = System.Text.Json.JsonDocument.Parse(json.ToJsonString());
+        return (Dictionary<string, object?>)GoJson.FromElement(doc.RootElement)!;
+    }
+
     /// <summary>Deep merge: maps merge, anything else in <paramref name="overrides"/> replaces.</summary>
     public static Dictionary<string, object?> Merge(Dictionary<string, object?> values, IDictionary<string, object?> overrides) => Values.MergeMaps(values, overrides);
 
