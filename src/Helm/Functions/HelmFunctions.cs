@@ -17,6 +17,7 @@ internal static class HelmFunctions
         f.Remove("env");
         f.Remove("expandenv");
         f["toToml"] = TemplateFunc.Fixed(1, a => GoToml.Marshal(a[0]));
+        f["fromToml"] = TemplateFunc.Fixed(1, a => GoToml.Unmarshal(GoValues.Str(a[0])));
         f["toYaml"] = TemplateFunc.Fixed(1, a => ToYaml(a[0]));
         f["toYamlPretty"] = f["toYaml"];
         f["fromYaml"] = TemplateFunc.Fixed(1, a => FromYaml(GoValues.Str(a[0])));
@@ -272,6 +273,30 @@ internal static class GoToml
             }
         }
     }
+
+    /// <summary>fromToml: the document as a map (Tomlyn parses), or a map holding "Error" when it does not parse.</summary>
+    public static Dictionary<string, object?> Unmarshal(string text)
+    {
+        try
+        {
+            return (Dictionary<string, object?>)FromToml(Tomlyn.TomlSerializer.Deserialize<Tomlyn.Model.TomlTable>(text)!)!;
+        }
+        catch (Tomlyn.TomlException e)
+        {
+            return new Dictionary<string, object?>(StringComparer.Ordinal) { ["Error"] = "toml: " + e.Message };
+        }
+    }
+
+    private static object? FromToml(object? v) => v switch
+    {
+        Tomlyn.Model.TomlTable t => t.ToDictionary(kv => kv.Key, kv => FromToml(kv.Value), StringComparer.Ordinal),
+        Tomlyn.Model.TomlTableArray ta => ta.Select(x => FromToml(x)).ToList(),
+        Tomlyn.Model.TomlArray arr => arr.Select(FromToml).ToList(),
+        long or double or bool or string => v,
+        int i => (long)i,
+        null => null,
+        _ => v.ToString(),
+    };
 
     private static string Key(string k) => k.Length > 0 && k.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-') ? k : GoJson.QuoteString(k, false);
 
