@@ -12,6 +12,7 @@ command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# The reference Helm (../shared/tools/helm) and kube-real unpack themselves with xz on first use.
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,0 +1,3 @@
+using Fleet.Bench.Helm;
+
+return HelmBenchmark.Run(args);

@@ -1,0 +1,3 @@
+{{- define "libcommon.fullname" -}}
+{{ .Release.Name }}-{{ .Chart.Name }}-lib
+{{- end -}}

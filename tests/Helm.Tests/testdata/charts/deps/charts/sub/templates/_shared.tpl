@@ -1,0 +1,1 @@
+{{- define "sub.shared" -}}sub-defined{{- end -}}
