@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Fleet.Sources.Tests.Support;
 
 namespace Fleet.Sources.Tests;

@@ -241,6 +241,7 @@ internal sealed partial class ApplicationGrain(
         {
             return (known, JsonNode.Parse(cached)!.AsArray().Select(n => n!.AsObject()).ToList());
         }
+        using var span = GrainTracing.Start("render", Key);
         var root = await artifacts.GetDirectoryAsync(artifactDigest, ct);
         var path = (customization?.Path ?? spec.Path ?? "./").TrimStart('/');
         var patches = (spec.Patches ?? []).Concat(customization?.Patches ?? []).Select(ToPatch).ToList();

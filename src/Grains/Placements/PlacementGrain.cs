@@ -131,6 +131,7 @@ internal sealed partial class PlacementGrain(
         }
 
         ApplyResult result;
+        using (GrainTracing.Start("apply", Key))
         using (await slots.AcquireAsync($"{Namespace}/{ClusterName}", ct))
         {
             result = await applier.ApplyAsync(client, objects, new ApplyOptions(Application, Namespace)
@@ -166,7 +167,12 @@ internal sealed partial class PlacementGrain(
                 .Concat((spec.HealthChecks ?? []).Select(HealthCheckRef))
                 .DistinctBy(r => r.Identity)
                 .ToList();
-            var results = await health.WaitAsync(client, refs, GoDuration.Parse(spec.Timeout, interval), ct);
+            IReadOnlyList<HealthResult> results;
+            using (GrainTracing.Start("health wait", Key))
+            {
+                results = await health.WaitAsync(client, refs, GoDuration.Parse(spec.Timeout, interval), ct);
+            }
+
             var failed = results.Where(h => h.Status == HealthStatus.Failed).ToList();
             var waiting = results.Where(h => h.Status is HealthStatus.InProgress or HealthStatus.NotFound).ToList();
             if (failed.Count > 0)

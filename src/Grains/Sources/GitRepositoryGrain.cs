@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Fleet.Abstractions.Grains;
 using Fleet.Abstractions.Resources;
+using Fleet.Grains.Common;
 using Fleet.Store;
 using Fleet.Store.Secrets;
 using Fleet.Sources;
@@ -56,6 +57,7 @@ internal sealed partial class GitRepositoryGrain(
         Artifact? packed = null;
         string? failure = null;
         string reason = Reasons.GitOperationFailed;
+        using var span = GrainTracing.Start("fetch", Key);
         try
         {
             var source = await ToSourceSpecAsync(spec, ct);
