@@ -122,6 +122,11 @@ internal static class SiloHostExtensions
                 break;
         }
 
+        if (options.KubernetesHosting)
+        {
+            silo.UseKubernetesHosting();
+        }
+
         // Grain state in Orleans' version-tolerant binary format ([GenerateSerializer] records with [Id]s).
         silo.Services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
         if (options.Dashboard)

@@ -68,6 +68,13 @@ public sealed class SiloOptions
     /// <summary>Serve the Orleans Dashboard under <c>/orleans</c>. Off by default: it has no authentication of its own.</summary>
     public bool Dashboard { get; set; }
 
+    /// <summary>
+    /// Running in a Kubernetes pod: Orleans' Kubernetes hosting takes the silo's name, address and cluster id from the
+    /// pod (POD_NAME, POD_NAMESPACE, POD_IP) and removes dead silos' pods from the membership. Clustering stays
+    /// <see cref="Clustering"/> (AdoNet on PostgreSQL in <c>infra/kubernetes</c>).
+    /// </summary>
+    public bool KubernetesHosting { get; set; }
+
     /// <summary>The shortest reminder period Orleans accepts (its default is a minute; tests lower it).</summary>
     public TimeSpan MinimumReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 }
