@@ -1,3 +1,4 @@
+using Fleet.TestSupport;
 using Fleet.KubeSim.Tests.Support;
 using System.Text.Json.Nodes;
 

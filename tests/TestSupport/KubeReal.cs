@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Fleet.KubeSim.Tests.Support;
+namespace Fleet.TestSupport;
 
 /// <summary>
 /// A real kube-apiserver 1.32 started by <c>../shared/tools/kube/kube-real</c> (beside the repository), one per
