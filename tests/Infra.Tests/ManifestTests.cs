@@ -23,7 +23,7 @@ public sealed class ManifestTests
         var rule = Assert.Single(rules)!;
         Assert.Equal([""], rule["apiGroups"]!.AsArray().Select(g => (string)g!));
         Assert.Equal(["pods"], rule["resources"]!.AsArray().Select(r => (string)r!));
-        Assert.Equal(["delete", "get", "list", "patch", "watch"], rule["verbs"]!.AsArray().Select(v => (string)v!).Order(StringComparer.Ordinal));
+        Assert.Equal(["get", "list", "patch", "watch"], rule["verbs"]!.AsArray().Select(v => (string)v!).Order(StringComparer.Ordinal));
         Assert.DoesNotContain(Base, o => (string?)o["kind"] is "ClusterRole" or "ClusterRoleBinding");
 
         var binding = One("RoleBinding", "fleet-silo");
