@@ -28,7 +28,7 @@ public sealed class DeployFleetTests(KubeSimFixture sim)
     public async Task Apply_MonitoringAfterPrometheusRuleCrd_CreatesRuleAndDashboard()
     {
         using var client = sim.TakeClient();
-        var crd = YamlDocuments.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "testdata", "prometheusrule-crd.yaml"))).Cast<JsonObject>();
+        var crd = PrometheusRuleCrd();
         var monitoring = Repo.Objects("monitoring");
         // The monitoring objects live in the base's namespace.
         var ns = Repo.Objects("base").Where(o => (string?)o["kind"] == "Namespace").ToList();
@@ -41,7 +41,11 @@ public sealed class DeployFleetTests(KubeSimFixture sim)
         Assert.Equal(["ConfigMap", "PrometheusRule"], monitoring.Select(o => (string)o["kind"]!).Order(StringComparer.Ordinal));
     }
 
-    private static async Task AssertAllCreatedAsync(KubeClient client, List<JsonObject> objects, ApplyResult result)
+    /// <summary>A minimal stand-in for the Prometheus Operator's CRD, which neither KubeSim nor a bare API server has.</summary>
+    internal static List<JsonObject> PrometheusRuleCrd() =>
+        [.. YamlDocuments.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "testdata", "prometheusrule-crd.yaml"))).Cast<JsonObject>()];
+
+    internal static async Task AssertAllCreatedAsync(KubeClient client, List<JsonObject> objects, ApplyResult result)
     {
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
         Assert.Equal(objects.Count, result.Count(ChangeAction.Created));

@@ -13,11 +13,11 @@ public sealed class RenderParityTests
 
     [SkippableTheory]
     [MemberData(nameof(Kustomizations))]
-    public void Render_FleetEngineMatchesKubectlKustomize(string path)
+    public async Task Render_FleetEngineMatchesKubectlKustomize(string path)
     {
         Skip.If(Repo.FindKubectl() is null, "kubectl is not installed: no `kubectl kustomize` to compare with");
 
-        var expected = YamlDocuments.Parse(Repo.KubectlKustomize(path));
+        var expected = YamlDocuments.Parse(await Repo.KubectlKustomizeAsync(path));
         var fleetYaml = Repo.RenderWithFleet(path).ToYaml();
         var actual = YamlDocuments.Parse(fleetYaml);
 

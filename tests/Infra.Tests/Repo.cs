@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Fleet.Rendering;
@@ -25,21 +24,10 @@ internal static class Repo
     public static string? FindKubectl() =>
         new[] { "/usr/local/bin/kubectl", "/usr/bin/kubectl" }.FirstOrDefault(File.Exists);
 
-    public static string KubectlKustomize(string relativePath)
+    public static async Task<string> KubectlKustomizeAsync(string relativePath)
     {
-        var psi = new ProcessStartInfo(FindKubectl()!)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add("kustomize");
-        psi.ArgumentList.Add(Path.Combine(Kubernetes, relativePath));
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"kubectl kustomize {relativePath} failed: {stderr.Result}");
+        var (code, stdout, stderr) = await Processes.RunAsync(FindKubectl()!, ["kustomize", Path.Combine(Kubernetes, relativePath)], TimeSpan.FromSeconds(60));
+        Assert.True(code == 0, $"kubectl kustomize {relativePath} failed: {stderr}");
         return stdout;
     }
 
