@@ -68,7 +68,8 @@ internal static class SiloHostExtensions
         }
         else
         {
-            app.MapGet("/healthz", () => Results.Text("ok"));
+            // No API, but the probes and the metrics of a silo still answer.
+            Fleet.Gateway.Apis.OperationsApi.MapOperationsApi(app);
         }
 
         if (options.Dashboard && options.Role == ProcessRole.Silo)
