@@ -203,7 +203,7 @@ internal sealed class DispatcherNudger(StoreChangeSignal signal, IGrainFactory g
         _ = Task.Run(async () =>
         {
             // A short pause lets a burst of commits (an apply of many objects) become one read of the feed.
-            await Task.Delay(TimeSpan.FromMilliseconds(10));
+            await Task.Delay(TimeSpan.FromMilliseconds(50));
             Interlocked.Exchange(ref _scheduled, 0);
             try
             {

@@ -32,6 +32,7 @@ internal sealed partial class ApplicationGrain(
     protected override string KindName => ResourceKinds.Application.Kind;
 
     /// <summary>What the last full reconcile computed, kept while the activation lives, for placement reports.</summary>
+    private static readonly TimeSpan ReportGathering = TimeSpan.FromMilliseconds(250);
     private Snapshot? _snapshot;
     private bool _fullPending = true;
     private readonly HashSet<string> _reportedClusters = new(StringComparer.Ordinal);
@@ -44,8 +45,9 @@ internal sealed partial class ApplicationGrain(
 
     public Task HintPlacementChanged(string cluster)
     {
+        // Placement reports come in bursts during a rollout: gathered for a moment, they make one reconcile.
         _reportedClusters.Add(cluster);
-        return Hint();
+        return HintWithin(ReportGathering);
     }
 
     protected override async Task<TimeSpan?> ReconcileAsync(CancellationToken ct)
@@ -96,17 +98,26 @@ internal sealed partial class ApplicationGrain(
             }
         }
 
-        await ApplyPlanAsync(spec, snapshot, ct);
+        await ApplyPlanAsync(spec, snapshot, ct, reported.ToHashSet(StringComparer.Ordinal));
         return Jitter(snapshot.Interval);
     }
 
-    private async Task ApplyPlanAsync(ApplicationSpec spec, Snapshot snapshot, CancellationToken ct)
+    /// <summary>
+    /// Plans the rollout over every target (in memory) and writes the placements whose desired state changed: all of
+    /// them on a full reconcile, only those the plan moves on or that reported (<paramref name="only"/>) otherwise.
+    /// </summary>
+    private async Task ApplyPlanAsync(ApplicationSpec spec, Snapshot snapshot, CancellationToken ct, IReadOnlySet<string>? only = null)
     {
         var plan = RolloutPlanner.Plan(snapshot.Targets, spec.Rollout?.MaxUnavailable, spec.Rollout?.PauseOnFailure == true, spec.Rollout is not null);
         var update = plan.Update.ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < snapshot.Targets.Count; i++)
         {
             var target = snapshot.Targets[i];
+            if (only is not null && !update.Contains(target.Cluster) && !only.Contains(target.Cluster))
+            {
+                continue;
+            }
+
             snapshot.Placements.TryGetValue(target.Cluster, out var placement);
             var current = placement is null ? null : Read(placement);
             var next = Settings(spec, target.Cluster) with

@@ -20,7 +20,9 @@ internal abstract partial class ReconcilingGrain<TState>(IPersistentState<TState
     private const string ReminderName = "reconcile";
     private static readonly TimeSpan ReminderSlack = TimeSpan.FromSeconds(30);
     private IGrainTimer? _timer;
-    private bool _dueNow;
+
+    /// <summary>When a hint armed the timer to fire, or null when it is armed for the next interval (or not at all).</summary>
+    private DateTimeOffset? _hintedFor;
     private TimeSpan? _reminderPeriod;
     private DateTimeOffset? _lastRun;
 
@@ -64,14 +66,22 @@ internal abstract partial class ReconcilingGrain<TState>(IPersistentState<TState
     internal int ReconcileCount { get; private set; }
 
     /// <summary>Asks for a reconcile as soon as the current one (if any) has finished; repeated calls merge.</summary>
-    protected Task Hint()
+    protected Task Hint() => HintWithin(TimeSpan.Zero);
+
+    /// <summary>
+    /// Asks for a reconcile within <paramref name="delay"/>: reports that come in bursts (a placement each, during a
+    /// rollout over thousands of clusters) are gathered into one reconcile. An earlier request wins; calls merge.
+    /// </summary>
+    protected Task HintWithin(TimeSpan delay)
     {
-        if (!_dueNow)
+        var due = Time.GetUtcNow() + delay;
+        if (_hintedFor is { } armed && armed <= due)
         {
-            _dueNow = true;
-            Arm(TimeSpan.Zero);
+            return Task.CompletedTask;
         }
 
+        _hintedFor = due;
+        Arm(delay);
         return Task.CompletedTask;
     }
 
@@ -100,7 +110,7 @@ internal abstract partial class ReconcilingGrain<TState>(IPersistentState<TState
 
     private async Task TickAsync(CancellationToken ct)
     {
-        _dueNow = false;
+        _hintedFor = null;
         TimeSpan? next;
         var started = Time.GetTimestamp();
         Outcome = "success";
@@ -128,7 +138,7 @@ internal abstract partial class ReconcilingGrain<TState>(IPersistentState<TState
     {
         if (delay is not { } d)
         {
-            if (!_dueNow)
+            if (_hintedFor is null)
             {
                 _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             }
@@ -146,7 +156,7 @@ internal abstract partial class ReconcilingGrain<TState>(IPersistentState<TState
             return;
         }
 
-        if (!_dueNow)
+        if (_hintedFor is null)
         {
             Arm(d);
         }

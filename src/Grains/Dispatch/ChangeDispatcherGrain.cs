@@ -32,8 +32,10 @@ internal sealed partial class ChangeDispatcherGrain(
     private readonly DependencyIndex _index = new();
     private readonly Dictionary<(string Kind, string Ns, string Name), string> _lastStatusKey = [];
     private ChangeFeedCursor _cursor = new(0);
+    private static readonly TimeSpan SaveEvery = TimeSpan.FromSeconds(2);
     private IGrainTimer? _timer;
     private bool _dueNow;
+    private DateTimeOffset _saved;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -87,10 +89,13 @@ internal sealed partial class ChangeDispatcherGrain(
                     await DispatchAsync(change, ct);
                 }
 
-                if (_cursor.Position != state.State.Cursor)
+                // The position is saved at most every two seconds: after a failover the changes since are hinted
+                // again, which costs a reconcile each, never correctness (hints are level-triggered).
+                if (_cursor.Position != state.State.Cursor && time.GetUtcNow() - _saved >= SaveEvery)
                 {
                     state.State = new ChangeDispatcherState { Cursor = _cursor.Position };
                     await state.WriteStateAsync(ct);
+                    _saved = time.GetUtcNow();
                 }
 
                 if (read.Count < BatchSize)

@@ -189,18 +189,6 @@ internal sealed partial class PlacementGrain(
 
             healthSummary = "Current";
         }
-        else if (changes.Length > 0)
-        {
-            // Not waited for, but looked at once after a change, so that health is never claimed unchecked.
-            var results = await HealthChecker.CheckAsync(client, result.Inventory.Entries.Select(e => new ObjectRef(e.Group, e.Version, e.Kind, e.Namespace, e.Name)).ToList(), ct);
-            healthSummary = HealthChecker.Summarise(results) switch
-            {
-                HealthOutcome.Healthy => "Current",
-                HealthOutcome.Failed => "Failed",
-                HealthOutcome.NotChecked => null,
-                _ => "InProgress",
-            };
-        }
 
         State = State with { LastAppliedRevision = spec.Revision, LastAppliedDigest = spec.ManifestDigest, Failures = 0 };
         await WriteStateAsync();
@@ -328,7 +316,8 @@ internal sealed partial class PlacementGrain(
             LastAppliedTime = ready && previous?.LastAppliedRevision != State.LastAppliedRevision ? now : previous?.LastAppliedTime,
             Inventory = (inventory ?? (State.Inventory is { } j ? KubeInventory.FromJson(j) : null))?.Entries
                 .Select(e => new Abstractions.Resources.InventoryEntry { Group = e.Group, Version = e.Version, Kind = e.Kind, Namespace = e.Namespace, Name = e.Name }).ToList(),
-            Health = health ?? previous?.Health,
+            // Health is claimed only where it was waited for (as Flux: with wait off it is not checked), never guessed.
+            Health = health ?? (spec.Wait ? previous?.Health : null),
             Drift = drift?.ToList(),
         };
         await WriteStatusAsync(ResourceKinds.Placement.Kind, status, ct);
