@@ -42,6 +42,11 @@ internal static class YamlJson
         {
             throw new FormatException($"invalid YAML at line {ex.Start.Line}, column {ex.Start.Column}: {ex.InnerException?.Message ?? ex.Message}");
         }
+        catch (InvalidOperationException ex)
+        {
+            // YamlDotNet's parser reports an event stream that ends inside a node (an unclosed flow mapping) this way.
+            throw new FormatException($"invalid YAML: {ex.Message}");
+        }
         return docs;
     }
 
