@@ -41,4 +41,56 @@ public sealed class HostileInputTests : IAsyncLifetime
         Assert.Contains("alias bomb", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await _silo.Http.GetAsync("api/v1/namespaces/hostile/clusters/bomb")).StatusCode);
     }
+
+    private const string ClusterJson = """{"apiVersion":"fleet.dev/v1","kind":"Cluster","metadata":{"name":"c"},"spec":{"server":"https://127.0.0.1:1","paused":true}}""";
+
+    [Fact]
+    public async Task Put_FromAnotherOrigin_IsRefusedWith403_FromItsOwnOriginIsServed()
+    {
+        using var evil = new HttpRequestMessage(HttpMethod.Put, "api/v1/namespaces/csrf/clusters/c") { Content = new StringContent(ClusterJson, Encoding.UTF8, "application/json") };
+        evil.Headers.Add("Origin", "http://evil.example");
+        var problem = await ProblemAsync(await _silo.Http.SendAsync(evil), HttpStatusCode.Forbidden);
+        Assert.Contains("evil.example", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        using var own = new HttpRequestMessage(HttpMethod.Put, "api/v1/namespaces/csrf/clusters/c") { Content = new StringContent(ClusterJson, Encoding.UTF8, "application/json") };
+        own.Headers.Add("Origin", _silo.Http.BaseAddress!.GetLeftPart(UriPartial.Authority));
+        Assert.Equal(HttpStatusCode.Created, (await _silo.Http.SendAsync(own)).StatusCode);
+
+        using var delete = new HttpRequestMessage(HttpMethod.Delete, "api/v1/namespaces/csrf/clusters/c");
+        delete.Headers.Add("Origin", "null");
+        await ProblemAsync(await _silo.Http.SendAsync(delete), HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.OK, (await _silo.Http.GetAsync("api/v1/namespaces/csrf/clusters/c")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("multipart/form-data; boundary=x")]
+    public async Task Post_WithABodyThatIsNotJsonOrYaml_IsRefusedWith415(string contentType)
+    {
+        var content = new StringContent(ClusterJson, Encoding.UTF8);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+
+        var response = await _silo.Http.PostAsync("api/v1/namespaces/media/clusters", content);
+
+        var problem = await ProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
+        Assert.Contains("application/yaml", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Empty((await _silo.GetJsonAsync("api/v1/namespaces/media/clusters"))["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Request_WithAForeignHostHeader_IsRefusedWith400_LoopbackHostsAreServed()
+    {
+        using var rebound = new HttpRequestMessage(HttpMethod.Get, "api/v1/namespaces/any/clusters");
+        rebound.Headers.Host = "evil.example";
+        var problem = await ProblemAsync(await _silo.Http.SendAsync(rebound), HttpStatusCode.BadRequest);
+        Assert.Contains("Fleet:Gateway:AllowedHosts", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        foreach (var host in new[] { "localhost", $"localhost:{_silo.Http.BaseAddress!.Port}", "127.0.0.1", "[::1]:8080" })
+        {
+            using var local = new HttpRequestMessage(HttpMethod.Get, "api/v1/namespaces/any/clusters");
+            local.Headers.Host = host;
+            Assert.Equal(HttpStatusCode.OK, (await _silo.Http.SendAsync(local)).StatusCode);
+        }
+    }
 }

@@ -26,6 +26,10 @@ internal static class Problems
 
     public static IResult MethodNotAllowed(string detail) => Json(StatusCodes.Status405MethodNotAllowed, "Method Not Allowed", detail);
 
+    public static IResult Forbidden(string detail) => Json(StatusCodes.Status403Forbidden, "Forbidden", detail);
+
+    public static IResult UnsupportedMediaType(string detail) => Json(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type", detail);
+
     public static IResult TooLarge(string detail) => Json(StatusCodes.Status413PayloadTooLarge, "Payload Too Large", detail);
 
     private static IResult Json(int status, string title, string detail, JsonArray? errors = null)
