@@ -93,4 +93,72 @@ public sealed class HostileInputTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, (await _silo.Http.SendAsync(local)).StatusCode);
         }
     }
+
+    private static string GitRepositoryJson(string url) =>
+        new JsonObject
+        {
+            ["apiVersion"] = "fleet.dev/v1",
+            ["kind"] = "GitRepository",
+            ["metadata"] = new JsonObject { ["name"] = "repo" },
+            ["spec"] = new JsonObject { ["url"] = url, ["ref"] = new JsonObject { ["branch"] = "main" } },
+        }.ToJsonString();
+
+    private static string ClusterServerJson(string server) =>
+        ClusterJson.Replace("https://127.0.0.1:1", server, StringComparison.Ordinal);
+
+    private async Task<HttpResponseMessage> PutJsonAsync(string path, string json) =>
+        await _silo.Http.PutAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+
+    private static async Task AssertFieldErrorAsync(HttpResponseMessage response, string field, string mentions)
+    {
+        var problem = await ProblemAsync(response, HttpStatusCode.UnprocessableEntity);
+        var error = problem["errors"]!.AsArray().Single(e => e!["field"]!.GetValue<string>() == field)!;
+        Assert.Contains(mentions, error["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GitRepository_FileUrlIntoTheDataDirectory_IsRefusedEvenUnderAnAllowedRoot()
+    {
+        // The test silo allows the temp directory, and its data directory lies under it.
+        var mirrors = new Uri(Path.Combine(_silo.DataDirectory, "git")).AbsoluteUri;
+
+        var response = await PutJsonAsync("api/v1/namespaces/b/gitrepositories/repo", GitRepositoryJson(mirrors));
+
+        await AssertFieldErrorAsync(response, "spec.url", "data directory");
+    }
+
+    [Theory]
+    [InlineData("file:///srv/repos/team-a")]
+    [InlineData("/srv/repos/team-a")]
+    public async Task GitRepository_LocalPathOutsideTheAllowedRoots_IsRefusedWith422(string url)
+    {
+        var response = await PutJsonAsync("api/v1/namespaces/b/gitrepositories/repo", GitRepositoryJson(url));
+
+        await AssertFieldErrorAsync(response, "spec.url", "Fleet:Gateway:AllowedFileRoots");
+    }
+
+    [Theory]
+    [InlineData("http://169.254.169.254")]
+    [InlineData("https://169.254.10.1:6443")]
+    [InlineData("https://[fe80::1]:6443")]
+    [InlineData("http://[fd00:ec2::254]")]
+    [InlineData("http://[::ffff:169.254.169.254]")]
+    [InlineData("http://metadata.google.internal")]
+    public async Task Cluster_ServerInLinkLocalOrMetadataAddresses_IsRefusedWith422(string server)
+    {
+        var response = await PutJsonAsync("api/v1/namespaces/b/clusters/c", ClusterServerJson(server));
+
+        await AssertFieldErrorAsync(response, "spec.server", "Fleet:Gateway:AllowLinkLocalClusters");
+    }
+
+    [Theory]
+    [InlineData("https://10.0.0.1:6443")]
+    [InlineData("https://192.168.1.20:6443")]
+    [InlineData("https://[fd12:3456::1]:6443")]
+    public async Task Cluster_ServerInPrivateRanges_IsAccepted(string server)
+    {
+        var response = await PutJsonAsync("api/v1/namespaces/private/clusters/c", ClusterServerJson(server));
+
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
 }

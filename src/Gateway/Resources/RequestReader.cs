@@ -24,9 +24,11 @@ internal sealed record ReadResult(ValidObject? Object, List<FieldError> Errors, 
 }
 
 /// <summary>Reads, checks and normalises request bodies (JSON or YAML) for the resource endpoints.</summary>
-internal sealed class RequestReader(SecretCipher cipher)
+internal sealed class RequestReader(SecretCipher cipher, GatewayOptions options)
 {
     public const int MaxBodyBytes = 3 * 1024 * 1024;
+
+    private readonly SpecPolicy _policy = new(options);
 
     public static async Task<(JsonObject? Body, string? Error)> ParseBodyAsync(HttpRequest request, CancellationToken ct)
     {
@@ -158,6 +160,7 @@ internal sealed class RequestReader(SecretCipher cipher)
             errors.AddRange(specErrors);
             if (spec is not null)
             {
+                errors.AddRange(_policy.Check(spec));
                 specJson = JsonSerializer.Serialize(spec, kind.SpecType, FleetJson.Options);
             }
         }
