@@ -16,6 +16,7 @@ public static class GatewayExtensions
         services.AddFleetTelemetry(configuration);
         services.AddSingleton(GatewayOptions.From(configuration));
         services.AddSingleton<RequestReader>();
+        services.AddSingleton(sp => new WebhookRejections(sp.GetService<TimeProvider>() ?? TimeProvider.System));
         return services;
     }
 

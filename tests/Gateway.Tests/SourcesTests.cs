@@ -104,7 +104,7 @@ public sealed class SourcesTests : IAsyncLifetime
     [Fact]
     public async Task GitRepository_UnreachableUrl_IsNotReady_WithoutAnArtifact()
     {
-        await PutSourceAsync("nowhere", "file:///nonexistent/fleet-" + Guid.NewGuid().ToString("N"));
+        await PutSourceAsync("nowhere", new Uri(Path.Combine(Path.GetTempPath(), "fleet-nonexistent-" + Guid.NewGuid().ToString("N"))).AbsoluteUri);
 
         var failed = await WaitForAsync("nowhere", s => SiloHost.Condition(s, "Ready") == "False", "Ready=False");
 

@@ -26,6 +26,10 @@ internal static class Problems
 
     public static IResult MethodNotAllowed(string detail) => Json(StatusCodes.Status405MethodNotAllowed, "Method Not Allowed", detail);
 
+    public static IResult Unauthorized(string detail) => Json(StatusCodes.Status401Unauthorized, "Unauthorized", detail);
+
+    public static IResult ServiceUnavailable(string detail) => Json(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", detail);
+
     public static IResult Forbidden(string detail) => Json(StatusCodes.Status403Forbidden, "Forbidden", detail);
 
     public static IResult UnsupportedMediaType(string detail) => Json(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type", detail);
