@@ -79,7 +79,11 @@ public static partial class ResourceValidation
         }
         else if (spec.Server is not null && (!Uri.TryCreate(spec.Server, UriKind.Absolute, out var uri) || (uri.Scheme != "https" && uri.Scheme != "http")))
         {
-            yield return new FieldError("spec.server", $"\"{spec.Server}\" is not an http(s) URL");
+            yield return new FieldError("spec.server", $"\"{Redact(spec.Server)}\" is not an http(s) URL");
+        }
+        else if (spec.Server is not null && CredentialsInUrl(spec.Server))
+        {
+            yield return new FieldError("spec.server", $"\"{Redact(spec.Server)}\" carries credentials: remove them from the URL and name a Secret in spec.credentialsRef");
         }
         if (spec.CredentialsRef is { Name: "" })
         {
@@ -100,6 +104,10 @@ public static partial class ResourceValidation
         else if (!IsGitUrl(spec.Url))
         {
             yield return new FieldError("spec.url", $"\"{Redact(spec.Url)}\" is not a git URL (http, https, ssh or file)");
+        }
+        else if (CredentialsInUrl(spec.Url))
+        {
+            yield return new FieldError("spec.url", $"\"{Redact(spec.Url)}\" carries credentials: remove them from the URL and name a Secret in spec.secretRef");
         }
         if (spec.Ref is { } r)
         {
@@ -263,6 +271,14 @@ public static partial class ResourceValidation
     private static bool IsHex(string s) => s.Length is >= 7 and <= 64 && s.All(char.IsAsciiHexDigit);
 
     /// <summary>Removes user information (a password) from a URL before it is shown.</summary>
+    /// <summary>
+    /// A URL with a password, or with any user for http(s) (a token given as the user name), would come back in every
+    /// GET: such credentials belong in a Secret. An ssh user name alone (<c>ssh://git@host</c>) is no secret.
+    /// </summary>
+    public static bool CredentialsInUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.UserInfo)
+        && (uri.UserInfo.Contains(':', StringComparison.Ordinal) || uri.Scheme is "http" or "https");
+
     public static string Redact(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.UserInfo)
             ? url.Replace(uri.UserInfo + "@", "***@", StringComparison.Ordinal)
