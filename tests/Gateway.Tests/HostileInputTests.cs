@@ -161,4 +161,37 @@ public sealed class HostileInputTests : IAsyncLifetime
 
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
+
+    [Theory]
+    [InlineData("""{"apiVersion":"fleet.dev/v1","kind":"Cluster","extra":1,"metadata":{"name":"c"},"spec":{"server":"https://127.0.0.1:1"}}""", "extra")]
+    [InlineData("""{"apiVersion":"fleet.dev/v1","kind":"Cluster","metadata":{"name":"c","labelz":{}},"spec":{"server":"https://127.0.0.1:1"}}""", "metadata.labelz")]
+    [InlineData("""{"apiVersion":"fleet.dev/v1","kind":"Cluster","metadata":{"name":"c"},"spec":{"server":"https://127.0.0.1:1","serve":"x"}}""", "spec.serve")]
+    public async Task Put_UnknownFieldAtAnyLevel_Is422NamingItsPath(string json, string field)
+    {
+        var response = await PutJsonAsync("api/v1/namespaces/unknown/clusters/c", json);
+
+        await AssertFieldErrorAsync(response, field, "unknown field");
+    }
+
+    [Fact]
+    public async Task Put_AnnotationsOver256KiB_AreRefused_WrongTypesNameNoDotNetType()
+    {
+        var big = new string('a', 140 * 1024);
+        var json = $$$"""{"apiVersion":"fleet.dev/v1","kind":"Cluster","metadata":{"name":"c","annotations":{"a":"{{{big}}}","b":"{{{big}}}"}},"spec":{"server":"https://127.0.0.1:1"}}""";
+        await AssertFieldErrorAsync(await PutJsonAsync("api/v1/namespaces/caps/clusters/c", json), "metadata.annotations", "262144");
+
+        var wrongType = await PutJsonAsync("api/v1/namespaces/caps/clusters/c", """{"apiVersion":"fleet.dev/v1","kind":"Cluster","metadata":{"name":"c"},"spec":{"server":["x"]}}""");
+        var text = await wrongType.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, wrongType.StatusCode);
+        Assert.Contains("a list is not accepted", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Fleet.Abstractions", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownRoutesAndMethods_AnswerProblemJson()
+    {
+        await ProblemAsync(await _silo.Http.GetAsync("api/v2/nothing-here"), HttpStatusCode.NotFound);
+        await ProblemAsync(await _silo.Http.PatchAsync("api/v1/namespaces/x/clusters/c", new StringContent("{}", Encoding.UTF8, "application/json")), HttpStatusCode.MethodNotAllowed);
+    }
 }

@@ -62,6 +62,40 @@ public static partial class ResourceValidation
         }
     }
 
+    /// <summary>Most bytes all annotations of an object may hold together, keys and values (as Kubernetes).</summary>
+    public const int MaxAnnotationsBytes = 256 * 1024;
+
+    /// <summary>Annotation keys follow label key syntax; keys and values together are capped at 256 KiB.</summary>
+    public static IEnumerable<FieldError> ValidateAnnotations(IReadOnlyDictionary<string, string>? annotations, string field = "metadata.annotations")
+    {
+        if (annotations is null)
+        {
+            yield break;
+        }
+        long total = 0;
+        foreach (var (k, v) in annotations)
+        {
+            total += System.Text.Encoding.UTF8.GetByteCount(k) + System.Text.Encoding.UTF8.GetByteCount(v);
+            FieldError? error = null;
+            try
+            {
+                LabelSelector.FromMatch(new Dictionary<string, string> { [k] = "" }, null);
+            }
+            catch (LabelSelectorException ex)
+            {
+                error = new FieldError($"{field}[{k}]", ex.Message[(ex.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]);
+            }
+            if (error is not null)
+            {
+                yield return error;
+            }
+        }
+        if (total > MaxAnnotationsBytes)
+        {
+            yield return new FieldError(field, $"annotations hold {total} bytes, more than the {MaxAnnotationsBytes}-byte limit");
+        }
+    }
+
     public static IEnumerable<FieldError> ValidateSpec(object spec) => spec switch
     {
         ClusterSpec c => ValidateCluster(c),

@@ -30,6 +30,9 @@ internal static class Problems
 
     public static IResult ServiceUnavailable(string detail) => Json(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", detail);
 
+    public static IResult Status(int status, string detail) =>
+        Json(status, Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status), detail);
+
     public static IResult Forbidden(string detail) => Json(StatusCodes.Status403Forbidden, "Forbidden", detail);
 
     public static IResult UnsupportedMediaType(string detail) => Json(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type", detail);

@@ -34,6 +34,18 @@ internal sealed class RequestGuard(RequestDelegate next, GatewayOptions options)
             return;
         }
         await next(context);
+        var response = context.Response;
+        if (response is { HasStarted: false, StatusCode: >= 400, ContentType: null, ContentLength: null })
+        {
+            // Unknown routes (404), wrong methods (405) and other bodiless errors from routing: problem+json too.
+            var detail = response.StatusCode switch
+            {
+                StatusCodes.Status404NotFound => $"no API at {request.Method} {request.Path}",
+                StatusCodes.Status405MethodNotAllowed => $"{request.Method} is not allowed on {request.Path}",
+                _ => $"{request.Method} {request.Path} failed",
+            };
+            await Problems.Status(response.StatusCode, detail).ExecuteAsync(context);
+        }
     }
 
     private static bool IsProbe(PathString path) => path == "/healthz" || path == "/readyz";
