@@ -85,6 +85,9 @@ public sealed class SiloHost : IAsyncDisposable
     public static string? Condition(JsonObject obj, string type, string field = "status") =>
         obj["status"]?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.GetValue<string>() == type)?[field]?.GetValue<string>();
 
+    /// <summary>Stops the host as SIGTERM does (the data directory stays until dispose).</summary>
+    public Task StopAsync(CancellationToken ct = default) => _app.StopAsync(ct);
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
