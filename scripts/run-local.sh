@@ -32,7 +32,7 @@ token=demo-token
 dotnet run --no-build --project src/KubeSim -- --urls "https://127.0.0.1:$simport" --tls --ca-out "$data/kubesim-ca.pem" \
   --clusters 20 --token "$token" --ready-delay 3s >"$data/kubesim.log" 2>&1 &
 pids+=($!)
-dotnet run --no-build --project src/Silo -- --urls "http://127.0.0.1:$port" --Fleet:DataDirectory="$data" >"$data/silo.log" 2>&1 &
+dotnet run --no-build --project src/Silo -- --urls "http://127.0.0.1:$port" --Fleet:DataDirectory="$data/silo" --Fleet:Gateway:AllowedFileRoots="$data/demo-repo" >"$data/silo.log" 2>&1 &
 pids+=($!)
 
 wait_for() { for _ in $(seq 1 120); do if eval "$1" >/dev/null 2>&1; then return 0; fi; sleep 0.5; done; echo "timed out waiting for $2" >&2; exit 1; }

@@ -258,6 +258,12 @@ public sealed class LabelSelector
             };
             SkipSpaces();
             Expect('(');
+            SkipSpaces();
+            if (Peek() == ')')
+            {
+                // As Kubernetes: an empty set would make "notin ()" match everything and "in ()" nothing.
+                throw Error($"\"{key} {word} ()\": the set of values for '{word}' must not be empty");
+            }
             var values = new List<string>();
             while (true)
             {

@@ -14,7 +14,9 @@ public static class GatewayExtensions
     public static IServiceCollection AddFleetGateway(this IServiceCollection services, IConfiguration? configuration = null)
     {
         services.AddFleetTelemetry(configuration);
+        services.AddSingleton(GatewayOptions.From(configuration));
         services.AddSingleton<RequestReader>();
+        services.AddSingleton(sp => new WebhookRejections(sp.GetService<TimeProvider>() ?? TimeProvider.System));
         return services;
     }
 
@@ -27,6 +29,7 @@ public static class GatewayExtensions
                 await next(context);
                 FleetTelemetry.Requests.Add(1, new KeyValuePair<string, object?>("method", context.Request.Method), new KeyValuePair<string, object?>("code", context.Response.StatusCode));
             });
+            pipeline.UseMiddleware<RequestGuard>();
         }
 
         app.MapOperationsApi();

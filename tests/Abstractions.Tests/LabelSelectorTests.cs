@@ -38,7 +38,8 @@ public sealed class LabelSelectorTests
 
     [Theory]
     [InlineData("env=", true)]
-    [InlineData("env in ()", true)]
+    [InlineData("env in ()", false)]
+    [InlineData("env notin ()", false)]
     [InlineData("env in (a", false)]
     [InlineData("env ~ a", false)]
     [InlineData("=a", false)]
@@ -53,6 +54,16 @@ public sealed class LabelSelectorTests
         }
         var ex = Assert.Throws<LabelSelectorException>(() => LabelSelector.Parse(selector));
         Assert.Contains(selector.Split(' ')[0], ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("env notin ()")]
+    [InlineData("env notin ( )")]
+    [InlineData("tier=1,env in ()")]
+    public void Parse_RefusesAnEmptyValueSet_SayingSo(string selector)
+    {
+        var ex = Assert.Throws<LabelSelectorException>(() => LabelSelector.Parse(selector));
+        Assert.Contains("must not be empty", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -104,7 +104,7 @@ public sealed class SourcesTests : IAsyncLifetime
     [Fact]
     public async Task GitRepository_UnreachableUrl_IsNotReady_WithoutAnArtifact()
     {
-        await PutSourceAsync("nowhere", "file:///nonexistent/fleet-" + Guid.NewGuid().ToString("N"));
+        await PutSourceAsync("nowhere", new Uri(Path.Combine(Path.GetTempPath(), "fleet-nonexistent-" + Guid.NewGuid().ToString("N"))).AbsoluteUri);
 
         var failed = await WaitForAsync("nowhere", s => SiloHost.Condition(s, "Ready") == "False", "Ready=False");
 
@@ -138,6 +138,29 @@ public sealed class SourcesTests : IAsyncLifetime
         {
             Assert.DoesNotContain(password, await File.ReadAllTextAsync(config), StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task GitRepository_100SpecChangingPuts_CoalesceIntoFarFewerFetches()
+    {
+        var password = "s3cret-" + Guid.NewGuid().ToString("N");
+        var sha = _repo.Commit(new Dictionary<string, string?> { ["x.yaml"] = "x: 1\n" });
+        await using var server = await SourcesGitHttpServer.StartAsync(Path.GetDirectoryName(_repo.Path)!, "fleet", password);
+        var url = new Uri(server.BaseUri, Path.GetFileName(_repo.Path)).ToString();
+        await PutSecretAsync("busy-auth", "fleet", password);
+        await PutSourceAsync("busy", url, secret: "busy-auth");
+        await WaitForRevisionAsync("busy", $"main@sha1:{sha}");
+        var before = server.GitRequests;
+
+        for (var i = 1; i <= 100; i++)
+        {
+            await PutSourceAsync("busy", url, interval: $"{60 + i}m", secret: "busy-auth");
+        }
+        await WaitForAsync("busy", s => s["status"]?["observedGeneration"]?.GetValue<long>() == 101, "the last of 100 changes to be observed");
+
+        // Each fetch takes at least one git request: hints merged while a fetch runs keep the count far below one per write.
+        var requests = server.GitRequests - before;
+        Assert.True(requests < 50, $"100 spec changes caused {requests} git requests");
     }
 
     [Fact]

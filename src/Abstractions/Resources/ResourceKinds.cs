@@ -29,7 +29,8 @@ public sealed record ResourceKind(string Kind, string Plural, Type SpecType, boo
         catch (JsonException ex)
         {
             var path = string.IsNullOrEmpty(ex.Path) ? "spec" : "spec" + ex.Path.TrimStart('$');
-            var why = ex.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "unknown field" : "wrong type: " + FirstSentence(ex.Message);
+            // The serializer's message names .NET types; say what was found in JSON terms instead.
+            var why = ex.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "unknown field" : "wrong type: " + Found(spec, ex.Path) + " is not accepted here";
             errors.Add(new FieldError(path, why));
             return (null, errors);
         }
@@ -42,10 +43,28 @@ public sealed record ResourceKind(string Kind, string Plural, Type SpecType, boo
         return (value, errors);
     }
 
-    private static string FirstSentence(string message)
+    /// <summary>The JSON kind of the value at a serializer path (<c>$.ref.branch</c>, <c>$.items[0]</c>).</summary>
+    private static string Found(JsonNode root, string? path)
     {
-        var dot = message.IndexOf(". ", StringComparison.Ordinal);
-        return dot > 0 ? message[..dot] : message;
+        JsonNode? node = root;
+        foreach (var part in (path ?? "$").TrimStart('$').Split('.', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var bracket = part.IndexOf('[', StringComparison.Ordinal);
+            node = node?[bracket < 0 ? part : part[..bracket]];
+            if (bracket >= 0 && int.TryParse(part[(bracket + 1)..].TrimEnd(']'), System.Globalization.CultureInfo.InvariantCulture, out var index))
+            {
+                node = node is JsonArray a && index < a.Count ? a[index] : null;
+            }
+        }
+        return node?.GetValueKind() switch
+        {
+            JsonValueKind.Object => "an object",
+            JsonValueKind.Array => "a list",
+            JsonValueKind.String => "a string",
+            JsonValueKind.Number => "a number",
+            JsonValueKind.True or JsonValueKind.False => "a boolean",
+            _ => "this value",
+        };
     }
 }
 

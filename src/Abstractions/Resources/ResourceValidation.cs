@@ -62,6 +62,40 @@ public static partial class ResourceValidation
         }
     }
 
+    /// <summary>Most bytes all annotations of an object may hold together, keys and values (as Kubernetes).</summary>
+    public const int MaxAnnotationsBytes = 256 * 1024;
+
+    /// <summary>Annotation keys follow label key syntax; keys and values together are capped at 256 KiB.</summary>
+    public static IEnumerable<FieldError> ValidateAnnotations(IReadOnlyDictionary<string, string>? annotations, string field = "metadata.annotations")
+    {
+        if (annotations is null)
+        {
+            yield break;
+        }
+        long total = 0;
+        foreach (var (k, v) in annotations)
+        {
+            total += System.Text.Encoding.UTF8.GetByteCount(k) + System.Text.Encoding.UTF8.GetByteCount(v);
+            FieldError? error = null;
+            try
+            {
+                LabelSelector.FromMatch(new Dictionary<string, string> { [k] = "" }, null);
+            }
+            catch (LabelSelectorException ex)
+            {
+                error = new FieldError($"{field}[{k}]", ex.Message[(ex.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]);
+            }
+            if (error is not null)
+            {
+                yield return error;
+            }
+        }
+        if (total > MaxAnnotationsBytes)
+        {
+            yield return new FieldError(field, $"annotations hold {total} bytes, more than the {MaxAnnotationsBytes}-byte limit");
+        }
+    }
+
     public static IEnumerable<FieldError> ValidateSpec(object spec) => spec switch
     {
         ClusterSpec c => ValidateCluster(c),
@@ -79,7 +113,11 @@ public static partial class ResourceValidation
         }
         else if (spec.Server is not null && (!Uri.TryCreate(spec.Server, UriKind.Absolute, out var uri) || (uri.Scheme != "https" && uri.Scheme != "http")))
         {
-            yield return new FieldError("spec.server", $"\"{spec.Server}\" is not an http(s) URL");
+            yield return new FieldError("spec.server", $"\"{Redact(spec.Server)}\" is not an http(s) URL");
+        }
+        else if (spec.Server is not null && CredentialsInUrl(spec.Server))
+        {
+            yield return new FieldError("spec.server", $"\"{Redact(spec.Server)}\" carries credentials: remove them from the URL and name a Secret in spec.credentialsRef");
         }
         if (spec.CredentialsRef is { Name: "" })
         {
@@ -100,6 +138,10 @@ public static partial class ResourceValidation
         else if (!IsGitUrl(spec.Url))
         {
             yield return new FieldError("spec.url", $"\"{Redact(spec.Url)}\" is not a git URL (http, https, ssh or file)");
+        }
+        else if (CredentialsInUrl(spec.Url))
+        {
+            yield return new FieldError("spec.url", $"\"{Redact(spec.Url)}\" carries credentials: remove them from the URL and name a Secret in spec.secretRef");
         }
         if (spec.Ref is { } r)
         {
@@ -263,6 +305,14 @@ public static partial class ResourceValidation
     private static bool IsHex(string s) => s.Length is >= 7 and <= 64 && s.All(char.IsAsciiHexDigit);
 
     /// <summary>Removes user information (a password) from a URL before it is shown.</summary>
+    /// <summary>
+    /// A URL with a password, or with any user for http(s) (a token given as the user name), would come back in every
+    /// GET: such credentials belong in a Secret. An ssh user name alone (<c>ssh://git@host</c>) is no secret.
+    /// </summary>
+    public static bool CredentialsInUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.UserInfo)
+        && (uri.UserInfo.Contains(':', StringComparison.Ordinal) || uri.Scheme is "http" or "https");
+
     public static string Redact(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.UserInfo)
             ? url.Replace(uri.UserInfo + "@", "***@", StringComparison.Ordinal)

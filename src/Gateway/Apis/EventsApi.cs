@@ -2,6 +2,7 @@ using Fleet.Gateway.Serialization;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Fleet.Store;
+using Microsoft.Extensions.Hosting;
 
 namespace Fleet.Gateway.Apis;
 
@@ -10,13 +11,13 @@ internal static class EventsApi
 {
     public static void MapEventsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/events", (HttpContext http, IEventLog log, string? kind, string? name, long? after, bool? watch, CancellationToken ct) =>
-            Handle(http, log, null, kind, name, after, watch, ct));
-        app.MapGet("/api/v1/namespaces/{ns}/events", (HttpContext http, IEventLog log, string ns, string? kind, string? name, long? after, bool? watch, CancellationToken ct) =>
-            Handle(http, log, ns, kind, name, after, watch, ct));
+        app.MapGet("/api/v1/events", (HttpContext http, IEventLog log, IHostApplicationLifetime lifetime, string? kind, string? name, long? after, bool? watch, CancellationToken ct) =>
+            Handle(http, log, lifetime, null, kind, name, after, watch, ct));
+        app.MapGet("/api/v1/namespaces/{ns}/events", (HttpContext http, IEventLog log, IHostApplicationLifetime lifetime, string ns, string? kind, string? name, long? after, bool? watch, CancellationToken ct) =>
+            Handle(http, log, lifetime, ns, kind, name, after, watch, ct));
     }
 
-    private static async Task<IResult> Handle(HttpContext http, IEventLog log, string? ns, string? kind, string? name, long? after, bool? watch, CancellationToken ct)
+    private static async Task<IResult> Handle(HttpContext http, IEventLog log, IHostApplicationLifetime lifetime, string? ns, string? kind, string? name, long? after, bool? watch, CancellationToken ct)
     {
         var query = new EventQuery(ns, kind, name, null, after ?? 0);
         if (watch != true)
@@ -31,6 +32,10 @@ internal static class EventsApi
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         var last = after ?? 0;
+        // A watch ends when the client leaves or the host stops (SIGTERM): the host must not wait out its
+        // shutdown timeout on open streams and then fail them.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, lifetime.ApplicationStopping);
+        ct = stop.Token;
         try
         {
             while (!ct.IsCancellationRequested)
@@ -46,7 +51,7 @@ internal static class EventsApi
         }
         catch (OperationCanceledException)
         {
-            // The client went away.
+            // The client went away or the host is stopping.
         }
         return Results.Empty;
     }

@@ -17,7 +17,7 @@ internal static class HooksApi
 
     public static void MapHooksApi(this IEndpointRouteBuilder app) => app.MapPost("/hook/{id}", Handle);
 
-    private static async Task<IResult> Handle(string id, HttpRequest request, IResourceStore store, SecretReader secrets, IGrainFactory grains, IEventLog events, CancellationToken ct)
+    private static async Task<IResult> Handle(string id, HttpRequest request, IResourceStore store, SecretReader secrets, IGrainFactory grains, IEventLog events, WebhookRejections rejections, CancellationToken ct)
     {
         var path = "/hook/" + id;
         StoredResource? found = null;
@@ -36,7 +36,7 @@ internal static class HooksApi
         var spec = JsonSerializer.Deserialize<ReceiverSpec>(found.SpecJson, FleetJson.Options)!;
         if (spec.Suspend)
         {
-            return Results.Text("receiver is suspended", statusCode: StatusCodes.Status503ServiceUnavailable);
+            return Problems.ServiceUnavailable("receiver is suspended");
         }
         var body = await ReadBodyAsync(request, ct);
         if (body is null)
@@ -46,14 +46,18 @@ internal static class HooksApi
         var data = await secrets.GetAsync(found.Namespace, spec.SecretRef.Name, ct);
         if (data is null || !data.TryGetValue("token", out var token))
         {
-            return Results.Text("receiver has no token", statusCode: StatusCodes.Status401Unauthorized);
+            return Problems.Unauthorized("receiver has no token");
         }
         var verdict = Webhooks.Verify(spec.Type, token, spec.Events ?? [], h => request.Headers.TryGetValue(h, out var v) ? v.ToString() : null, body);
         switch (verdict.Result)
         {
             case WebhookResult.Unauthorized:
-                await events.AppendAsync(found.Namespace, ResourceKinds.Receiver.Kind, found.Name, FleetEventType.Warning, "ValidationFailed", verdict.Reason, ct);
-                return Results.Text(verdict.Reason, statusCode: StatusCodes.Status401Unauthorized);
+                if (rejections.ShouldRecord(found.Namespace, found.Name))
+                {
+                    await events.AppendAsync(found.Namespace, ResourceKinds.Receiver.Kind, found.Name, FleetEventType.Warning, "ValidationFailed",
+                        $"{verdict.Reason} (further refusals within {WebhookRejections.Window.TotalSeconds:0}s are counted in fleet_webhook_rejections_unrecorded, not logged)", ct);
+                }
+                return Problems.Unauthorized(verdict.Reason);
             case WebhookResult.Ping:
                 return Results.Text("pong");
             case WebhookResult.EventIgnored:

@@ -26,6 +26,17 @@ internal static class Problems
 
     public static IResult MethodNotAllowed(string detail) => Json(StatusCodes.Status405MethodNotAllowed, "Method Not Allowed", detail);
 
+    public static IResult Unauthorized(string detail) => Json(StatusCodes.Status401Unauthorized, "Unauthorized", detail);
+
+    public static IResult ServiceUnavailable(string detail) => Json(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", detail);
+
+    public static IResult Status(int status, string detail) =>
+        Json(status, Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status), detail);
+
+    public static IResult Forbidden(string detail) => Json(StatusCodes.Status403Forbidden, "Forbidden", detail);
+
+    public static IResult UnsupportedMediaType(string detail) => Json(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type", detail);
+
     public static IResult TooLarge(string detail) => Json(StatusCodes.Status413PayloadTooLarge, "Payload Too Large", detail);
 
     private static IResult Json(int status, string title, string detail, JsonArray? errors = null)

@@ -21,6 +21,10 @@ internal static class FleetTelemetry
     /// <summary>API requests answered, by method and status code.</summary>
     public static readonly Counter<long> Requests = GatewayMeter.CreateCounter<long>("fleet_api_requests", description: "API requests answered, by method and status code.");
 
+    /// <summary>Webhook requests refused for a bad signature or token whose Warning event was skipped (one per receiver per minute is written).</summary>
+    public static readonly Counter<long> WebhookRejectionsUnrecorded = GatewayMeter.CreateCounter<long>("fleet_webhook_rejections_unrecorded",
+        description: "Webhook requests refused (401) without a Warning event, by receiver: at most one event per receiver per minute is written.");
+
     public static IServiceCollection AddFleetTelemetry(this IServiceCollection services, IConfiguration? configuration)
     {
         var otlp = configuration?["Fleet:Telemetry:OtlpEndpoint"] ?? configuration?["OTEL_EXPORTER_OTLP_ENDPOINT"];

@@ -24,9 +24,11 @@ internal sealed record ReadResult(ValidObject? Object, List<FieldError> Errors, 
 }
 
 /// <summary>Reads, checks and normalises request bodies (JSON or YAML) for the resource endpoints.</summary>
-internal sealed class RequestReader(SecretCipher cipher)
+internal sealed class RequestReader(SecretCipher cipher, GatewayOptions options)
 {
     public const int MaxBodyBytes = 3 * 1024 * 1024;
+
+    private readonly SpecPolicy _policy = new(options);
 
     public static async Task<(JsonObject? Body, string? Error)> ParseBodyAsync(HttpRequest request, CancellationToken ct)
     {
@@ -119,6 +121,11 @@ internal sealed class RequestReader(SecretCipher cipher)
             errors.Add(new FieldError("metadata", "required: an object with at least a name"));
             return new ReadResult(null, errors, null);
         }
+        if (strict)
+        {
+            Unknown(body, kind == ResourceKinds.Secret ? SecretFields : TopLevelFields, "", errors);
+            Unknown(meta, MetadataFields, "metadata.", errors);
+        }
         var name = meta["name"]?.GetValueKind() == JsonValueKind.String ? meta["name"]!.GetValue<string>() : routeName;
         if (routeName is not null && name != routeName)
         {
@@ -134,6 +141,7 @@ internal sealed class RequestReader(SecretCipher cipher)
         var labels = StringMap(meta["labels"], "metadata.labels", errors);
         var annotations = StringMap(meta["annotations"], "metadata.annotations", errors);
         errors.AddRange(ResourceValidation.ValidateLabels(labels));
+        errors.AddRange(ResourceValidation.ValidateAnnotations(annotations));
         long? expected = null;
         if (meta["resourceVersion"] is { } rv)
         {
@@ -158,6 +166,7 @@ internal sealed class RequestReader(SecretCipher cipher)
             errors.AddRange(specErrors);
             if (spec is not null)
             {
+                errors.AddRange(_policy.Check(spec));
                 specJson = JsonSerializer.Serialize(spec, kind.SpecType, FleetJson.Options);
             }
         }
@@ -205,6 +214,23 @@ internal sealed class RequestReader(SecretCipher cipher)
             ["keys"] = new JsonArray(values.Keys.Select(k => (JsonNode?)JsonValue.Create(k)).ToArray()),
         };
         return stored.ToApiJson();
+    }
+
+    private static readonly string[] TopLevelFields = ["apiVersion", "kind", "metadata", "spec", "status"];
+    private static readonly string[] SecretFields = [.. TopLevelFields, "data", "stringData", "type", "immutable"];
+
+    /// <summary>Fields the server sets (read back by GET) are accepted and ignored; anything else is refused, as in spec.</summary>
+    private static readonly string[] MetadataFields = ["name", "namespace", "labels", "annotations", "resourceVersion", "uid", "generation", "creationTimestamp"];
+
+    private static void Unknown(JsonObject obj, string[] known, string prefix, List<FieldError> errors)
+    {
+        foreach (var (key, _) in obj)
+        {
+            if (!known.Contains(key, StringComparer.Ordinal))
+            {
+                errors.Add(new FieldError(prefix + key, "unknown field"));
+            }
+        }
     }
 
     private static Dictionary<string, string> StringMap(JsonNode? node, string field, List<FieldError> errors)

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using System.Text.Json;
+using YamlDotNet.Core.Events;
 
 namespace Fleet.Gateway.Serialization;
 
@@ -13,64 +14,126 @@ internal static class YamlJson
 {
     private const int MaxDepth = 64;
 
-    /// <summary>Parses every document of a YAML stream; throws <see cref="FormatException"/> naming the line.</summary>
+    /// <summary>Most YAML nodes one body may hold after alias expansion (an alias bomb is refused at this count).</summary>
+    public const long MaxNodes = 200_000;
+
+    /// <summary>
+    /// Parses every document of a YAML stream; throws <see cref="FormatException"/> naming the line. Reads YamlDotNet's
+    /// event stream (not its node graph) so that depth and alias expansion are counted while parsing and a hostile
+    /// document is refused before it grows in memory, as the renderer's reader does.
+    /// </summary>
     public static List<JsonNode?> ParseDocuments(string yaml)
     {
-        var stream = new YamlStream();
+        var parser = new Parser(new Scanner(new StringReader(yaml), skipComments: true));
+        var docs = new List<JsonNode?>();
+        var state = new State();
         try
         {
-            stream.Load(new StringReader(yaml));
+            parser.Consume<StreamStart>();
+            while (parser.TryConsume<DocumentStart>(out _))
+            {
+                state.Anchors.Clear();
+                docs.Add(ReadNode(parser, state, 0));
+                parser.Consume<DocumentEnd>();
+            }
+            parser.Consume<StreamEnd>();
         }
         catch (YamlException ex)
         {
             throw new FormatException($"invalid YAML at line {ex.Start.Line}, column {ex.Start.Column}: {ex.InnerException?.Message ?? ex.Message}");
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        catch (InvalidOperationException ex)
         {
-            // YamlDotNet's node model reports some malformed documents (duplicate keys in a flow mapping) this way.
+            // YamlDotNet's parser reports an event stream that ends inside a node (an unclosed flow mapping) this way.
             throw new FormatException($"invalid YAML: {ex.Message}");
         }
-        return stream.Documents.Select(d => Convert(d.RootNode, 0)).ToList();
+        return docs;
     }
 
-    private static JsonNode? Convert(YamlNode node, int depth)
+    private sealed class State
     {
+        public Dictionary<string, (JsonNode? Node, long Size)> Anchors { get; } = new(StringComparer.Ordinal);
+
+        public long Nodes { get; set; }
+    }
+
+    private static void Count(State state, long nodes, Mark at)
+    {
+        state.Nodes += nodes;
+        if (state.Nodes > MaxNodes)
+        {
+            throw new FormatException($"YAML body expands to more than {MaxNodes} nodes at line {at.Line} (alias bomb or oversized input refused)");
+        }
+    }
+
+    private static JsonNode? ReadNode(IParser parser, State state, int depth)
+    {
+        var at = parser.Current?.Start ?? Mark.Empty;
         if (depth > MaxDepth)
         {
-            throw new FormatException($"YAML nested deeper than {MaxDepth} levels at line {node.Start.Line}");
+            throw new FormatException($"YAML nested deeper than {MaxDepth} levels at line {at.Line}");
         }
-        switch (node)
+        var before = state.Nodes;
+        Count(state, 1, at);
+        if (parser.TryConsume<AnchorAlias>(out var alias))
         {
-            case YamlMappingNode map:
-                var obj = new JsonObject();
-                foreach (var (k, v) in map.Children)
-                {
-                    if (k is not YamlScalarNode key || key.Value is null)
-                    {
-                        throw new FormatException($"invalid YAML at line {k.Start.Line}: mapping keys must be strings");
-                    }
-                    if (obj.ContainsKey(key.Value))
-                    {
-                        throw new FormatException($"invalid YAML at line {k.Start.Line}: duplicate key \"{key.Value}\"");
-                    }
-                    obj[key.Value] = Convert(v, depth + 1);
-                }
-                return obj;
-            case YamlSequenceNode seq:
-                var arr = new JsonArray();
-                foreach (var item in seq.Children)
-                {
-                    arr.Add(Convert(item, depth + 1));
-                }
-                return arr;
-            case YamlScalarNode scalar:
-                return Scalar(scalar);
-            default:
-                throw new FormatException($"invalid YAML at line {node.Start.Line}: unsupported node");
+            if (!state.Anchors.TryGetValue(alias.Value.Value, out var target))
+            {
+                throw new FormatException($"invalid YAML at line {at.Line}: unknown alias *{alias.Value.Value}");
+            }
+            Count(state, target.Size, at);
+            return target.Node?.DeepClone();
         }
+        JsonNode? result;
+        AnchorName anchor;
+        if (parser.TryConsume<YamlDotNet.Core.Events.Scalar>(out var scalar))
+        {
+            anchor = scalar.Anchor;
+            result = Scalar(scalar);
+        }
+        else if (parser.TryConsume<SequenceStart>(out var seqStart))
+        {
+            anchor = seqStart.Anchor;
+            var arr = new JsonArray();
+            while (!parser.TryConsume<SequenceEnd>(out _))
+            {
+                arr.Add(ReadNode(parser, state, depth + 1));
+            }
+            result = arr;
+        }
+        else if (parser.TryConsume<MappingStart>(out var mapStart))
+        {
+            anchor = mapStart.Anchor;
+            var obj = new JsonObject();
+            while (!parser.TryConsume<MappingEnd>(out _))
+            {
+                var keyAt = parser.Current?.Start ?? Mark.Empty;
+                if (ReadNode(parser, state, depth + 1) is not JsonValue keyValue)
+                {
+                    throw new FormatException($"invalid YAML at line {keyAt.Line}: mapping keys must be strings");
+                }
+                var key = keyValue.GetValueKind() == JsonValueKind.String ? keyValue.GetValue<string>() : keyValue.ToJsonString();
+                var value = ReadNode(parser, state, depth + 1);
+                if (obj.ContainsKey(key))
+                {
+                    throw new FormatException($"invalid YAML at line {keyAt.Line}: duplicate key \"{key}\"");
+                }
+                obj[key] = value;
+            }
+            result = obj;
+        }
+        else
+        {
+            throw new FormatException($"invalid YAML at line {at.Line}: unsupported node");
+        }
+        if (!anchor.IsEmpty)
+        {
+            state.Anchors[anchor.Value] = (result, state.Nodes - before);
+        }
+        return result;
     }
 
-    private static JsonNode? Scalar(YamlScalarNode scalar)
+    private static JsonNode? Scalar(YamlDotNet.Core.Events.Scalar scalar)
     {
         var text = scalar.Value ?? "";
         if (scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded)

@@ -38,7 +38,9 @@ public sealed class SiloHost : IAsyncDisposable
     {
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "fleet-silo-" + Guid.NewGuid().ToString("N"));
         string[] args = ["--urls", "http://127.0.0.1:0", $"--Fleet:DataDirectory={dataDirectory}", "--Logging:LogLevel:Default=Warning",
-            $"--Fleet:SiloPort={EmbeddedSilo.FreePort()}", $"--Fleet:GatewayPort={EmbeddedSilo.FreePort()}", .. extraArgs];
+            $"--Fleet:SiloPort={EmbeddedSilo.FreePort()}", $"--Fleet:GatewayPort={EmbeddedSilo.FreePort()}",
+            // The tests' git repositories are made under the temp directory and fetched as file:// URLs.
+            $"--Fleet:Gateway:AllowedFileRoots={Path.GetTempPath()}", .. extraArgs];
         var app = await EmbeddedSilo.StartAsync(args);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new SiloHost(app, dataDirectory, new Uri(address + "/"));
@@ -82,6 +84,9 @@ public sealed class SiloHost : IAsyncDisposable
     /// <summary>The value of a condition of an object's status, or null.</summary>
     public static string? Condition(JsonObject obj, string type, string field = "status") =>
         obj["status"]?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.GetValue<string>() == type)?[field]?.GetValue<string>();
+
+    /// <summary>Stops the host as SIGTERM does (the data directory stays until dispose).</summary>
+    public Task StopAsync(CancellationToken ct = default) => _app.StopAsync(ct);
 
     public async ValueTask DisposeAsync()
     {
