@@ -19,6 +19,8 @@ namespace Fleet.Grains.Placements;
 /// state stays and the error is reported. A paused cluster gets no apply, prune or drift correction. An apply slot
 /// is held only while talking to the cluster, never while waiting for health.
 /// </summary>
+// Placements are where the apply work is: spread at random over the silos rather than kept beside their caller.
+[Orleans.Placement.RandomPlacement]
 internal sealed partial class PlacementGrain(
     [PersistentState("state", StoreServiceCollectionExtensions.GrainStorageName)] IPersistentState<PlacementState> state,
     IResourceStore store, IEventLog events, IBlobStore blobs, ClusterClients clients, Applier applier, HealthChecker health, ApplySlots slots,
