@@ -64,6 +64,22 @@ public sealed class SiloProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        try
+        {
+            await WaitHealthyAsync(silo, client, process, name);
+        }
+        catch
+        {
+            // Never leave a silo process behind a failed start.
+            await silo.DisposeAsync();
+            throw;
+        }
+
+        return silo;
+    }
+
+    private static async Task WaitHealthyAsync(SiloProcess silo, HttpClient client, Process process, string name)
+    {
         await Eventually.WaitAsync(
             async () =>
             {
@@ -79,7 +95,6 @@ public sealed class SiloProcess : IAsyncDisposable
             },
             $"silo {name} to answer",
             TimeSpan.FromSeconds(90));
-        return silo;
     }
 
     /// <summary>Ends the process at once (SIGKILL): no deactivation, no goodbye to the cluster.</summary>
