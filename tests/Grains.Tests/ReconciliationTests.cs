@@ -1,4 +1,5 @@
 using Fleet.Abstractions.Grains;
+using Fleet.Gateway.Tests.Support;
 using Fleet.Grains.Tests.Support;
 using Fleet.Store;
 using Microsoft.Extensions.DependencyInjection;
@@ -191,5 +192,25 @@ public sealed class ReconciliationTests : IAsyncLifetime
         // The same application's objects were applied all the same; the other clusters (no db there) fail too, as
         // the named object is missing there.
         Assert.NotNull(_env.Get("sim-0001", FleetEnvironment.DeploymentPath));
+    }
+
+    [Fact]
+    public async Task Health_IsNotClaimedWithoutWait_TurningWaitOnRechecks_AndAWaitShowsReconciling()
+    {
+        const string Placement = "placements/web~sim-0001";
+        await _env.PutAsync("applications/web", FleetEnvironment.Application());
+        await _env.WaitAsync(() => AllProdRun("nginx:1.25"), "first revision everywhere");
+        await _env.WaitAsync(async () => await _env.PlacementReadyAsync("web~sim-0001") == "True", "the placement Ready");
+        Assert.Null((await _env.TryGetAsync(Placement))!["status"]!["health"]);
+
+        // Same manifests, wait turned on: health is checked at once.
+        await _env.PutAsync("applications/web", FleetEnvironment.Application(extra: "  wait: true"));
+        await _env.WaitAsync(async () => (await _env.TryGetAsync(Placement))?["status"]?["health"]?.GetValue<string>() == "Current", "health checked after wait was turned on");
+
+        // An image that never becomes ready: the placement shows Reconciling while it waits.
+        _env.WriteExample("nginx:fail");
+        _env.Repo.Commit("never ready");
+        await _env.FetchNowAsync();
+        await _env.WaitAsync(async () => SiloHost.Condition((await _env.TryGetAsync(Placement))!, "Reconciling") == "True", "Reconciling during the health wait");
     }
 }

@@ -25,6 +25,13 @@ public sealed class DeployFleetOnKubeRealTests(KubeRealFixture real)
 
         var crd = await applier.ApplyAsync(client, DeployFleetTests.PrometheusRuleCrd(), options with { Application = "prometheus-crds" });
         Assert.True(crd.Succeeded, string.Join("\n", crd.Errors));
+
+        // A real server publishes a new CRD's kind in discovery a moment after the CRD is Established.
+        for (var attempt = 0; await client.FindResourceAsync("monitoring.coreos.com/v1", "PrometheusRule") is null && attempt < 60; attempt++)
+        {
+            await Task.Delay(500);
+        }
+
         var monitoring = Repo.Objects("monitoring");
         var applied = await applier.ApplyAsync(client, monitoring, options with { Application = "fleet-monitoring" });
         await DeployFleetTests.AssertAllCreatedAsync(client, monitoring, applied);

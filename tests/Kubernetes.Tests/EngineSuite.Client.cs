@@ -28,7 +28,14 @@ public abstract partial class EngineSuite
         var health = await checker.WaitAsync(client, [crd], TimeSpan.FromSeconds(20));
         Assert.Equal(HealthStatus.Current, Assert.Single(health).Status);
 
+        // A real server publishes a new CRD's kind in discovery a moment after the CRD is Established.
         var widget = await client.FindResourceAsync($"{group}/v1", "Widget");
+        for (var attempt = 0; widget is null && attempt < 60; attempt++)
+        {
+            await Task.Delay(500);
+            widget = await client.FindResourceAsync($"{group}/v1", "Widget");
+        }
+
         Assert.NotNull(widget);
         Assert.Equal("widgets", widget.Plural);
         Assert.True(widget.Namespaced);
