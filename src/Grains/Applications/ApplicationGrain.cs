@@ -224,7 +224,7 @@ internal sealed partial class ApplicationGrain(
         var snapshot = new Snapshot(generation, artifact.Revision, targets, targets.Select((t, i) => (t.Cluster, i)).ToDictionary(x => x.Cluster, x => x.i, StringComparer.Ordinal),
             desired, placements, Jitter(interval), Time.GetUtcNow() + (interval * 0.9));
         await ApplyPlanAsync(spec, snapshot, ct);
-        await HintWaitingPlacementsAsync(placements, ct);
+        await HintWaitingPlacementsAsync(placements);
         _snapshot = snapshot;
         return snapshot.Interval;
     }
@@ -476,7 +476,7 @@ internal sealed partial class ApplicationGrain(
     /// Placements waiting for a dependency (another application Ready on their cluster) check again: a full reconcile
     /// runs when a dependency changed (the change dispatcher hints this application then).
     /// </summary>
-    private async Task HintWaitingPlacementsAsync(Dictionary<string, StoredResource> placements, CancellationToken ct)
+    private async Task HintWaitingPlacementsAsync(Dictionary<string, StoredResource> placements)
     {
         foreach (var (cluster, placement) in placements)
         {
@@ -486,8 +486,6 @@ internal sealed partial class ApplicationGrain(
                 await GrainFactory.GetGrain<IPlacementGrain>(GrainKeys.Placement(Namespace, Name, cluster)).HintDesiredChanged();
             }
         }
-
-        await Task.CompletedTask.WaitAsync(ct);
     }
 
     /// <summary>The targets, desired manifests and placements of the last full reconcile.</summary>

@@ -6,14 +6,12 @@ internal static class GrainEventIds
     // 4000-4099: every reconciling grain
     public const int Event = 4000;
     public const int ReconcileFailed = 4001;
-    public const int ReminderIgnored = 4002;
 
     // 4100-4199: clusters
     public const int ClusterProbed = 4100;
 
     // 4200-4299: sources
     public const int SourceFetched = 4200;
-    public const int SourceUnchanged = 4201;
     public const int SourceFetchFailed = 4202;
     public const int SourceSuspended = 4203;
 

@@ -32,7 +32,10 @@ internal abstract partial class ReconcilingGrain<TState>(IPersistentState<TState
 
     protected ILogger Logger { get; } = logger;
 
-    protected TimeProvider Time => ServiceProvider.GetService(typeof(TimeProvider)) as TimeProvider ?? TimeProvider.System;
+    private TimeProvider? _time;
+
+    /// <summary>The silo's clock, resolved once per activation.</summary>
+    protected TimeProvider Time => _time ??= ServiceProvider.GetService(typeof(TimeProvider)) as TimeProvider ?? TimeProvider.System;
 
     protected TState State
     {
@@ -61,9 +64,6 @@ internal abstract partial class ReconcilingGrain<TState>(IPersistentState<TState
 
     /// <summary>How the current reconcile ended, for metrics: <c>success</c> unless the grain says otherwise (<c>failure</c>, <c>error</c>).</summary>
     protected string Outcome { get; set; } = "success";
-
-    /// <summary>Reconciles run by this activation (tests check that hints merge).</summary>
-    internal int ReconcileCount { get; private set; }
 
     /// <summary>Asks for a reconcile as soon as the current one (if any) has finished; repeated calls merge.</summary>
     protected Task Hint() => HintWithin(TimeSpan.Zero);
@@ -114,7 +114,6 @@ internal abstract partial class ReconcilingGrain<TState>(IPersistentState<TState
         TimeSpan? next;
         var started = Time.GetTimestamp();
         Outcome = "success";
-        ReconcileCount++;
         try
         {
             next = await ReconcileAsync(ct);
