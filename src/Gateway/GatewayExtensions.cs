@@ -1,6 +1,7 @@
 using Fleet.Gateway.Apis;
 using Fleet.Gateway.Diagnostics;
 using Fleet.Gateway.Resources;
+using Fleet.Gateway.Services;
 using Fleet.Store;
 using Fleet.Store.Secrets;
 using Microsoft.Extensions.Configuration;
@@ -16,6 +17,8 @@ public static class GatewayExtensions
         services.AddFleetTelemetry(configuration);
         services.AddSingleton(GatewayOptions.From(configuration));
         services.AddSingleton<RequestReader>();
+        services.AddSingleton(sp => new ResourceService(sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<RequestReader>()));
+        services.AddSingleton<IApiAuthenticator, NoAuthentication>();
         services.AddSingleton(sp => new WebhookRejections(sp.GetService<TimeProvider>() ?? TimeProvider.System));
         return services;
     }
@@ -30,6 +33,7 @@ public static class GatewayExtensions
                 FleetTelemetry.Requests.Add(1, new KeyValuePair<string, object?>("method", context.Request.Method), new KeyValuePair<string, object?>("code", context.Response.StatusCode));
             });
             pipeline.UseMiddleware<RequestGuard>();
+            pipeline.UseMiddleware<CallerMiddleware>();
         }
 
         app.MapOperationsApi();

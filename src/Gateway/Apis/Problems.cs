@@ -1,22 +1,26 @@
 using Fleet.Gateway.Serialization;
 using System.Text.Json.Nodes;
 using Fleet.Abstractions.Resources;
+using Fleet.Gateway.Services;
 
 namespace Fleet.Gateway.Apis;
 
 /// <summary>ProblemDetails-style errors (RFC 9457) that name what is wrong.</summary>
 internal static class Problems
 {
-    public static IResult Invalid(string kind, string? name, IReadOnlyList<FieldError> errors)
+    /// <summary>The REST form of a service failure.</summary>
+    public static IResult From(ApiException ex) => ex.Kind switch
     {
-        var list = new JsonArray();
-        foreach (var e in errors)
-        {
-            list.Add(new JsonObject { ["field"] = e.Field, ["message"] = e.Message });
-        }
-        var what = name is null ? kind : $"{kind} \"{name}\"";
-        return Json(StatusCodes.Status422UnprocessableEntity, "Invalid", $"{what} is invalid: {string.Join("; ", errors)}", list);
-    }
+        ApiErrorKind.Invalid => Json(StatusCodes.Status422UnprocessableEntity, "Invalid", ex.Message, FieldList(ex.Fields)),
+        ApiErrorKind.BadRequest => BadRequest(ex.Message),
+        ApiErrorKind.NotFound => NotFound(ex.Message),
+        ApiErrorKind.AlreadyExists or ApiErrorKind.Conflict => Conflict(ex.Message),
+        ApiErrorKind.Unauthenticated => Unauthorized(ex.Message),
+        ApiErrorKind.Forbidden => Forbidden(ex.Message),
+        ApiErrorKind.NotAllowed => MethodNotAllowed(ex.Message),
+        ApiErrorKind.TooLarge => TooLarge(ex.Message),
+        _ => Status(StatusCodes.Status500InternalServerError, ex.Message),
+    };
 
     public static IResult BadRequest(string detail) => Json(StatusCodes.Status400BadRequest, "Bad Request", detail);
 
@@ -38,6 +42,16 @@ internal static class Problems
     public static IResult UnsupportedMediaType(string detail) => Json(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type", detail);
 
     public static IResult TooLarge(string detail) => Json(StatusCodes.Status413PayloadTooLarge, "Payload Too Large", detail);
+
+    private static JsonArray FieldList(IReadOnlyList<FieldError> errors)
+    {
+        var list = new JsonArray();
+        foreach (var e in errors)
+        {
+            list.Add(new JsonObject { ["field"] = e.Field, ["message"] = e.Message });
+        }
+        return list;
+    }
 
     private static IResult Json(int status, string title, string detail, JsonArray? errors = null)
     {
