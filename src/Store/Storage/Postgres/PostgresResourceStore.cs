@@ -61,92 +61,132 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         IReadOnlyDictionary<string, string> annotations,
         string specJson,
         long? expectedResourceVersion = null,
-        CancellationToken ct = default)
+        CancellationToken ct = default) =>
+        (await PutManyAsync([new ResourceWrite(kind, ns, name, labels, annotations, specJson, expectedResourceVersion)], ct))[0];
+
+    public async Task<IReadOnlyList<StoredResource>> PutManyAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken ct = default)
     {
-        StorageFormat.ValidateName(kind, "kind");
-        StorageFormat.ValidateName(ns, "namespace");
-        StorageFormat.ValidateName(name, "name");
-        ArgumentNullException.ThrowIfNull(specJson);
-        var labelsJson = StorageFormat.MapToJson(labels);
-        var annotationsJson = StorageFormat.MapToJson(annotations);
+        ArgumentNullException.ThrowIfNull(writes);
+        foreach (var w in writes)
+        {
+            StorageFormat.ValidateName(w.Kind, "kind");
+            StorageFormat.ValidateName(w.Namespace, "namespace");
+            StorageFormat.ValidateName(w.Name, "name");
+            ArgumentNullException.ThrowIfNull(w.SpecJson);
+        }
+
         await using var c = await db.OpenAsync(ct);
         while (true)
         {
             await using var tx = await c.BeginTransactionAsync(ct);
-            var existing = await GetAsync(c, tx, kind, ns, name, forUpdate: true, ct);
-            if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+            var stored = new List<StoredResource>(writes.Count);
+            var changed = false;
+            var raced = false;
+            foreach (var w in writes)
             {
-                throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
-            }
-
-            if (existing is not null && existing.SpecJson == specJson
-                && StorageFormat.MapToJson(existing.Labels) == labelsJson && StorageFormat.MapToJson(existing.Annotations) == annotationsJson)
-            {
-                return existing;
-            }
-
-            var generation = existing is null ? 1 : existing.SpecJson == specJson ? existing.Generation : existing.Generation + 1;
-            var uid = existing?.Uid ?? Guid.NewGuid().ToString();
-            var created = existing?.CreatedAt ?? StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(time.GetUtcNow()));
-            long rv;
-            await using (var cmd = new NpgsqlCommand(
-                existing is null
-                    ? """
-                      INSERT INTO resources (kind, namespace, name, uid, generation, resource_version, labels, annotations, spec, status, created_at)
-                      VALUES (@kind, @ns, @name, @uid, @gen, nextval('resource_version_seq'), @labels, @ann, @spec, NULL, @created)
-                      ON CONFLICT DO NOTHING RETURNING resource_version
-                      """
-                    : """
-                      UPDATE resources SET generation = @gen, resource_version = nextval('resource_version_seq'), labels = @labels, annotations = @ann, spec = @spec
-                      WHERE kind = @kind AND namespace = @ns AND name = @name RETURNING resource_version
-                      """,
-                c,
-                tx))
-            {
-                cmd.Parameters.AddWithValue("kind", kind);
-                cmd.Parameters.AddWithValue("ns", ns);
-                cmd.Parameters.AddWithValue("name", name);
-                cmd.Parameters.AddWithValue("uid", uid);
-                cmd.Parameters.AddWithValue("gen", generation);
-                cmd.Parameters.AddWithValue("labels", labelsJson);
-                cmd.Parameters.AddWithValue("ann", annotationsJson);
-                cmd.Parameters.AddWithValue("spec", specJson);
-                cmd.Parameters.AddWithValue("created", StorageFormat.ToUnixMs(created));
-                var result = await cmd.ExecuteScalarAsync(ct);
-                if (result is not long v)
+                var (result, wrote) = await PutInTransactionAsync(c, tx, w, ct);
+                if (result is null)
                 {
-                    // Created concurrently by another writer between our read and insert: decide again.
-                    await tx.RollbackAsync(ct);
-                    continue;
+                    raced = true;
+                    break;
                 }
 
-                rv = v;
+                stored.Add(result);
+                changed |= wrote;
             }
 
-            await using (var del = new NpgsqlCommand("DELETE FROM resource_labels WHERE kind = @kind AND namespace = @ns AND name = @name", c, tx))
+            if (raced)
             {
-                del.Parameters.AddWithValue("kind", kind);
-                del.Parameters.AddWithValue("ns", ns);
-                del.Parameters.AddWithValue("name", name);
-                await del.ExecuteNonQueryAsync(ct);
+                // An object was created concurrently by another writer between our read and insert: decide again.
+                await tx.RollbackAsync(ct);
+                continue;
             }
 
-            if (labels.Count > 0)
-            {
-                await using var ins = new NpgsqlCommand("INSERT INTO resource_labels (kind, namespace, name, key, value) SELECT @kind, @ns, @name, k, v FROM unnest(@keys, @values) AS t(k, v)", c, tx);
-                ins.Parameters.AddWithValue("kind", kind);
-                ins.Parameters.AddWithValue("ns", ns);
-                ins.Parameters.AddWithValue("name", name);
-                ins.Parameters.AddWithValue("keys", labels.Keys.ToArray());
-                ins.Parameters.AddWithValue("values", labels.Values.ToArray());
-                await ins.ExecuteNonQueryAsync(ct);
-            }
-
-            await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Spec, ct);
             await tx.CommitAsync(ct);
-            signal.Raise();
-            return new StoredResource(kind, ns, name, uid, generation, rv, StorageFormat.MapFromJson(labelsJson), StorageFormat.MapFromJson(annotationsJson), specJson, existing?.StatusJson, created);
+            if (changed)
+            {
+                signal.Raise();
+            }
+
+            return stored;
         }
+    }
+
+    /// <summary>One object of a put inside the caller's transaction; null when a concurrent create won the race (the caller rolls back and retries).</summary>
+    private async Task<(StoredResource? Stored, bool Wrote)> PutInTransactionAsync(NpgsqlConnection c, NpgsqlTransaction tx, ResourceWrite w, CancellationToken ct)
+    {
+        var (kind, ns, name, specJson, labels) = (w.Kind, w.Namespace, w.Name, w.SpecJson, w.Labels);
+        var labelsJson = StorageFormat.MapToJson(labels);
+        var annotationsJson = StorageFormat.MapToJson(w.Annotations);
+        var existing = await GetAsync(c, tx, kind, ns, name, forUpdate: true, ct);
+        if (w.ExpectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+        {
+            throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
+        }
+
+        if (existing is not null && existing.SpecJson == specJson
+            && StorageFormat.MapToJson(existing.Labels) == labelsJson && StorageFormat.MapToJson(existing.Annotations) == annotationsJson)
+        {
+            return (existing, false);
+        }
+
+        var generation = existing is null ? 1 : existing.SpecJson == specJson ? existing.Generation : existing.Generation + 1;
+        var uid = existing?.Uid ?? Guid.NewGuid().ToString();
+        var created = existing?.CreatedAt ?? StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(time.GetUtcNow()));
+        long rv;
+        await using (var cmd = new NpgsqlCommand(
+            existing is null
+                ? """
+                  INSERT INTO resources (kind, namespace, name, uid, generation, resource_version, labels, annotations, spec, status, created_at)
+                  VALUES (@kind, @ns, @name, @uid, @gen, nextval('resource_version_seq'), @labels, @ann, @spec, NULL, @created)
+                  ON CONFLICT DO NOTHING RETURNING resource_version
+                  """
+                : """
+                  UPDATE resources SET generation = @gen, resource_version = nextval('resource_version_seq'), labels = @labels, annotations = @ann, spec = @spec
+                  WHERE kind = @kind AND namespace = @ns AND name = @name RETURNING resource_version
+                  """,
+            c,
+            tx))
+        {
+            cmd.Parameters.AddWithValue("kind", kind);
+            cmd.Parameters.AddWithValue("ns", ns);
+            cmd.Parameters.AddWithValue("name", name);
+            cmd.Parameters.AddWithValue("uid", uid);
+            cmd.Parameters.AddWithValue("gen", generation);
+            cmd.Parameters.AddWithValue("labels", labelsJson);
+            cmd.Parameters.AddWithValue("ann", annotationsJson);
+            cmd.Parameters.AddWithValue("spec", specJson);
+            cmd.Parameters.AddWithValue("created", StorageFormat.ToUnixMs(created));
+            var result = await cmd.ExecuteScalarAsync(ct);
+            if (result is not long v)
+            {
+                return (null, false);
+            }
+
+            rv = v;
+        }
+
+        await using (var del = new NpgsqlCommand("DELETE FROM resource_labels WHERE kind = @kind AND namespace = @ns AND name = @name", c, tx))
+        {
+            del.Parameters.AddWithValue("kind", kind);
+            del.Parameters.AddWithValue("ns", ns);
+            del.Parameters.AddWithValue("name", name);
+            await del.ExecuteNonQueryAsync(ct);
+        }
+
+        if (labels.Count > 0)
+        {
+            await using var ins = new NpgsqlCommand("INSERT INTO resource_labels (kind, namespace, name, key, value) SELECT @kind, @ns, @name, k, v FROM unnest(@keys, @values) AS t(k, v)", c, tx);
+            ins.Parameters.AddWithValue("kind", kind);
+            ins.Parameters.AddWithValue("ns", ns);
+            ins.Parameters.AddWithValue("name", name);
+            ins.Parameters.AddWithValue("keys", labels.Keys.ToArray());
+            ins.Parameters.AddWithValue("values", labels.Values.ToArray());
+            await ins.ExecuteNonQueryAsync(ct);
+        }
+
+        await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Spec, ct);
+        return (new StoredResource(kind, ns, name, uid, generation, rv, StorageFormat.MapFromJson(labelsJson), StorageFormat.MapFromJson(annotationsJson), specJson, existing?.StatusJson, created), true);
     }
 
     public async Task<StoredResource?> UpdateStatusAsync(string kind, string ns, string name, string statusJson, CancellationToken ct = default)

@@ -44,7 +44,7 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
         return list;
     }
 
-    public Task<StoredResource> PutAsync(
+    public async Task<StoredResource> PutAsync(
         string kind,
         string ns,
         string name,
@@ -52,63 +52,91 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
         IReadOnlyDictionary<string, string> annotations,
         string specJson,
         long? expectedResourceVersion = null,
-        CancellationToken ct = default)
+        CancellationToken ct = default) =>
+        (await PutManyAsync([new ResourceWrite(kind, ns, name, labels, annotations, specJson, expectedResourceVersion)], ct))[0];
+
+    public Task<IReadOnlyList<StoredResource>> PutManyAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken ct = default)
     {
-        StorageFormat.ValidateName(kind, "kind");
-        StorageFormat.ValidateName(ns, "namespace");
-        StorageFormat.ValidateName(name, "name");
-        ArgumentNullException.ThrowIfNull(specJson);
-        var labelsJson = StorageFormat.MapToJson(labels);
-        var annotationsJson = StorageFormat.MapToJson(annotations);
-        return db.WriteAsync(
+        ArgumentNullException.ThrowIfNull(writes);
+        foreach (var w in writes)
+        {
+            StorageFormat.ValidateName(w.Kind, "kind");
+            StorageFormat.ValidateName(w.Namespace, "namespace");
+            StorageFormat.ValidateName(w.Name, "name");
+            ArgumentNullException.ThrowIfNull(w.SpecJson);
+        }
+
+        return db.WriteAsync<IReadOnlyList<StoredResource>>(
             async c =>
             {
                 await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
-                var existing = await GetAsync(c, tx, kind, ns, name, ct);
-                if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+                var stored = new List<StoredResource>(writes.Count);
+                var changed = false;
+                foreach (var w in writes)
                 {
-                    throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
+                    var (result, wrote) = await PutInTransactionAsync(c, tx, w, ct);
+                    stored.Add(result);
+                    changed |= wrote;
                 }
 
-                if (existing is not null && existing.SpecJson == specJson
-                    && StorageFormat.MapToJson(existing.Labels) == labelsJson && StorageFormat.MapToJson(existing.Annotations) == annotationsJson)
-                {
-                    return existing;
-                }
-
-                var rv = await NextResourceVersionAsync(c, tx, ct);
-                var generation = existing is null ? 1 : existing.SpecJson == specJson ? existing.Generation : existing.Generation + 1;
-                var uid = existing?.Uid ?? Guid.NewGuid().ToString();
-                var created = existing?.CreatedAt ?? time.GetUtcNow();
-                await using (var cmd = c.CreateCommand())
-                {
-                    cmd.Transaction = tx;
-                    cmd.CommandText = """
-                        INSERT INTO resources (kind, namespace, name, uid, generation, resource_version, labels, annotations, spec, status, created_at)
-                        VALUES (@kind, @ns, @name, @uid, @gen, @rv, @labels, @ann, @spec, NULL, @created)
-                        ON CONFLICT (kind, namespace, name) DO UPDATE SET generation = excluded.generation, resource_version = excluded.resource_version,
-                            labels = excluded.labels, annotations = excluded.annotations, spec = excluded.spec
-                        """;
-                    cmd.Parameters.AddWithValue("@kind", kind);
-                    cmd.Parameters.AddWithValue("@ns", ns);
-                    cmd.Parameters.AddWithValue("@name", name);
-                    cmd.Parameters.AddWithValue("@uid", uid);
-                    cmd.Parameters.AddWithValue("@gen", generation);
-                    cmd.Parameters.AddWithValue("@rv", rv);
-                    cmd.Parameters.AddWithValue("@labels", labelsJson);
-                    cmd.Parameters.AddWithValue("@ann", annotationsJson);
-                    cmd.Parameters.AddWithValue("@spec", specJson);
-                    cmd.Parameters.AddWithValue("@created", StorageFormat.ToUnixMs(created));
-                    await cmd.ExecuteNonQueryAsync(ct);
-                }
-
-                await ReplaceLabelsAsync(c, tx, kind, ns, name, labels, ct);
-                await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Spec, ct);
                 await tx.CommitAsync(ct);
-                signal.Raise();
-                return new StoredResource(kind, ns, name, uid, generation, rv, StorageFormat.MapFromJson(labelsJson), StorageFormat.MapFromJson(annotationsJson), specJson, existing?.StatusJson, StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(created)));
+                if (changed)
+                {
+                    signal.Raise();
+                }
+
+                return stored;
             },
             ct);
+    }
+
+    /// <summary>One object of a put, inside the caller's transaction; whether anything was written.</summary>
+    private async Task<(StoredResource Stored, bool Wrote)> PutInTransactionAsync(SqliteConnection c, SqliteTransaction tx, ResourceWrite w, CancellationToken ct)
+    {
+        var (kind, ns, name, specJson) = (w.Kind, w.Namespace, w.Name, w.SpecJson);
+        var labelsJson = StorageFormat.MapToJson(w.Labels);
+        var annotationsJson = StorageFormat.MapToJson(w.Annotations);
+        var existing = await GetAsync(c, tx, kind, ns, name, ct);
+        if (w.ExpectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+        {
+            throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
+        }
+
+        if (existing is not null && existing.SpecJson == specJson
+            && StorageFormat.MapToJson(existing.Labels) == labelsJson && StorageFormat.MapToJson(existing.Annotations) == annotationsJson)
+        {
+            return (existing, false);
+        }
+
+        var rv = await NextResourceVersionAsync(c, tx, ct);
+        var generation = existing is null ? 1 : existing.SpecJson == specJson ? existing.Generation : existing.Generation + 1;
+        var uid = existing?.Uid ?? Guid.NewGuid().ToString();
+        var created = existing?.CreatedAt ?? time.GetUtcNow();
+        await using (var cmd = c.CreateCommand())
+        {
+            cmd.Transaction = tx;
+            cmd.CommandText = """
+                INSERT INTO resources (kind, namespace, name, uid, generation, resource_version, labels, annotations, spec, status, created_at)
+                VALUES (@kind, @ns, @name, @uid, @gen, @rv, @labels, @ann, @spec, NULL, @created)
+                ON CONFLICT (kind, namespace, name) DO UPDATE SET generation = excluded.generation, resource_version = excluded.resource_version,
+                    labels = excluded.labels, annotations = excluded.annotations, spec = excluded.spec
+                """;
+            cmd.Parameters.AddWithValue("@kind", kind);
+            cmd.Parameters.AddWithValue("@ns", ns);
+            cmd.Parameters.AddWithValue("@name", name);
+            cmd.Parameters.AddWithValue("@uid", uid);
+            cmd.Parameters.AddWithValue("@gen", generation);
+            cmd.Parameters.AddWithValue("@rv", rv);
+            cmd.Parameters.AddWithValue("@labels", labelsJson);
+            cmd.Parameters.AddWithValue("@ann", annotationsJson);
+            cmd.Parameters.AddWithValue("@spec", specJson);
+            cmd.Parameters.AddWithValue("@created", StorageFormat.ToUnixMs(created));
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+
+        await ReplaceLabelsAsync(c, tx, kind, ns, name, w.Labels, ct);
+        await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Spec, ct);
+        return (new StoredResource(kind, ns, name, uid, generation, rv, StorageFormat.MapFromJson(labelsJson), StorageFormat.MapFromJson(annotationsJson), specJson, existing?.StatusJson, StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(created))), true);
     }
 
     public Task<StoredResource?> UpdateStatusAsync(string kind, string ns, string name, string statusJson, CancellationToken ct = default)
