@@ -32,14 +32,17 @@ internal sealed class SqliteGrainStorage(SqliteStorageProvider db, IGrainStorage
         grainState.RecordExists = true;
     }
 
-    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var data = serializer.Serialize(grainState.State).ToArray();
         var etag = NewEtag();
-        return db.WriteAsync(
-            async c =>
+        // Grain state writes share transactions with the other small writes of the moment (group commit); the
+        // grain's etag moves only once its batch has committed.
+        await db.WriteBatchedAsync(
+            async (c, tx) =>
             {
                 await using var cmd = c.CreateCommand();
+                cmd.Transaction = tx;
                 cmd.CommandText = grainState.ETag is null
                     ? "INSERT INTO orleans_state (grain_id, state_name, etag, data, updated_at) VALUES (@g, @s, @e, @d, @u) ON CONFLICT DO NOTHING"
                     : "UPDATE orleans_state SET etag = @e, data = @d, updated_at = @u WHERE grain_id = @g AND state_name = @s AND etag = @x";
@@ -51,15 +54,15 @@ internal sealed class SqliteGrainStorage(SqliteStorageProvider db, IGrainStorage
                 cmd.Parameters.AddWithValue("@x", (object?)grainState.ETag ?? DBNull.Value);
                 if (await cmd.ExecuteNonQueryAsync() != 1)
                 {
-                    var stored = await ReadAsync(c, stateName, grainId);
+                    var stored = await ReadAsync(c, stateName, grainId, tx);
                     throw new InconsistentStateException($"State {stateName} of grain {grainId} was changed by another writer.", stored?.Etag, grainState.ETag);
                 }
 
-                grainState.ETag = etag;
-                grainState.RecordExists = true;
                 return 0;
             },
             CancellationToken.None);
+        grainState.ETag = etag;
+        grainState.RecordExists = true;
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
@@ -88,9 +91,10 @@ internal sealed class SqliteGrainStorage(SqliteStorageProvider db, IGrainStorage
 
     internal static string NewEtag() => Guid.NewGuid().ToString("N", CultureInfo.InvariantCulture);
 
-    private static async Task<(string Etag, byte[] Data)?> ReadAsync(SqliteConnection c, string stateName, GrainId grainId)
+    private static async Task<(string Etag, byte[] Data)?> ReadAsync(SqliteConnection c, string stateName, GrainId grainId, SqliteTransaction? tx = null)
     {
         await using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
         cmd.CommandText = "SELECT etag, data FROM orleans_state WHERE grain_id = @g AND state_name = @s";
         cmd.Parameters.AddWithValue("@g", grainId.ToString());
         cmd.Parameters.AddWithValue("@s", stateName);

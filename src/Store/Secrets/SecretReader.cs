@@ -12,10 +12,13 @@ public sealed class SecretReader(IResourceStore store, SecretCipher cipher)
     public async Task<IReadOnlyDictionary<string, string>?> GetAsync(string ns, string name, CancellationToken ct = default)
     {
         var stored = await store.GetAsync(Kind, ns, name, ct);
-        if (stored is null)
-        {
-            return null;
-        }
+        return stored is null ? null : Read(stored);
+    }
+
+    /// <summary>The data of a Secret already read from the store.</summary>
+    public IReadOnlyDictionary<string, string> Read(StoredResource stored)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
         var encrypted = JsonNode.Parse(stored.SpecJson)?["encryptedData"]?.GetValue<string>();
         if (encrypted is null)
         {

@@ -7,10 +7,11 @@ internal sealed class SqliteEventLog(SqliteStorageProvider db, TimeProvider time
     public Task<FleetEvent> AppendAsync(string ns, string involvedKind, string involvedName, FleetEventType type, string reason, string message, CancellationToken ct = default)
     {
         var now = StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(time.GetUtcNow()));
-        return db.WriteAsync(
-            async c =>
+        return db.WriteBatchedAsync(
+            async (c, tx) =>
             {
                 await using var cmd = c.CreateCommand();
+                cmd.Transaction = tx;
                 cmd.CommandText = "INSERT INTO events (namespace, involved_kind, involved_name, type, reason, message, time) VALUES (@ns, @k, @n, @t, @r, @m, @time) RETURNING seq";
                 cmd.Parameters.AddWithValue("@ns", ns);
                 cmd.Parameters.AddWithValue("@k", involvedKind);

@@ -139,22 +139,22 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
         return (new StoredResource(kind, ns, name, uid, generation, rv, StorageFormat.MapFromJson(labelsJson), StorageFormat.MapFromJson(annotationsJson), specJson, existing?.StatusJson, StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(created))), true);
     }
 
-    public Task<StoredResource?> UpdateStatusAsync(string kind, string ns, string name, string statusJson, CancellationToken ct = default)
+    public async Task<StoredResource?> UpdateStatusAsync(string kind, string ns, string name, string statusJson, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(statusJson);
-        return db.WriteAsync(
-            async c =>
+        // Status writes are the most frequent (every reconcile of every grain): they share transactions.
+        var (stored, wrote) = await db.WriteBatchedAsync<(StoredResource?, bool)>(
+            async (c, tx) =>
             {
-                await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
                 var existing = await GetAsync(c, tx, kind, ns, name, ct);
                 if (existing is null)
                 {
-                    return null;
+                    return (null, false);
                 }
 
                 if (existing.StatusJson == statusJson)
                 {
-                    return existing;
+                    return (existing, false);
                 }
 
                 var rv = await NextResourceVersionAsync(c, tx, ct);
@@ -171,11 +171,15 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
                 }
 
                 await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Status, ct);
-                await tx.CommitAsync(ct);
-                signal.Raise();
-                return existing with { StatusJson = statusJson, ResourceVersion = rv };
+                return (existing with { StatusJson = statusJson, ResourceVersion = rv }, true);
             },
             ct);
+        if (wrote)
+        {
+            signal.Raise();
+        }
+
+        return stored;
     }
 
     public Task<bool> DeleteAsync(string kind, string ns, string name, CancellationToken ct = default) =>

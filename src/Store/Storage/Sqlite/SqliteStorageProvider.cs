@@ -104,6 +104,128 @@ internal sealed class SqliteStorageProvider : IStorageProvider
         }
     }
 
+    /// <summary>
+    /// Runs a small write in a shared transaction with the other small writes queued at the same moment (group
+    /// commit): while one batch commits, the next gathers. Thousands of placements each writing a status, a state
+    /// and an event otherwise make thousands of transactions queue for the single writer. Each write runs in its
+    /// own savepoint, so a failing one is undone alone and fails only its caller; every caller's task completes
+    /// after its batch has committed. The work must set <c>Transaction</c> on its commands and must not begin one.
+    /// </summary>
+    public Task<T> WriteBatchedAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var item = new BatchedWrite<T>(work);
+        _batched.Enqueue(item);
+        if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
+        {
+            _ = Task.Run(DrainBatchesAsync, CancellationToken.None);
+        }
+
+        return item.Completion.Task;
+    }
+
+    private const int MaxBatch = 512;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<IBatchedWrite> _batched = new();
+    private int _draining;
+
+    private async Task DrainBatchesAsync()
+    {
+        while (true)
+        {
+            var batch = new List<IBatchedWrite>();
+            try
+            {
+                if (!_ready.Task.IsCompleted)
+                {
+                    await _ready.Task;
+                }
+
+                await _writeLock.WaitAsync();
+                try
+                {
+                    while (batch.Count < MaxBatch && _batched.TryDequeue(out var next))
+                    {
+                        batch.Add(next);
+                    }
+
+                    if (batch.Count > 0)
+                    {
+                        await RunBatchAsync(_writer ?? throw new InvalidOperationException("The SQLite storage is not initialized."), batch);
+                    }
+                }
+                finally
+                {
+                    _writeLock.Release();
+                }
+            }
+            catch (Exception ex)
+            {
+                // The batch could not commit (or the storage is gone): every write in it failed.
+                foreach (var item in batch)
+                {
+                    item.Fail(ex);
+                }
+            }
+
+            // Leave only when the queue is empty; a writer that enqueued after the check restarts the drain itself.
+            Volatile.Write(ref _draining, 0);
+            if (_batched.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
+            {
+                return;
+            }
+        }
+    }
+
+    private static async Task RunBatchAsync(SqliteConnection writer, List<IBatchedWrite> batch)
+    {
+        await using var tx = (SqliteTransaction)await writer.BeginTransactionAsync();
+        var done = new List<IBatchedWrite>(batch.Count);
+        foreach (var item in batch)
+        {
+            tx.Save("w");
+            try
+            {
+                await item.RunAsync(writer, tx);
+                tx.Release("w");
+                done.Add(item);
+            }
+            catch (Exception ex)
+            {
+                tx.Rollback("w");
+                tx.Release("w");
+                item.Fail(ex);
+            }
+        }
+
+        await tx.CommitAsync();
+        foreach (var item in done)
+        {
+            item.Complete();
+        }
+    }
+
+    private interface IBatchedWrite
+    {
+        Task RunAsync(SqliteConnection c, SqliteTransaction tx);
+
+        void Complete();
+
+        void Fail(Exception ex);
+    }
+
+    private sealed class BatchedWrite<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work) : IBatchedWrite
+    {
+        private T? _result;
+
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async Task RunAsync(SqliteConnection c, SqliteTransaction tx) => _result = await work(c, tx);
+
+        public void Complete() => Completion.TrySetResult(_result!);
+
+        public void Fail(Exception ex) => Completion.TrySetException(ex);
+    }
+
     /// <summary>Opens a pooled read connection.</summary>
     public async Task<SqliteConnection> OpenReadAsync(CancellationToken ct)
     {
