@@ -110,6 +110,8 @@ internal sealed partial class ApplicationGrain(
     {
         var plan = RolloutPlanner.Plan(snapshot.Targets, spec.Rollout?.MaxUnavailable, spec.Rollout?.PauseOnFailure == true, spec.Rollout is not null);
         var update = plan.Update.ToHashSet(StringComparer.Ordinal);
+        var writes = new List<(string Cluster, StoredResource? Existing, PlacementSpec Next)>();
+        var indexes = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < snapshot.Targets.Count; i++)
         {
             var target = snapshot.Targets[i];
@@ -126,16 +128,20 @@ internal sealed partial class ApplicationGrain(
                 ManifestDigest = update.Contains(target.Cluster) ? target.DesiredDigest : current?.ManifestDigest,
                 Customization = update.Contains(target.Cluster) ? snapshot.Desired[target.Cluster].Customization : current?.Customization,
             };
-            if (next.Revision is null)
+            if (next.Revision is not null)
             {
-                continue;
+                writes.Add((target.Cluster, placement, next));
+                indexes[target.Cluster] = i;
             }
+        }
 
-            if (await UpdatePlacementAsync(target.Cluster, placement, next, ct) is { } written)
-            {
-                snapshot.Placements[target.Cluster] = written;
-                snapshot.Targets[i] = target with { SpecRevision = next.Revision, SpecDigest = next.ManifestDigest, Phase = written.StatusJson is null ? PlacementPhase.Pending : PlacementPhase.Progressing };
-            }
+        foreach (var written in await UpdatePlacementsAsync(writes, ct))
+        {
+            var cluster = written.Labels[PlacementLabels.Cluster];
+            var i = indexes[cluster];
+            var next = Read(written);
+            snapshot.Placements[cluster] = written;
+            snapshot.Targets[i] = snapshot.Targets[i] with { SpecRevision = next.Revision, SpecDigest = next.ManifestDigest, Phase = written.StatusJson is null ? PlacementPhase.Pending : PlacementPhase.Progressing };
         }
 
         await ReportAsync(spec, snapshot.Placements, snapshot.Revision, (plan, snapshot.Targets), ConditionStatus.Unknown, "", "", ct, full: false);
@@ -161,10 +167,7 @@ internal sealed partial class ApplicationGrain(
         }
         if (spec.Suspend)
         {
-            foreach (var (cluster, placement) in placements)
-            {
-                await UpdatePlacementAsync(cluster, placement, Read(placement) with { Suspend = true }, ct);
-            }
+            await UpdatePlacementsAsync(placements.Select(p => (p.Key, (StoredResource?)p.Value, Read(p.Value) with { Suspend = true })).ToList(), ct);
             await ReportAsync(spec, placements, null, null, ConditionStatus.True, Reasons.Suspended, "reconciliation is suspended", ct);
             return null;
         }
@@ -216,10 +219,8 @@ internal sealed partial class ApplicationGrain(
         }
 
         // Clusters that left the selection: prune there (when prune is on) and remove the placement.
-        foreach (var (cluster, placement) in placements.Where(p => !desired.ContainsKey(p.Key)))
-        {
-            await UpdatePlacementAsync(cluster, placement, Read(placement) with { Deleting = true, Prune = spec.Prune }, ct);
-        }
+        await UpdatePlacementsAsync(placements.Where(p => !desired.ContainsKey(p.Key))
+            .Select(p => (p.Key, (StoredResource?)p.Value, Read(p.Value) with { Deleting = true, Prune = spec.Prune })).ToList(), ct);
 
         var snapshot = new Snapshot(generation, artifact.Revision, targets, targets.Select((t, i) => (t.Cluster, i)).ToDictionary(x => x.Cluster, x => x.i, StringComparer.Ordinal),
             desired, placements, Jitter(interval), Time.GetUtcNow() + (interval * 0.9));
@@ -236,10 +237,7 @@ internal sealed partial class ApplicationGrain(
             await ClearStateAsync();
             return null;
         }
-        foreach (var (cluster, placement) in placements)
-        {
-            await UpdatePlacementAsync(cluster, placement, Read(placement) with { Deleting = true, Prune = State.Prune }, ct);
-        }
+        await UpdatePlacementsAsync(placements.Select(p => (p.Key, (StoredResource?)p.Value, Read(p.Value) with { Deleting = true, Prune = State.Prune })).ToList(), ct);
         // Each placement tells this grain when it is gone; look again in a while in case one cannot finish.
         return TimeSpan.FromMinutes(1);
     }
@@ -347,19 +345,40 @@ internal sealed partial class ApplicationGrain(
         HealthChecks = spec.HealthChecks,
     };
 
-    /// <summary>Writes a placement's desired state and tells it; returns the stored object, or null when nothing changed.</summary>
-    private async Task<StoredResource?> UpdatePlacementAsync(string cluster, StoredResource? existing, PlacementSpec next, CancellationToken ct)
+    /// <summary>
+    /// Writes the placements' desired states that changed, a batch per transaction (one commit for a whole wave
+    /// rather than one per cluster: the writes of thousands of placements otherwise queue behind their own
+    /// reports), then tells each written placement. Returns the stored objects that changed.
+    /// </summary>
+    private async Task<List<StoredResource>> UpdatePlacementsAsync(List<(string Cluster, StoredResource? Existing, PlacementSpec Next)> updates, CancellationToken ct)
     {
-        var json = JsonSerializer.Serialize(next, FleetJson.Options);
-        if (existing?.SpecJson == json)
+        var changed = new List<ResourceWrite>();
+        foreach (var (cluster, existing, next) in updates)
         {
-            return null;
+            var json = JsonSerializer.Serialize(next, FleetJson.Options);
+            if (existing?.SpecJson != json)
+            {
+                var labels = new Dictionary<string, string> { [PlacementLabels.Application] = Name, [PlacementLabels.Cluster] = cluster };
+                changed.Add(new ResourceWrite(ResourceKinds.Placement.Kind, Namespace, GrainKeys.PlacementName(Name, cluster), labels, new Dictionary<string, string>(), json));
+            }
         }
-        var labels = new Dictionary<string, string> { [PlacementLabels.Application] = Name, [PlacementLabels.Cluster] = cluster };
-        var written = await Store.PutAsync(ResourceKinds.Placement.Kind, Namespace, GrainKeys.PlacementName(Name, cluster), labels, new Dictionary<string, string>(), json, null, ct);
-        await GrainFactory.GetGrain<IPlacementGrain>(GrainKeys.Placement(Namespace, Name, cluster)).HintDesiredChanged();
+
+        var written = new List<StoredResource>(changed.Count);
+        foreach (var batch in changed.Chunk(PlacementWriteBatch))
+        {
+            var stored = await Store.PutManyAsync(batch, ct);
+            written.AddRange(stored);
+            foreach (var placement in stored)
+            {
+                await GrainFactory.GetGrain<IPlacementGrain>(GrainKeys.Placement(Namespace, Name, placement.Labels[PlacementLabels.Cluster])).HintDesiredChanged();
+            }
+        }
+
         return written;
     }
+
+    /// <summary>Placements written per transaction: large enough to amortise the commit, small enough that placements start applying while the rest are written.</summary>
+    private const int PlacementWriteBatch = 250;
 
     private static PlacementSpec Read(StoredResource placement) => JsonSerializer.Deserialize<PlacementSpec>(placement.SpecJson, FleetJson.Options)!;
 

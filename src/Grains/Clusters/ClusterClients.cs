@@ -23,19 +23,19 @@ internal sealed class ClusterClients(IResourceStore store, SecretReader secrets,
 {
     private readonly ConcurrentDictionary<string, (string Fingerprint, KubeClient Client)> _clients = new();
 
-    public async Task<(KubeClient Client, StoredResource Cluster, ClusterSpec Spec)> GetAsync(string ns, string name, CancellationToken ct)
+    /// <summary>The cluster's client; <paramref name="cluster"/> is the Cluster object when the caller has just read it (saves a read).</summary>
+    public async Task<(KubeClient Client, StoredResource Cluster, ClusterSpec Spec)> GetAsync(string ns, string name, CancellationToken ct, StoredResource? cluster = null)
     {
-        var stored = await store.GetAsync(ResourceKinds.Cluster.Kind, ns, name, ct)
+        var stored = cluster ?? await store.GetAsync(ResourceKinds.Cluster.Kind, ns, name, ct)
             ?? throw new ClusterUnavailableException("ClusterNotFound", $"Cluster {ns}/{name} is not registered");
         var spec = JsonSerializer.Deserialize<ClusterSpec>(stored.SpecJson, FleetJson.Options) ?? new ClusterSpec();
         var secretVersion = "";
-        IReadOnlyDictionary<string, string>? data = null;
+        StoredResource? secret = null;
         if (spec.CredentialsRef is { Name.Length: > 0 } secretRef)
         {
-            var secret = await store.GetAsync(ResourceKinds.Secret.Kind, ns, secretRef.Name, ct)
+            secret = await store.GetAsync(ResourceKinds.Secret.Kind, ns, secretRef.Name, ct)
                 ?? throw new ClusterUnavailableException(Reasons.CredentialsNotFound, $"the credentials Secret {ns}/{secretRef.Name} does not exist");
             secretVersion = secret.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            data = await secrets.GetAsync(ns, secretRef.Name, ct);
         }
         // The generation moves with the spec only: status writes (every probe) must not rebuild the client.
         var fingerprint = $"{stored.Uid}:{stored.Generation}:{secretVersion}";
@@ -44,6 +44,8 @@ internal sealed class ClusterClients(IResourceStore store, SecretReader secrets,
         {
             return (cached.Client, stored, spec);
         }
+        // Decrypted only when the client is (re)built.
+        var data = secret is null ? null : secrets.Read(secret);
         ClusterConnection connection;
         try
         {

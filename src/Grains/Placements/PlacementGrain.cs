@@ -27,6 +27,9 @@ internal sealed partial class PlacementGrain(
     ILogger<PlacementGrain> logger)
     : ReconcilingGrain<PlacementState>(state, store, events, logger), IPlacementGrain
 {
+    /// <summary>The grain state changed since it was last written; <see cref="ReportAsync"/> writes it once, beside the status.</summary>
+    private bool _stateChanged;
+
     private string Application => Key.Split('/')[1];
 
     private string ClusterName => Key.Split('/')[2];
@@ -52,7 +55,8 @@ internal sealed partial class PlacementGrain(
         var retry = GoDuration.Parse(spec.RetryInterval, interval);
         var inventory = State.Inventory is { } json ? KubeInventory.FromJson(json) : KubeInventory.Empty(Application, Namespace);
 
-        if (await ClusterPausedAsync(ct))
+        var cluster = await Store.GetAsync(ResourceKinds.Cluster.Kind, Namespace, ClusterName, ct);
+        if (IsPaused(cluster))
         {
             // The cluster grain tells this placement when the pause is lifted.
             await ReportAsync(spec, false, Reasons.Suspended, $"cluster {ClusterName} is paused: nothing is applied, pruned or corrected", null, null, ct);
@@ -81,7 +85,7 @@ internal sealed partial class PlacementGrain(
         KubeClient client;
         try
         {
-            (client, _, _) = await clients.GetAsync(Namespace, ClusterName, ct);
+            (client, _, _) = await clients.GetAsync(Namespace, ClusterName, ct, cluster);
         }
         catch (ClusterUnavailableException ex)
         {
@@ -116,7 +120,7 @@ internal sealed partial class PlacementGrain(
                 {
                     // A new revision with the same manifests (a revert, a commit outside the path): nothing to send.
                     State = State with { LastAppliedRevision = spec.Revision };
-                    await WriteStateAsync();
+                    _stateChanged = true;
                 }
                 await ReportAsync(spec, true, Reasons.ReconciliationSucceeded, $"Applied revision: {State.LastAppliedRevision}", inventory, null, ct);
                 return Jitter(interval);
@@ -149,6 +153,7 @@ internal sealed partial class PlacementGrain(
         RecordChanges(result, drift is not null);
         // Whatever happened, the inventory the engine returns is what is on the cluster now (a failed delete stays in it).
         State = State with { Inventory = result.Inventory.ToJson(), LastWait = spec.Wait };
+        _stateChanged = true;
         var changes = Summarize(result);
         if (changes.Length > 0)
         {
@@ -193,17 +198,14 @@ internal sealed partial class PlacementGrain(
         }
 
         State = State with { LastAppliedRevision = spec.Revision, LastAppliedDigest = spec.ManifestDigest, Failures = 0 };
-        await WriteStateAsync();
+        _stateChanged = true;
         await ReportAsync(spec, true, Reasons.ReconciliationSucceeded, $"Applied revision: {spec.Revision}", result.Inventory, drift, ct, health: healthSummary);
         return Jitter(interval);
     }
 
     /// <summary>Whether the Cluster object says <c>paused</c>.</summary>
-    private async Task<bool> ClusterPausedAsync(CancellationToken ct)
-    {
-        var cluster = await Store.GetAsync(ResourceKinds.Cluster.Kind, Namespace, ClusterName, ct);
-        return cluster is not null && JsonSerializer.Deserialize<ClusterSpec>(cluster.SpecJson, FleetJson.Options)?.Paused == true;
-    }
+    private static bool IsPaused(StoredResource? cluster) =>
+        cluster is not null && JsonSerializer.Deserialize<ClusterSpec>(cluster.SpecJson, FleetJson.Options)?.Paused == true;
 
     /// <summary>A <c>healthChecks</c> entry as an object reference (the namespace defaults to the application's).</summary>
     private ObjectRef HealthCheckRef(CrossNamespaceObjectReference r)
@@ -280,7 +282,7 @@ internal sealed partial class PlacementGrain(
     {
         Outcome = "failure";
         State = State with { Failures = State.Failures + 1 };
-        await WriteStateAsync();
+        _stateChanged = true;
         var inventory = State.Inventory is { } json ? KubeInventory.FromJson(json) : null;
         await ReportAsync(spec, false, reason, message, inventory, null, ct, health: health);
         // Retry at retryInterval, backing off (×2 per failure, at most ×8) while failures repeat.
@@ -325,10 +327,22 @@ internal sealed partial class PlacementGrain(
         await WriteStatusAsync(ResourceKinds.Placement.Kind, status, ct);
 
         var outcome = $"{ready}:{reason}:{status.LastAppliedRevision}";
-        if (State.LastOutcome != outcome)
+        var outcomeChanged = State.LastOutcome != outcome;
+        if (outcomeChanged)
         {
             State = State with { LastOutcome = outcome };
+            _stateChanged = true;
+        }
+
+        if (_stateChanged)
+        {
+            // One state write per report, after the status: a crash between them re-applies (idempotent), never skips.
             await WriteStateAsync();
+            _stateChanged = false;
+        }
+
+        if (outcomeChanged)
+        {
             if (!ready && !reconciling && reason != Reasons.Suspended)
             {
                 await EventAsync(FleetEventType.Warning, reason, message, ct);
