@@ -41,6 +41,9 @@ internal sealed class GitHttpServer : IDisposable
 
     public int Requests;
 
+    /// <summary>Bytes of git http-backend responses sent (ref advertisements and packs): what the client downloaded.</summary>
+    public long BytesSent;
+
     public string UrlFor(GitTestRepo repo) => $"http://127.0.0.1:{Port}/{System.IO.Path.GetRelativePath(_projectRoot, repo.Path)}";
 
     public static GitHttpServer Start(string projectRoot, string? username = null, string? password = null, string? bearerToken = null)
@@ -216,7 +219,14 @@ internal sealed class GitHttpServer : IDisposable
                 }
             }
 
-            await output.CopyToAsync(response.OutputStream);
+            var buffer = new byte[81920];
+            int read;
+            while ((read = await output.ReadAsync(buffer)) > 0)
+            {
+                await response.OutputStream.WriteAsync(buffer.AsMemory(0, read));
+                Interlocked.Add(ref BytesSent, read);
+            }
+
             await input;
             await stderr;
             await process.WaitForExitAsync();
