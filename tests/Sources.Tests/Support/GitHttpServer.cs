@@ -36,6 +36,9 @@ internal sealed class GitHttpServer : IDisposable
 
     public bool Hang { get; set; }
 
+    /// <summary>When set, every request is answered with a redirect to the same path under this base URL.</summary>
+    public string? RedirectTo { get; set; }
+
     /// <summary>Every Authorization header received, to show what the client sent.</summary>
     public ConcurrentQueue<string> AuthorizationHeaders { get; } = new();
 
@@ -121,6 +124,13 @@ internal sealed class GitHttpServer : IDisposable
             if (authorization is not null)
             {
                 AuthorizationHeaders.Enqueue(authorization);
+            }
+
+            if (RedirectTo is not null)
+            {
+                response.Redirect(RedirectTo.TrimEnd('/') + context.Request.Url!.PathAndQuery);
+                response.Close();
+                return;
             }
 
             if (!Authorized(authorization))
