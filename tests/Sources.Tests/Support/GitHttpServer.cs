@@ -47,7 +47,8 @@ internal sealed class GitHttpServer : IDisposable
     /// <summary>Bytes of git http-backend responses sent (ref advertisements and packs): what the client downloaded.</summary>
     public long BytesSent;
 
-    public string UrlFor(GitTestRepo repo) => $"http://127.0.0.1:{Port}/{System.IO.Path.GetRelativePath(_projectRoot, repo.Path)}";
+    /// <summary>The URL of the repository at <paramref name="repositoryPath"/>, under the project root.</summary>
+    public string UrlFor(string repositoryPath) => $"http://127.0.0.1:{Port}/{System.IO.Path.GetRelativePath(_projectRoot, repositoryPath)}";
 
     public static GitHttpServer Start(string projectRoot, string? username = null, string? password = null, string? bearerToken = null)
     {

@@ -120,3 +120,8 @@ internal static class TempDir
         }
     }
 }
+
+internal static class GitHttpServerExtensions
+{
+    public static string UrlFor(this GitHttpServer server, GitTestRepo repo) => server.UrlFor(repo.Path);
+}
