@@ -456,7 +456,11 @@ public sealed partial class GitMirror
             var commit = PeelToCommit(incoming.ResolveToDirectReference()?.Target)
                 ?? throw new GitSourceException(GitSourceReasons.RefNotFound, $"{what} in {url.SafeUrl} does not point to a commit");
             repo.Refs.Remove(IncomingRef);
-            repo.Config.Set(FetchedRefKey, remoteRef, ConfigurationLevel.Local);
+            if (repo.Config.Get<string>(FetchedRefKey)?.Value != remoteRef)
+            {
+                repo.Config.Set(FetchedRefKey, remoteRef, ConfigurationLevel.Local);
+            }
+
             return commit;
         }
 
@@ -623,8 +627,8 @@ public sealed partial class GitMirror
 
         /// <summary>
         /// The mirror's one remote, <c>fleet</c>, with the source's URL as shown (never with credentials) and no
-        /// fetch refspec of its own: LibGit2Sharp fetches from a named remote only (a URL in its place is refused
-        /// as an invalid remote name), and every fetch names the refspec it wants.
+        /// fetch refspec of its own: <see cref="LibGit2Fetch"/> looks the remote up by name, and every fetch names
+        /// the refspec it wants.
         /// </summary>
         private string EnsureRemote(Repository repo)
         {
