@@ -549,7 +549,7 @@ public sealed partial class GitMirror
         {
             try
             {
-                // A commit by id is new to the mirror: shallow unless the mirror is full already (or file://).
+                // A commit by id is new to the mirror: shallow unless the mirror is full already (or cannot be shallow).
                 var full = !CanShallow || repo.Refs[TargetRef] is not null && !IsShallow;
                 repo.Refs.Remove(IncomingRef);
                 Fetch(repo, [$"{commit}:{IncomingRef}"], $"commit {commit}", full ? LibGit2Fetch.FullDepth : 1);
@@ -577,7 +577,7 @@ public sealed partial class GitMirror
         /// <summary>
         /// Fetches <paramref name="refspecs"/> from the source at <paramref name="depth"/> (see <see cref="DepthFor"/>),
         /// no tags followed, nothing pruned, through <see cref="LibGit2Fetch"/> (LibGit2Sharp's fetch takes no depth).
-        /// A source with a bearer token follows no redirect at all: libgit2 sends its header with every request.
+        /// A source with a bearer token follows no redirect to another host: libgit2 sends its header with every request.
         /// Over http(s) and ssh the shallow list is put right afterwards (see <see cref="ShallowList"/>); file://
         /// mirrors are never shallow.
         /// </summary>
