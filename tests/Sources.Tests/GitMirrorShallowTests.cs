@@ -43,7 +43,7 @@ public sealed class GitMirrorShallowTests : IDisposable
         return repo.ObjectDatabase.OfType<Commit>().Count();
     }
 
-    private static string ShallowList(string mirror)
+    private static string ShallowCommits(string mirror)
     {
         var path = Path.Combine(mirror, "shallow");
         return File.Exists(path) ? File.ReadAllText(path).Trim() : string.Empty;
@@ -68,7 +68,7 @@ public sealed class GitMirrorShallowTests : IDisposable
         var first = await mirror.FetchAsync("ns/shallow", spec, CancellationToken.None);
         Assert.Equal(_repo.Head(), first.CommitSha);
         Assert.Equal(1, CommitsIn(path));
-        Assert.Equal(first.CommitSha, ShallowList(path));
+        Assert.Equal(first.CommitSha, ShallowCommits(path));
         Assert.Equal(1, RevListCount(path));
         var shallowBytes = Interlocked.Read(ref server.BytesSent);
 
@@ -93,7 +93,7 @@ public sealed class GitMirrorShallowTests : IDisposable
         var second = await mirror.FetchAsync("ns/shallow", spec, CancellationToken.None);
         Assert.Equal(tip, second.CommitSha);
         Assert.Equal(3, CommitsIn(path));
-        Assert.Equal(first.CommitSha, ShallowList(path));
+        Assert.Equal(first.CommitSha, ShallowCommits(path));
         Assert.Equal(3, RevListCount(path));
         Assert.True(Interlocked.Read(ref server.BytesSent) - before < shallowBytes, "an incremental fetch brings less than the first");
         Assert.Equal("revision: tip\n", await FileOf(await mirror.PackAsync("ns/shallow", second, spec, CancellationToken.None), "app.yaml"));
@@ -137,7 +137,7 @@ public sealed class GitMirrorShallowTests : IDisposable
         var old = _commits[5];
         var pinned = await mirror.FetchAsync("ns/pin", spec with { Ref = new GitRef(Branch: "main", Commit: old) }, CancellationToken.None);
         Assert.Equal($"main@sha1:{old}", pinned.Revision);
-        Assert.Equal(string.Empty, ShallowList(path));
+        Assert.Equal(string.Empty, ShallowCommits(path));
         Assert.Equal(History, CommitsIn(path));
         Assert.Equal("revision: 5\n", await FileOf(await mirror.PackAsync("ns/pin", pinned, spec, CancellationToken.None), "app.yaml"));
 
@@ -166,7 +166,7 @@ public sealed class GitMirrorShallowTests : IDisposable
         Assert.Equal($"sha1:{_commits[3]}", byId.Revision);
         var path = mirror.MirrorPath("ns/by-id");
         Assert.Equal(2, CommitsIn(path));
-        Assert.Equal(new[] { _commits[3], _repo.Head() }.Order(StringComparer.Ordinal), ShallowList(path).Split('\n').Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { _commits[3], _repo.Head() }.Order(StringComparer.Ordinal), ShallowCommits(path).Split('\n').Order(StringComparer.Ordinal));
         Assert.Equal("revision: 3\n", await FileOf(await mirror.PackAsync("ns/by-id", byId, Spec(url, new GitRef(Commit: _commits[3])), CancellationToken.None), "app.yaml"));
     }
 
@@ -187,7 +187,7 @@ public sealed class GitMirrorShallowTests : IDisposable
         var semver = await mirror.FetchAsync("ns/tags", Spec(url, new GitRef(SemVer: ">=1.0.0 <2.0.0")), CancellationToken.None);
         Assert.Equal($"v1.1.0@sha1:{_commits[20]}", semver.Revision);
         Assert.Equal(2, CommitsIn(path));
-        Assert.Equal(2, ShallowList(path).Split('\n').Length);
+        Assert.Equal(2, ShallowCommits(path).Split('\n').Length);
         Assert.Equal(1, RevListCount(path));
         Assert.Equal("revision: 20\n", await FileOf(await mirror.PackAsync("ns/tags", semver, Spec(url, new GitRef(SemVer: ">=1.0.0 <2.0.0")), CancellationToken.None), "app.yaml"));
     }
@@ -236,13 +236,33 @@ public sealed class GitMirrorShallowTests : IDisposable
         var tip = _repo.Write("app.yaml", "revision: tip\n").Commit("tip");
         var resolved = await mirror.FetchAsync("ns/compact", spec, CancellationToken.None);
         Assert.Equal(3, CommitsIn(path));
-        Assert.Equal(2, ShallowList(path).Split('\n').Length);
+        Assert.Equal(2, ShallowCommits(path).Split('\n').Length);
 
         await mirror.PackAsync("ns/compact", resolved, spec, CancellationToken.None);
         Assert.Equal(2, CommitsIn(path));
-        Assert.Equal(_commits[^1], ShallowList(path));
+        Assert.Equal(_commits[^1], ShallowCommits(path));
         Assert.Equal(2, RevListCount(path));
         Assert.Equal(tip, (await mirror.FetchAsync("ns/compact", spec, CancellationToken.None)).CommitSha);
+    }
+
+    [Fact]
+    public async Task AMirrorLeftMidwayThroughPuttingItsShallowListRight_IsMadeAgain()
+    {
+        using var server = GitHttpServer.Start(ProjectRoot);
+        var mirror = new GitMirror(_mirrors);
+        var spec = Spec(server.UrlFor(_repo), new GitRef(Branch: "main"));
+        var path = mirror.MirrorPath("ns/marker");
+        await mirror.FetchAsync("ns/marker", spec, CancellationToken.None);
+
+        // As a process stopped between moving the list aside and writing it back leaves the mirror.
+        File.WriteAllText(Path.Combine(path, ShallowList.RepairMarker), ShallowCommits(path) + "\n");
+        File.Delete(Path.Combine(path, "shallow"));
+        var tip = _repo.Write("app.yaml", "revision: after\n").Commit("after");
+
+        Assert.Equal(tip, (await mirror.FetchAsync("ns/marker", spec, CancellationToken.None)).CommitSha);
+        Assert.False(File.Exists(Path.Combine(path, ShallowList.RepairMarker)));
+        Assert.Equal(tip, ShallowCommits(path));
+        Assert.Equal(1, RevListCount(path));
     }
 
     [Fact]
@@ -251,7 +271,7 @@ public sealed class GitMirrorShallowTests : IDisposable
         var mirror = new GitMirror(_mirrors);
         await mirror.FetchAsync("ns/file", Spec(_repo.FileUrl, new GitRef(Branch: "main")), CancellationToken.None);
         Assert.Equal(History, CommitsIn(mirror.MirrorPath("ns/file")));
-        Assert.Equal(string.Empty, ShallowList(mirror.MirrorPath("ns/file")));
+        Assert.Equal(string.Empty, ShallowCommits(mirror.MirrorPath("ns/file")));
 
         var bare = TempDir.Create("fleet-local-");
         try
