@@ -15,6 +15,7 @@ public sealed class GitMirrorShallowTests : IDisposable
     private readonly string _mirrors = TempDir.Create("fleet-mirrors-");
     private readonly GitTestRepo _repo = GitTestRepo.Create();
     private readonly List<string> _commits = [];
+    private readonly GitHttpServer _server;
 
     public GitMirrorShallowTests()
     {
@@ -25,10 +26,13 @@ public sealed class GitMirrorShallowTests : IDisposable
             var text = string.Concat(Enumerable.Range(0, 1000).Select(_ => noise.Next(256).ToString("x2", CultureInfo.InvariantCulture)));
             _commits.Add(_repo.Write("app.yaml", $"revision: {i}\n").Write("data.txt", text).Commit($"c{i}"));
         }
+
+        _server = GitHttpServer.Start(ProjectRoot);
     }
 
     public void Dispose()
     {
+        _server.Dispose();
         _repo.Dispose();
         TempDir.Delete(_mirrors);
     }
@@ -60,9 +64,8 @@ public sealed class GitMirrorShallowTests : IDisposable
     [Fact]
     public async Task Http_FirstFetchOfABranch_HoldsOnlyItsCommit_NewCommitsComeIncrementally_AndTheMirrorStaysShallow()
     {
-        using var server = GitHttpServer.Start(ProjectRoot);
         var mirror = new GitMirror(_mirrors);
-        var spec = Spec(server.UrlFor(_repo), new GitRef(Branch: "main"));
+        var spec = Spec(_server.UrlFor(_repo), new GitRef(Branch: "main"));
         var path = mirror.MirrorPath("ns/shallow");
 
         var first = await mirror.FetchAsync("ns/shallow", spec, CancellationToken.None);
@@ -70,7 +73,7 @@ public sealed class GitMirrorShallowTests : IDisposable
         Assert.Equal(1, CommitsIn(path));
         Assert.Equal(first.CommitSha, ShallowCommits(path));
         Assert.Equal(1, RevListCount(path));
-        var shallowBytes = Interlocked.Read(ref server.BytesSent);
+        var shallowBytes = Interlocked.Read(ref _server.BytesSent);
 
         // The artifact is the one a full fetch of the same commit gives.
         var artifact = await mirror.PackAsync("ns/shallow", first, spec, CancellationToken.None);
@@ -82,30 +85,29 @@ public sealed class GitMirrorShallowTests : IDisposable
         TempDir.Delete(Path.GetDirectoryName(full.MirrorPath("ns/full"))!);
 
         // Nothing changed: one request (the ref advertisement), nothing fetched.
-        var requests = Volatile.Read(ref server.Requests);
+        var requests = Volatile.Read(ref _server.Requests);
         Assert.Equal(first.Revision, (await mirror.FetchAsync("ns/shallow", spec, CancellationToken.None)).Revision);
-        Assert.Equal(requests + 1, Volatile.Read(ref server.Requests));
+        Assert.Equal(requests + 1, Volatile.Read(ref _server.Requests));
 
         // Two new commits come incrementally; the mirror stays shallow at the first commit it fetched.
         _repo.Write("app.yaml", "revision: next\n").Commit("next");
         var tip = _repo.Write("app.yaml", "revision: tip\n").Commit("tip");
-        var before = Interlocked.Read(ref server.BytesSent);
+        var before = Interlocked.Read(ref _server.BytesSent);
         var second = await mirror.FetchAsync("ns/shallow", spec, CancellationToken.None);
         Assert.Equal(tip, second.CommitSha);
         Assert.Equal(3, CommitsIn(path));
         Assert.Equal(first.CommitSha, ShallowCommits(path));
         Assert.Equal(3, RevListCount(path));
-        Assert.True(Interlocked.Read(ref server.BytesSent) - before < shallowBytes, "an incremental fetch brings less than the first");
+        Assert.True(Interlocked.Read(ref _server.BytesSent) - before < shallowBytes, "an incremental fetch brings less than the first");
         Assert.Equal("revision: tip\n", await FileOf(await mirror.PackAsync("ns/shallow", second, spec, CancellationToken.None), "app.yaml"));
     }
 
     [Fact]
     public async Task Http_ShallowFetch_BringsAFractionOfTheFullHistory()
     {
-        using var server = GitHttpServer.Start(ProjectRoot);
         var mirror = new GitMirror(_mirrors);
-        await mirror.FetchAsync("ns/http", Spec(server.UrlFor(_repo), new GitRef(Branch: "main")), CancellationToken.None);
-        var shallowBytes = Interlocked.Read(ref server.BytesSent);
+        await mirror.FetchAsync("ns/http", Spec(_server.UrlFor(_repo), new GitRef(Branch: "main")), CancellationToken.None);
+        var shallowBytes = Interlocked.Read(ref _server.BytesSent);
 
         // The same history through LibGit2Sharp's own fetch, which passes no depth (see LibGit2Sharp_FetchIgnoresDepth).
         var deep = TempDir.Create("fleet-deep-");
@@ -113,10 +115,10 @@ public sealed class GitMirrorShallowTests : IDisposable
         {
             Repository.Init(deep, isBare: true);
             using var repo = new Repository(deep);
-            repo.Network.Remotes.Add("origin", server.UrlFor(_repo), "+refs/heads/*:refs/remotes/origin/*");
-            var before = Interlocked.Read(ref server.BytesSent);
+            repo.Network.Remotes.Add("origin", _server.UrlFor(_repo), "+refs/heads/*:refs/remotes/origin/*");
+            var before = Interlocked.Read(ref _server.BytesSent);
             Commands.Fetch(repo, "origin", [], new FetchOptions(), null);
-            Assert.True(Interlocked.Read(ref server.BytesSent) - before > 3 * shallowBytes, "the full history is several times the shallow fetch");
+            Assert.True(Interlocked.Read(ref _server.BytesSent) - before > 3 * shallowBytes, "the full history is several times the shallow fetch");
         }
         finally
         {
@@ -127,10 +129,9 @@ public sealed class GitMirrorShallowTests : IDisposable
     [Fact]
     public async Task Http_PinnedCommitBelowTheTip_DeepensTheShallowMirror()
     {
-        using var server = GitHttpServer.Start(ProjectRoot);
         var mirror = new GitMirror(_mirrors);
         var path = mirror.MirrorPath("ns/pin");
-        var spec = Spec(server.UrlFor(_repo), new GitRef(Branch: "main"));
+        var spec = Spec(_server.UrlFor(_repo), new GitRef(Branch: "main"));
         await mirror.FetchAsync("ns/pin", spec, CancellationToken.None);
         Assert.Equal(1, CommitsIn(path));
 
@@ -150,9 +151,8 @@ public sealed class GitMirrorShallowTests : IDisposable
     [Fact]
     public async Task Http_CommitAlone_IsFetchedByIdAtDepthOne_WhereTheServerAllows_ElseFromTheFullHistory()
     {
-        using var server = GitHttpServer.Start(ProjectRoot);
         var mirror = new GitMirror(_mirrors);
-        var url = server.UrlFor(_repo);
+        var url = _server.UrlFor(_repo);
 
         // git http-backend does not serve objects by id by default: every branch's history is fetched.
         var refused = await mirror.FetchAsync("ns/commit", Spec(url, new GitRef(Commit: _commits[3])), CancellationToken.None);
@@ -175,9 +175,8 @@ public sealed class GitMirrorShallowTests : IDisposable
     {
         _repo.Git("tag", "v1.0.0", _commits[10]);
         _repo.Git("tag", "-a", "-m", "release", "v1.1.0", _commits[20]);
-        using var server = GitHttpServer.Start(ProjectRoot);
         var mirror = new GitMirror(_mirrors);
-        var url = server.UrlFor(_repo);
+        var url = _server.UrlFor(_repo);
         var path = mirror.MirrorPath("ns/tags");
 
         var tag = await mirror.FetchAsync("ns/tags", Spec(url, new GitRef(Tag: "v1.0.0")), CancellationToken.None);
@@ -195,9 +194,8 @@ public sealed class GitMirrorShallowTests : IDisposable
     [Fact]
     public async Task Http_AShallowMirrorWithManyCommits_StillFetchesIncrementally_AndANewTagShallow()
     {
-        using var server = GitHttpServer.Start(ProjectRoot);
         var mirror = new GitMirror(_mirrors);
-        var url = server.UrlFor(_repo);
+        var url = _server.UrlFor(_repo);
         var path = mirror.MirrorPath("ns/many");
         var spec = Spec(url, new GitRef(Branch: "main"));
         await mirror.FetchAsync("ns/many", spec, CancellationToken.None);
@@ -226,9 +224,8 @@ public sealed class GitMirrorShallowTests : IDisposable
     public async Task Compaction_KeepsOnlyTheTargetsHistory_AndTheShallowCommitsStillThere()
     {
         _repo.Git("tag", "v1.0.0", _commits[10]);
-        using var server = GitHttpServer.Start(ProjectRoot);
         var mirror = new GitMirror(_mirrors) { MaxPackFiles = 1 };
-        var url = server.UrlFor(_repo);
+        var url = _server.UrlFor(_repo);
         var path = mirror.MirrorPath("ns/compact");
         await mirror.FetchAsync("ns/compact", Spec(url, new GitRef(Tag: "v1.0.0")), CancellationToken.None);
         var spec = Spec(url, new GitRef(Branch: "main"));
@@ -248,9 +245,8 @@ public sealed class GitMirrorShallowTests : IDisposable
     [Fact]
     public async Task AMirrorLeftMidwayThroughPuttingItsShallowListRight_IsMadeAgain()
     {
-        using var server = GitHttpServer.Start(ProjectRoot);
         var mirror = new GitMirror(_mirrors);
-        var spec = Spec(server.UrlFor(_repo), new GitRef(Branch: "main"));
+        var spec = Spec(_server.UrlFor(_repo), new GitRef(Branch: "main"));
         var path = mirror.MirrorPath("ns/marker");
         await mirror.FetchAsync("ns/marker", spec, CancellationToken.None);
 
@@ -300,13 +296,12 @@ public sealed class GitMirrorShallowTests : IDisposable
     [Fact]
     public void LibGit2Sharp_FetchIgnoresDepth()
     {
-        using var server = GitHttpServer.Start(ProjectRoot);
         var bare = TempDir.Create("fleet-depth-");
         try
         {
             Repository.Init(bare, isBare: true);
             using var repo = new Repository(bare);
-            repo.Network.Remotes.Add("origin", server.UrlFor(_repo), "+refs/heads/*:refs/remotes/origin/*");
+            repo.Network.Remotes.Add("origin", _server.UrlFor(_repo), "+refs/heads/*:refs/remotes/origin/*");
             Commands.Fetch(repo, "origin", [], new FetchOptions { Depth = 1 }, null);
             Assert.Equal(History, repo.ObjectDatabase.OfType<Commit>().Count());
             Assert.False(File.Exists(Path.Combine(bare, "shallow")));
