@@ -6,8 +6,9 @@ namespace Fleet.Sources.Bench;
 
 /// <summary>
 /// Figures for docs/sources.md: 200 sources fetched by one process, one source shared by 500 consumers,
-/// and packing a 5,000-file tree. Repositories are real, made with git in a temporary directory and
-/// fetched over file://.
+/// packing a 5,000-file tree, and the first fetch of a repository with a long history over smart HTTP, shallow
+/// against full. Repositories are real, made with git in a temporary directory and fetched over file:// (or
+/// from the real git http-backend behind the tests' <c>GitHttpServer</c>).
 /// </summary>
 internal static class SourcesBenchmark
 {
@@ -22,6 +23,7 @@ internal static class SourcesBenchmark
             await ManySourcesAsync(root, sources);
             await SharedSourceAsync(root);
             await PackLargeTreeAsync(root);
+            await LongHistoryAsync(root);
             return 0;
         }
         finally
@@ -192,6 +194,105 @@ internal static class SourcesBenchmark
 
         Console.WriteLine($"extracting it back: {files} files in {extractMs:0} ms (GNU tar -xzf of the same artifact: {swTar.Elapsed.TotalMilliseconds:0} ms)");
     }
+
+    private static async Task LongHistoryAsync(string root)
+    {
+        const int commits = 2000;
+        const int files = 200;
+        Console.WriteLine();
+        Console.WriteLine($"== first fetch of a {commits}-commit, {files}-file repository over smart HTTP (git http-backend on loopback) ==");
+        var projects = Path.Combine(root, "served");
+        var repo = Path.Combine(projects, "history");
+        Directory.CreateDirectory(repo);
+        Git.Run(repo, "init", "--quiet", "--initial-branch=main");
+        Git.Import(repo, HistoryStream(commits, files));
+        using var server = Fleet.Sources.Tests.Support.GitHttpServer.Start(projects);
+        var url = server.UrlFor(repo);
+        var spec = new GitSourceSpec(url, new GitRef(Branch: "main"), TimeSpan.FromSeconds(120), [], null);
+
+        async Task<(long Bytes, double Ms, double CpuMs, long Disk, int Commits, string? Digest)> MeasureAsync(bool shallow, int run)
+        {
+            var dir = Path.Combine(root, "history-mirrors", $"{(shallow ? "shallow" : "full")}-{run}");
+            var bytes = Interlocked.Read(ref server.BytesSent);
+            var cpu = Cpu.Now();
+            var sw = Stopwatch.StartNew();
+            string path;
+            string? digest = null;
+            if (shallow)
+            {
+                var mirror = new GitMirror(dir);
+                var rev = await mirror.FetchAsync("bench/history", spec, CancellationToken.None);
+                path = mirror.MirrorPath("bench/history");
+                sw.Stop();
+                digest = (await mirror.PackAsync("bench/history", rev, spec, CancellationToken.None)).Digest;
+            }
+            else
+            {
+                // The same request the mirror makes (one ref, no tags), without a depth: what every first fetch was before.
+                path = Path.Combine(dir, "full.git");
+                LibGit2Sharp.Repository.Init(path, isBare: true);
+                using (var bare = new LibGit2Sharp.Repository(path))
+                {
+                    bare.Network.Remotes.Add("fleet", url, "+refs/fleet/unused:refs/fleet/unused");
+                }
+
+                LibGit2Fetch.Fetch(new LibGit2Fetch.Request(path, "fleet", ["+refs/heads/main:refs/fleet/target"], LibGit2Fetch.FullDepth, [], true, _ => null, () => false));
+                sw.Stop();
+            }
+
+            var cpuMs = (Cpu.Now() - cpu).TotalMilliseconds;
+            using var mirrorRepo = new LibGit2Sharp.Repository(path);
+            var count = mirrorRepo.ObjectDatabase.OfType<LibGit2Sharp.Commit>().Count();
+            var disk = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+            return (Interlocked.Read(ref server.BytesSent) - bytes, sw.Elapsed.TotalMilliseconds, cpuMs, disk, count, digest);
+        }
+
+        var fullMirror = new GitMirror(Path.Combine(root, "history-mirrors", "file"));
+        var fileSpec = spec with { Url = new Uri(repo).AbsoluteUri };
+        var fullRev = await fullMirror.FetchAsync("bench/history", fileSpec, CancellationToken.None);
+        var fullDigest = (await fullMirror.PackAsync("bench/history", fullRev, fileSpec, CancellationToken.None)).Digest;
+        foreach (var shallow in new[] { false, true })
+        {
+            var runs = new List<(long Bytes, double Ms, double CpuMs, long Disk, int Commits, string? Digest)>();
+            for (var run = 0; run < 3; run++)
+            {
+                runs.Add(await MeasureAsync(shallow, run));
+            }
+
+            var median = runs.OrderBy(r => r.Ms).ElementAt(1);
+            Console.WriteLine(
+                $"{(shallow ? "shallow (depth 1)" : "full history"),-18} downloaded {median.Bytes / 1024.0,9:0.0} KiB  wall {string.Join("/", runs.Select(r => r.Ms.ToString("0", CultureInfo.InvariantCulture)))} ms (median {median.Ms:0})  CPU {median.CpuMs:0} ms  mirror {median.Disk / 1024.0:0} KiB, {median.Commits} commits"
+                + (shallow ? $"  artifact digest {(runs.All(r => r.Digest == fullDigest) ? "equals" : "DIFFERS FROM")} a full fetch's" : string.Empty));
+        }
+    }
+
+    /// <summary>A git fast-import stream: <paramref name="commits"/> commits, each rewriting 5 of <paramref name="files"/> manifests.</summary>
+    private static string HistoryStream(int commits, int files)
+    {
+        var random = new Random(42);
+        var stream = new System.Text.StringBuilder();
+        for (var c = 1; c <= commits; c++)
+        {
+            var message = $"change {c}";
+            stream.Append("commit refs/heads/main\nmark :").Append(c).Append('\n')
+                .Append("committer Bench <bench@fleet.invalid> ").Append(1_700_000_000 + c * 60).Append(" +0000\n")
+                .Append("data ").Append(message.Length).Append('\n').Append(message).Append('\n');
+            if (c > 1)
+            {
+                stream.Append("from :").Append(c - 1).Append('\n');
+            }
+
+            var touched = c == 1 ? Enumerable.Range(0, files) : Enumerable.Range(0, 5).Select(_ => random.Next(files));
+            foreach (var f in touched.Distinct())
+            {
+                var content = $"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{f}\n  annotations:\n    revision: \"{c}\"\n    checksum: \"{random.NextInt64():x16}{random.NextInt64():x16}\"\nspec:\n  replicas: {1 + random.Next(5)}\n  template:\n    spec:\n      containers:\n      - name: app\n        image: registry.example/app-{f}:{c}.{random.Next(100)}\n";
+                stream.Append("M 100644 inline apps/app-").Append(f.ToString("D3", CultureInfo.InvariantCulture)).Append(".yaml\n")
+                    .Append("data ").Append(System.Text.Encoding.UTF8.GetByteCount(content)).Append('\n').Append(content).Append('\n');
+            }
+        }
+
+        return stream.ToString();
+    }
 }
 
 /// <summary>This process's CPU time including any children it waited for, such as ssh (from /proc/self/stat).</summary>
@@ -230,6 +331,22 @@ internal static class Git
     {
         Run(repo, "add", "-A");
         Run(repo, "-c", "user.name=Bench", "-c", "user.email=bench@fleet.invalid", "commit", "--quiet", "-m", message);
+    }
+
+    /// <summary>Feeds a fast-import stream to <c>git fast-import</c> in <paramref name="repo"/>.</summary>
+    public static void Import(string repo, string stream)
+    {
+        var psi = new ProcessStartInfo("git", ["fast-import", "--quiet"]) { WorkingDirectory = repo, RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
+        using var process = Process.Start(psi)!;
+        var error = process.StandardError.ReadToEndAsync();
+        process.StandardInput.Write(stream);
+        process.StandardInput.Close();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"git fast-import: {error.Result}");
+        }
     }
 
     public static string Run(string dir, params string[] args)

@@ -137,15 +137,21 @@ internal sealed class GitAuth : IDisposable
     /// another host gets nothing). libgit2 asks again on each 401 and gives up after its replay limit.
     /// </summary>
     public CredentialsHandler CredentialsHandler => (requestUrl, _, _) =>
+        CredentialsFor(requestUrl) is { } pair
+            ? new UsernamePasswordCredentials { Username = pair.User, Password = pair.Password }
+            : throw new LibGit2SharpException("the server asks for credentials the source does not have for it");
+
+    /// <summary>The username and password for a request to <paramref name="requestUrl"/>, or null (and <see cref="Denied"/>) when there are none for it.</summary>
+    public (string User, string Password)? CredentialsFor(string requestUrl)
     {
         if (Username is null && Password is null || !SameOrigin(requestUrl))
         {
             Volatile.Write(ref _denied, true);
-            throw new LibGit2SharpException("the server asks for credentials the source does not have for it");
+            return null;
         }
 
-        return new UsernamePasswordCredentials { Username = Username ?? string.Empty, Password = Password ?? string.Empty };
-    };
+        return (Username ?? string.Empty, Password ?? string.Empty);
+    }
 
     /// <summary>What ssh wrote to its error stream, if anything.</summary>
     public string SshErrors()

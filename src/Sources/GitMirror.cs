@@ -22,6 +22,7 @@ public sealed partial class GitMirror
     private const string TargetRef = "refs/fleet/target";
     private const string IncomingRef = "refs/fleet/incoming";
     private const string AllHeadsPrefix = "refs/fleet/heads/";
+    private const string FetchedRefKey = "fleet.fetchedRef";
 
     private readonly string _root;
     private readonly SemaphoreSlim? _fetchLimiter;
@@ -42,6 +43,13 @@ public sealed partial class GitMirror
 
     /// <summary>Called with what is fetched each time a network operation starts, while it holds the fetch limiter; tests observe it.</summary>
     internal Action<string>? NetworkObserver { get; set; }
+
+    /// <summary>
+    /// Shallow fetches over ssh: off, because libgit2 1.8.6 breaks them (on a stateful connection it sends its
+    /// want lines again after the depth exchange, and git upload-pack stops with "expected SHA1 list"; fixed in
+    /// libgit2 1.9.0, commits eb84531 and bef4b73). Only the test that shows this turns it on.
+    /// </summary>
+    internal bool ShallowOverSsh { get; set; }
 
     /// <summary>A mirror with more pack files than this is rewritten into one pack after a pack (see <see cref="Maintain"/>).</summary>
     internal int MaxPackFiles { get; set; } = 16;
@@ -314,6 +322,7 @@ public sealed partial class GitMirror
             Directory.Delete(dir, recursive: true);
         }
 
+        ShallowList.Retain(mirror, kept);
         LogCompacted(_logger, mirror, packs.Length, kept.Count);
     }
 
@@ -336,10 +345,13 @@ public sealed partial class GitMirror
 
         public ResolvedRevision Resolve(GitRef gitRef)
         {
-            // A shallow mirror can only have been left by the git CLI engine Fleet used before: LibGit2Sharp's
-            // fetch can neither deepen it nor keep its shallow list right (a plain fetch drops the list while the
-            // older history stays missing), so such a mirror is made again, once.
-            if (File.Exists(Path.Combine(mirror, "shallow")))
+            // libgit2's local transport cannot keep a shallow mirror: it fetches no shallow commits and writes
+            // an empty shallow list, which would leave the mirror claiming history it lacks. A shallow mirror
+            // (made over http or ssh before its URL became file://, or by Fleet's earlier git CLI engine) is
+            // made again from scratch before a file:// fetch.
+            // A mirror whose shallow list was being put right when its process stopped may claim history it
+            // lacks: it is made again too.
+            if (url.IsFile && IsShallow || File.Exists(Path.Combine(mirror, ShallowList.RepairMarker)))
             {
                 Directory.Delete(mirror, recursive: true);
             }
@@ -392,9 +404,42 @@ public sealed partial class GitMirror
         /// <summary>Fetches one ref, shallow where the transport allows, and makes its commit the target.</summary>
         private string FetchRef(Repository repo, string remoteRef, string what)
         {
-            var commit = FetchIncoming(repo, remoteRef, what);
+            var commit = FetchIncoming(repo, remoteRef, what, DepthFor(repo, remoteRef));
             SetTarget(repo, commit);
             return commit.Sha;
+        }
+
+        /// <summary>True when the mirror lacks history below some commits (libgit2 keeps them in <c>shallow</c>).</summary>
+        private bool IsShallow => File.Exists(Path.Combine(mirror, "shallow"));
+
+        /// <summary>
+        /// Whether fetches may have a depth: over http(s) only. libgit2's local transport refuses depths, and
+        /// libgit2 1.8.6 breaks them over ssh (see <see cref="ShallowOverSsh"/>), so file:// and ssh mirrors are full.
+        /// </summary>
+        private bool CanShallow => url.IsHttp || url.IsSsh && owner.ShallowOverSsh;
+
+        /// <summary>
+        /// How deep to fetch <paramref name="remoteRef"/>. Where <see cref="CanShallow"/>, a new mirror starts
+        /// shallow: the ref's commit alone (depth 1), since an artifact needs only its tree. A shallow mirror fetches
+        /// a ref it fetched last time without a depth: libgit2 tells the server its shallow commits and brings only
+        /// the commits above what it has, so later fetches stay incremental and shallow (and cost one request when
+        /// nothing changed, where a depth would make libgit2 ask for the tip again). A ref it has not fetched before
+        /// starts again at depth 1. A full mirror (file://, ssh, one made before shallow fetches, or one deepened
+        /// for a pinned commit) stays full.
+        /// </summary>
+        private int DepthFor(Repository repo, string remoteRef)
+        {
+            if (!CanShallow)
+            {
+                return LibGit2Fetch.FullDepth;
+            }
+
+            if (repo.Refs[TargetRef] is null)
+            {
+                return 1;
+            }
+
+            return IsShallow && repo.Config.Get<string>(FetchedRefKey)?.Value != remoteRef ? 1 : LibGit2Fetch.FullDepth;
         }
 
         /// <summary>
@@ -402,15 +447,20 @@ public sealed partial class GitMirror
         /// quietly skips a refspec the server has no ref for, so only a ref that is there afterwards was found.
         /// The last target stays, so that negotiation tells the server what the mirror already has.
         /// </summary>
-        private Commit FetchIncoming(Repository repo, string remoteRef, string what)
+        private Commit FetchIncoming(Repository repo, string remoteRef, string what, int depth)
         {
             repo.Refs.Remove(IncomingRef);
-            Fetch(repo, [$"+{remoteRef}:{IncomingRef}"], what);
+            Fetch(repo, [$"+{remoteRef}:{IncomingRef}"], what, depth);
             var incoming = repo.Refs[IncomingRef]
                 ?? throw new GitSourceException(GitSourceReasons.RefNotFound, $"{what} not found in {url.SafeUrl}");
             var commit = PeelToCommit(incoming.ResolveToDirectReference()?.Target)
                 ?? throw new GitSourceException(GitSourceReasons.RefNotFound, $"{what} in {url.SafeUrl} does not point to a commit");
             repo.Refs.Remove(IncomingRef);
+            if (repo.Config.Get<string>(FetchedRefKey)?.Value != remoteRef)
+            {
+                repo.Config.Set(FetchedRefKey, remoteRef, ConfigurationLevel.Local);
+            }
+
             return commit;
         }
 
@@ -441,10 +491,27 @@ public sealed partial class GitMirror
 
             if (branch is not null)
             {
-                // The commit must be on the branch: fetch the branch (with its history) and check.
-                var tip = FetchIncoming(repo, "refs/heads/" + branch, $"branch '{branch}'");
-                var pinned = repo.Lookup<Commit>(commit);
-                if (pinned is null || pinned.Id != tip.Id && repo.ObjectDatabase.FindMergeBase(pinned, tip)?.Id != pinned.Id)
+                // The commit must be on the branch: fetch the branch and check. A shallow mirror may lack the
+                // history between the two; it is then deepened to the branch's full history (libgit2's unshallow
+                // fetch, after which the mirror is full) and checked again.
+                var remoteRef = "refs/heads/" + branch;
+                var tip = FetchIncoming(repo, remoteRef, $"branch '{branch}'", DepthFor(repo, remoteRef));
+                var pinned = OnBranch(repo, commit, tip);
+                if (pinned is null && IsShallow)
+                {
+                    FetchIncoming(repo, remoteRef, $"branch '{branch}'", LibGit2Fetch.Unshallow);
+
+                    // libgit2 caches commits parsed while they were shallow (without parents): read them afresh.
+                    using var deepened = new Repository(mirror);
+                    var deep = OnBranch(deepened, commit, deepened.Lookup<Commit>(tip.Id));
+                    if (deep is not null)
+                    {
+                        SetTarget(deepened, deep);
+                        return new ResolvedRevision($"{branch}@sha1:{commit}", commit, branch);
+                    }
+                }
+
+                if (pinned is null)
                 {
                     throw new GitSourceException(GitSourceReasons.RefNotFound, $"commit {commit} is not on branch '{branch}' of {url.SafeUrl}");
                 }
@@ -464,16 +531,28 @@ public sealed partial class GitMirror
             return new ResolvedRevision($"sha1:{commit}", commit, null);
         }
 
+        /// <summary>The pinned commit when it is the tip or one of its ancestors in the mirror, else null.</summary>
+        private static Commit? OnBranch(Repository repo, string commit, Commit? tip)
+        {
+            var pinned = repo.Lookup<Commit>(commit);
+            return pinned is not null && tip is not null && (pinned.Id == tip.Id || repo.ObjectDatabase.FindMergeBase(pinned, tip)?.Id == pinned.Id)
+                ? pinned
+                : null;
+        }
+
         /// <summary>
         /// Fetches one commit by id where the server allows it (a capability libgit2 checks; its local transport
-        /// and many servers lack it), else every branch's full history, in which the commit is then looked for.
+        /// and many servers lack it), shallow where the transport allows; else every branch's full history (a
+        /// shallow mirror is deepened to it), in which the commit is then looked for.
         /// </summary>
         private Commit? FetchCommit(Repository repo, string commit)
         {
             try
             {
+                // A commit by id is new to the mirror: shallow unless the mirror is full already (or cannot be shallow).
+                var full = !CanShallow || repo.Refs[TargetRef] is not null && !IsShallow;
                 repo.Refs.Remove(IncomingRef);
-                Fetch(repo, [$"{commit}:{IncomingRef}"], $"commit {commit}");
+                Fetch(repo, [$"{commit}:{IncomingRef}"], $"commit {commit}", full ? LibGit2Fetch.FullDepth : 1);
                 repo.Refs.Remove(IncomingRef);
                 return repo.Lookup<Commit>(commit);
             }
@@ -483,7 +562,7 @@ public sealed partial class GitMirror
                 // The server cannot serve an object by id: fall back to fetching all branches.
             }
 
-            Fetch(repo, [$"+refs/heads/*:{AllHeadsPrefix}*"], $"commit {commit}");
+            Fetch(repo, [$"+refs/heads/*:{AllHeadsPrefix}*"], $"commit {commit}", IsShallow ? LibGit2Fetch.Unshallow : LibGit2Fetch.FullDepth);
             var found = repo.Lookup<Commit>(commit);
             foreach (var reference in repo.Refs.FromGlob(AllHeadsPrefix + "*").ToList())
             {
@@ -496,30 +575,60 @@ public sealed partial class GitMirror
         private static void SetTarget(Repository repo, Commit commit) => repo.Refs.Add(TargetRef, commit.Id, allowOverwrite: true);
 
         /// <summary>
-        /// Fetches <paramref name="refspecs"/> from the source. Not shallow: LibGit2Sharp 0.32 passes
-        /// <see cref="FetchOptions.Depth"/> to clones only, never to a fetch into an existing repository (and
-        /// libgit2's local transport cannot fetch shallow at all). Later fetches bring only what is new.
+        /// Fetches <paramref name="refspecs"/> from the source at <paramref name="depth"/> (see <see cref="DepthFor"/>),
+        /// no tags followed, nothing pruned, through <see cref="LibGit2Fetch"/> (LibGit2Sharp's fetch takes no depth).
+        /// A source with a bearer token follows no redirect to another host: libgit2 sends its header with every request.
+        /// Over http(s) and ssh the shallow list is put right afterwards (see <see cref="ShallowList"/>); file://
+        /// mirrors are never shallow.
         /// </summary>
-        private void Fetch(Repository repo, IEnumerable<string> refspecs, string what)
+        private void Fetch(Repository repo, IReadOnlyList<string> refspecs, string what, int depth)
         {
-            var options = new FetchOptions
-            {
-                TagFetchMode = TagFetchMode.None,
-                Prune = false,
-                CustomHeaders = auth.Headers,
-                CredentialsProvider = auth.CredentialsHandler,
-                OnTransferProgress = _ => !_aborted,
-                OnProgress = _ => !_aborted,
-                OnUpdateTips = (_, _, _) => !_aborted,
-            };
             var remote = EnsureRemote(repo);
-            Network(repo, what, "fetch", () => Commands.Fetch(repo, remote, refspecs, options, logMessage: null));
+            var request = new LibGit2Fetch.Request(
+                mirror,
+                remote,
+                refspecs,
+                depth,
+                auth.Headers,
+                FollowRedirects: auth.BearerToken is null,
+                auth.CredentialsFor,
+                () => _aborted);
+            if (url.IsFile)
+            {
+                Network(repo, what, "fetch", () => LibGit2Fetch.Fetch(request));
+                return;
+            }
+
+            // libgit2 1.8.6 misreads a depth fetch that negotiates in more than one round over http (20 or more
+            // commits to offer): the server puts shallow lines before each answer and libgit2 then reads the
+            // answers of earlier requests (fixed in libgit2 1.9.0, commit bed00cd). So a fetch with a depth offers
+            // the server nothing: the target, the one ref the mirror keeps, is set aside meanwhile, and the ref's
+            // tree comes whole, as in a new shallow clone.
+            var target = depth > 0 ? repo.Refs[TargetRef]?.ResolveToDirectReference()?.TargetIdentifier : null;
+            if (target is not null)
+            {
+                repo.Refs.Remove(TargetRef);
+            }
+
+            var shallow = ShallowList.Read(mirror);
+            try
+            {
+                Network(repo, what, "fetch", () => LibGit2Fetch.Fetch(request));
+            }
+            finally
+            {
+                ShallowList.Repair(mirror, shallow);
+                if (target is not null && repo.Refs[TargetRef] is null)
+                {
+                    repo.Refs.Add(TargetRef, new ObjectId(target), allowOverwrite: true);
+                }
+            }
         }
 
         /// <summary>
         /// The mirror's one remote, <c>fleet</c>, with the source's URL as shown (never with credentials) and no
-        /// fetch refspec of its own: LibGit2Sharp fetches from a named remote only (a URL in its place is refused
-        /// as an invalid remote name), and every fetch names the refspec it wants.
+        /// fetch refspec of its own: <see cref="LibGit2Fetch"/> looks the remote up by name, and every fetch names
+        /// the refspec it wants.
         /// </summary>
         private string EnsureRemote(Repository repo)
         {
@@ -563,8 +672,7 @@ public sealed partial class GitMirror
 
         /// <summary>
         /// One network operation: under the fetch limiter, with the mirror's transport settings for its
-        /// duration (the ssh launcher; no redirects when a bearer token is sent), libgit2's errors turned
-        /// into scrubbed <see cref="GitSourceException"/>s.
+        /// duration (the ssh launcher), libgit2's errors turned into scrubbed <see cref="GitSourceException"/>s.
         /// </summary>
         private T Network<T>(Repository repo, string what, string command, Func<T> action)
         {
@@ -581,7 +689,6 @@ public sealed partial class GitMirror
             }
 
             var ssh = auth.SshLauncher is not null;
-            var bearer = auth.BearerToken is not null;
             try
             {
                 owner.NetworkObserver?.Invoke(what);
@@ -593,12 +700,6 @@ public sealed partial class GitMirror
                 if (ssh)
                 {
                     repo.Config.Set("core.sshCommand", auth.SshLauncher, ConfigurationLevel.Local);
-                }
-
-                if (bearer)
-                {
-                    // A header set by the caller goes with every request libgit2 makes, even to a host a redirect names.
-                    repo.Config.Set("http.followRedirects", false, ConfigurationLevel.Local);
                 }
 
                 return action();
@@ -623,11 +724,6 @@ public sealed partial class GitMirror
                 if (ssh)
                 {
                     repo.Config.Unset("core.sshCommand", ConfigurationLevel.Local);
-                }
-
-                if (bearer)
-                {
-                    repo.Config.Unset("http.followRedirects", ConfigurationLevel.Local);
                 }
 
                 owner._fetchLimiter?.Release();

@@ -56,9 +56,7 @@ internal static class LibGit2Settings
             return false;
         }
 
-        _ = GlobalSettings.Version;
-        var library = NativeLibrary.Load(LibraryName(), typeof(Repository).Assembly, null);
-        var opts = NativeLibrary.GetExport(library, "git_libgit2_opts");
+        var opts = Export("git_libgit2_opts");
         var set = Marshal.GetDelegateForFunctionPointer<SetIntOption>(opts);
         var get = Marshal.GetDelegateForFunctionPointer<GetIntOption>(opts);
         if (set(SetServerConnectTimeout, milliseconds) != 0 || set(SetServerTimeout, milliseconds) != 0)
@@ -70,6 +68,15 @@ internal static class LibGit2Settings
         return get(GetServerConnectTimeout, out var connect) == 0 && connect == milliseconds
             && get(GetServerTimeout, out var read) == 0 && read == milliseconds;
     }
+
+    private static readonly Lazy<IntPtr> Library = new(() =>
+    {
+        _ = GlobalSettings.Version;
+        return NativeLibrary.Load(LibraryName(), typeof(Repository).Assembly, null);
+    });
+
+    /// <summary>A function of the libgit2 LibGit2Sharp loaded (and initialized), for what LibGit2Sharp does not expose.</summary>
+    public static IntPtr Export(string name) => NativeLibrary.GetExport(Library.Value, name);
 
     private static string LibraryName()
     {

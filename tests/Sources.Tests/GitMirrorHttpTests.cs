@@ -144,6 +144,45 @@ public sealed class GitMirrorHttpTests : IDisposable
     }
 
     [Fact]
+    public async Task BearerToken_IsNeverSentToAHostARedirectNames_WhileOtherSourcesFollowTheFirstRedirect()
+    {
+        // "Elsewhere" is another host name (localhost rather than 127.0.0.1): a plain socket that records what comes.
+        using var elsewhere = System.Net.Sockets.TcpListener.Create(0);
+        elsewhere.Start();
+        var requests = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var accepting = Task.Run(async () =>
+        {
+            while (true)
+            {
+                using var client = await elsewhere.AcceptTcpClientAsync();
+                var buffer = new byte[8192];
+                var read = await client.GetStream().ReadAsync(buffer);
+                requests.Enqueue(Encoding.ASCII.GetString(buffer, 0, read));
+            }
+        });
+        var target = $"http://localhost:{((System.Net.IPEndPoint)elsewhere.LocalEndpoint).Port}";
+
+        using var server = GitHttpServer.Start(ProjectRoot, bearerToken: Token);
+        server.RedirectTo = target;
+        var mirror = NewMirror();
+        var ex = await Assert.ThrowsAsync<GitSourceException>(() =>
+            mirror.FetchAsync("ns/redirected", Spec(server.UrlFor(_repo), new GitCredentials(BearerToken: Token)), CancellationToken.None));
+        Assert.Equal(GitSourceReasons.GitOperationFailed, ex.Reason);
+        Assert.Contains("cannot redirect", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(requests);
+        Assert.DoesNotContain(Token, ex.ToString(), StringComparison.Ordinal);
+
+        // Without a token the first request may be redirected, as git and libgit2 do by default.
+        using var open = GitHttpServer.Start(ProjectRoot);
+        open.RedirectTo = target;
+        await Assert.ThrowsAsync<GitSourceException>(() => mirror.FetchAsync("ns/redirected-open", Spec(open.UrlFor(_repo), null), CancellationToken.None));
+        Assert.Contains(requests, r => r.StartsWith("GET /", StringComparison.Ordinal));
+        Assert.DoesNotContain(requests, r => r.Contains("Authorization", StringComparison.OrdinalIgnoreCase));
+        elsewhere.Stop();
+        await Assert.ThrowsAnyAsync<Exception>(() => accepting);
+    }
+
+    [Fact]
     public async Task Timeout_ReportsTheTimeoutAtTheDeadline_TheSourceIsBusyUntilTheServerLetsGo_ThenFetchesAgain()
     {
         var server = GitHttpServer.Start(ProjectRoot);

@@ -113,6 +113,29 @@ public sealed class GitMirrorSshTests : IDisposable
         Assert.Contains("timed out", again.Message);
     }
 
+    /// <summary>
+    /// Why ssh mirrors are full: libgit2 1.8.6 (LibGit2Sharp 0.32's) sends its want lines a second time after the
+    /// depth exchange on a stateful connection, and git upload-pack refuses them. If a later libgit2 fetches
+    /// shallow over ssh, the first half fails and <see cref="GitMirror.ShallowOverSsh"/> can go.
+    /// </summary>
+    [SshdFact]
+    public async Task Ssh_FetchesFullHistory_BecauseLibgit2_1_8_BreaksShallowFetchesOverSsh()
+    {
+        _repo.Write("app.yaml", "second").Commit();
+        using var sshd = await SshTestServer.StartAsync();
+        var spec = new GitSourceSpec(sshd.UrlFor(_repo), new GitRef(Branch: "main"), TimeSpan.FromSeconds(60), [], new GitCredentials(SshIdentity: sshd.UserPrivateKey, KnownHosts: sshd.KnownHosts));
+
+        var shallow = new GitMirror(_mirrors) { ShallowOverSsh = true };
+        var ex = await Assert.ThrowsAsync<GitSourceException>(() => shallow.FetchAsync("ns/ssh-shallow", spec, CancellationToken.None));
+        Assert.Contains("expected SHA1 list, got 'want ", ex.Message, StringComparison.Ordinal);
+
+        var mirror = new GitMirror(_mirrors);
+        Assert.Equal(_repo.Head(), (await mirror.FetchAsync("ns/ssh-full", spec, CancellationToken.None)).CommitSha);
+        Assert.False(File.Exists(Path.Combine(mirror.MirrorPath("ns/ssh-full"), "shallow")));
+        using var repo = new LibGit2Sharp.Repository(mirror.MirrorPath("ns/ssh-full"));
+        Assert.Equal(2, repo.ObjectDatabase.OfType<LibGit2Sharp.Commit>().Count());
+    }
+
     [Fact]
     public async Task Ssh_WithoutKnownHosts_IsAnInvalidSpec()
     {

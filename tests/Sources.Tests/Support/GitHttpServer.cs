@@ -36,12 +36,19 @@ internal sealed class GitHttpServer : IDisposable
 
     public bool Hang { get; set; }
 
+    /// <summary>When set, every request is answered with a redirect to the same path under this base URL.</summary>
+    public string? RedirectTo { get; set; }
+
     /// <summary>Every Authorization header received, to show what the client sent.</summary>
     public ConcurrentQueue<string> AuthorizationHeaders { get; } = new();
 
     public int Requests;
 
-    public string UrlFor(GitTestRepo repo) => $"http://127.0.0.1:{Port}/{System.IO.Path.GetRelativePath(_projectRoot, repo.Path)}";
+    /// <summary>Bytes of git http-backend responses sent (ref advertisements and packs): what the client downloaded.</summary>
+    public long BytesSent;
+
+    /// <summary>The URL of the repository at <paramref name="repositoryPath"/>, under the project root.</summary>
+    public string UrlFor(string repositoryPath) => $"http://127.0.0.1:{Port}/{System.IO.Path.GetRelativePath(_projectRoot, repositoryPath)}";
 
     public static GitHttpServer Start(string projectRoot, string? username = null, string? password = null, string? bearerToken = null)
     {
@@ -118,6 +125,13 @@ internal sealed class GitHttpServer : IDisposable
             if (authorization is not null)
             {
                 AuthorizationHeaders.Enqueue(authorization);
+            }
+
+            if (RedirectTo is not null)
+            {
+                response.Redirect(RedirectTo.TrimEnd('/') + context.Request.Url!.PathAndQuery);
+                response.Close();
+                return;
             }
 
             if (!Authorized(authorization))
@@ -216,7 +230,14 @@ internal sealed class GitHttpServer : IDisposable
                 }
             }
 
-            await output.CopyToAsync(response.OutputStream);
+            var buffer = new byte[81920];
+            int read;
+            while ((read = await output.ReadAsync(buffer)) > 0)
+            {
+                await response.OutputStream.WriteAsync(buffer.AsMemory(0, read));
+                Interlocked.Add(ref BytesSent, read);
+            }
+
             await input;
             await stderr;
             await process.WaitForExitAsync();

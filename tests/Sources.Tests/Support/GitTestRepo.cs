@@ -22,6 +22,9 @@ internal sealed class GitTestRepo : IDisposable
         return repo;
     }
 
+    /// <summary>Runs git in an existing repository (such as a mirror); never dispose it, or the repository is deleted.</summary>
+    public static GitTestRepo Existing(string path) => new(path);
+
     public GitTestRepo Write(string relativePath, string content)
     {
         var full = System.IO.Path.Combine(Path, relativePath);
@@ -116,4 +119,9 @@ internal static class TempDir
             // As above.
         }
     }
+}
+
+internal static class GitHttpServerExtensions
+{
+    public static string UrlFor(this GitHttpServer server, GitTestRepo repo) => server.UrlFor(repo.Path);
 }
