@@ -61,27 +61,50 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         IReadOnlyDictionary<string, string> annotations,
         string specJson,
         long? expectedResourceVersion = null,
-        CancellationToken ct = default)
+        CancellationToken ct = default) =>
+        (await PutManyAsync([new ResourceWrite(kind, ns, name, labels, annotations, specJson, expectedResourceVersion)], ct))[0];
+
+    public async Task<IReadOnlyList<StoredResource>> PutManyAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken ct = default)
     {
-        StorageFormat.ValidateName(kind, "kind");
-        StorageFormat.ValidateName(ns, "namespace");
-        StorageFormat.ValidateName(name, "name");
-        ArgumentNullException.ThrowIfNull(specJson);
+        ArgumentNullException.ThrowIfNull(writes);
+        foreach (var w in writes)
+        {
+            StorageFormat.ValidateName(w.Kind, "kind");
+            StorageFormat.ValidateName(w.Namespace, "namespace");
+            StorageFormat.ValidateName(w.Name, "name");
+            ArgumentNullException.ThrowIfNull(w.SpecJson);
+        }
+
         await using var c = await db.OpenAsync(ct);
         while (true)
         {
             await using var tx = await c.BeginTransactionAsync(ct);
-            var (stored, changed) = await PutAsync(c, tx, time, kind, ns, name, labels, annotations, specJson, expectedResourceVersion, ct);
-            if (stored is null)
+            var stored = new List<StoredResource>(writes.Count);
+            var changed = false;
+            var raced = false;
+            foreach (var w in writes)
             {
-                // Created concurrently by another writer between our read and insert: decide again.
+                var (result, wrote) = await PutInTransactionAsync(c, tx, w, ct);
+                if (result is null)
+                {
+                    raced = true;
+                    break;
+                }
+
+                stored.Add(result);
+                changed |= wrote;
+            }
+
+            if (raced)
+            {
+                // An object was created concurrently by another writer between our read and insert: decide again.
                 await tx.RollbackAsync(ct);
                 continue;
             }
 
+            await tx.CommitAsync(ct);
             if (changed)
             {
-                await tx.CommitAsync(ct);
                 signal.Raise();
             }
 
@@ -89,28 +112,14 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         }
     }
 
-    /// <summary>
-    /// The write of <see cref="PutAsync(string, string, string, IReadOnlyDictionary{string, string}, IReadOnlyDictionary{string, string}, string, long?, CancellationToken)"/>
-    /// inside a transaction the caller commits (and then signals, when it changed something). A null result means
-    /// another writer created the object after this transaction read it: roll back and decide again.
-    /// </summary>
-    internal static async Task<(StoredResource? Stored, bool Changed)> PutAsync(
-        NpgsqlConnection c,
-        NpgsqlTransaction tx,
-        TimeProvider time,
-        string kind,
-        string ns,
-        string name,
-        IReadOnlyDictionary<string, string> labels,
-        IReadOnlyDictionary<string, string> annotations,
-        string specJson,
-        long? expectedResourceVersion,
-        CancellationToken ct)
+    /// <summary>One object of a put inside the caller's transaction; null when a concurrent create won the race (the caller rolls back and retries).</summary>
+    internal async Task<(StoredResource? Stored, bool Wrote)> PutInTransactionAsync(NpgsqlConnection c, NpgsqlTransaction tx, ResourceWrite w, CancellationToken ct)
     {
+        var (kind, ns, name, specJson, labels) = (w.Kind, w.Namespace, w.Name, w.SpecJson, w.Labels);
         var labelsJson = StorageFormat.MapToJson(labels);
-        var annotationsJson = StorageFormat.MapToJson(annotations);
+        var annotationsJson = StorageFormat.MapToJson(w.Annotations);
         var existing = await GetAsync(c, tx, kind, ns, name, forUpdate: true, ct);
-        if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+        if (w.ExpectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
         {
             throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
         }
