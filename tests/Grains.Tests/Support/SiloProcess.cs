@@ -96,8 +96,9 @@ public sealed class SiloProcess : IAsyncDisposable
                 {
                     return (await client.GetAsync(new Uri(silo.Gateway, "healthz"))).IsSuccessStatusCode;
                 }
-                catch (HttpRequestException)
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
                 {
+                    // Not listening yet, or too busy starting to answer within the probe's timeout (a loaded machine).
                     return false;
                 }
             },
