@@ -117,6 +117,8 @@ public sealed class AuthenticationTests : IAsyncLifetime
         var unknown = await ProblemAsync(await _silo.Http.PostAsync("api/v1/tokens", Json(new JsonObject { ["name"] = "x", ["role"] = "viewer", ["secret"] = "mine" })), HttpStatusCode.UnprocessableEntity);
         Assert.Equal("secret", unknown["errors"]![0]!["field"]!.GetValue<string>());
         await ProblemAsync(await _silo.Http.PostAsync("api/v1/tokens", Json(new JsonObject { ["name"] = "x", ["role"] = "viewer", ["expiresIn"] = "soon" })), HttpStatusCode.UnprocessableEntity);
+        var reserved = await ProblemAsync(await _silo.Http.PostAsync("api/v1/tokens", Json(new JsonObject { ["name"] = "initial-admin", ["role"] = "viewer" })), HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("reserved", reserved["errors"]![0]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]

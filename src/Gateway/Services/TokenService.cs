@@ -51,6 +51,10 @@ public sealed class TokenService
         RequireAdmin(caller, "create API tokens");
         var errors = new List<FieldError>();
         errors.AddRange(ResourceValidation.ValidateNamespace(request.Name, "name").Select(e => e with { Message = e.Message.Replace("namespace", "token name", StringComparison.Ordinal) }));
+        if (request.Name == AdminTokenBootstrap.TokenName)
+        {
+            errors.Add(new FieldError("name", $"\"{AdminTokenBootstrap.TokenName}\" is reserved for the admin token Fleet creates on start"));
+        }
         var role = ApiRoles.Parse(request.Role);
         if (role is null)
         {
