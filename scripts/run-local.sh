@@ -23,7 +23,20 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
+# Every API call needs a token. On its first start the silo creates an admin token, prints it once and writes
+# it to initial-admin-token in its data directory (owner-only); the demo uses that file.
+usage() { # usage TOKEN_FILE
+  cat <<USAGE
+
+The API needs a bearer token. The initial admin token is in $1 (shown once in the log too):
+  export FLEET_TOKEN=\$(cat $1)
+  curl -s -H "Authorization: Bearer \$FLEET_TOKEN" http://127.0.0.1:$port/api/v1/clusters
+Create narrower tokens with POST /api/v1/tokens (see docs/security.md).
+USAGE
+}
+
 if ! $demo; then
+  usage "$data/initial-admin-token"
   exec dotnet run --no-build --project src/Silo -- --urls "http://127.0.0.1:$port" --Fleet:DataDirectory="$data"
 fi
 
@@ -38,10 +51,13 @@ pids+=($!)
 wait_for() { for _ in $(seq 1 120); do if eval "$1" >/dev/null 2>&1; then return 0; fi; sleep 0.5; done; echo "timed out waiting for $2" >&2; exit 1; }
 wait_for "test -s '$data/kubesim-ca.pem'" "KubeSim"
 wait_for "curl -sf http://127.0.0.1:$port/readyz" "the silo"
+tokenfile="$data/silo/initial-admin-token"
+wait_for "test -s '$tokenfile'" "the initial admin token"
+auth="Authorization: Bearer $(cat "$tokenfile")"
 
 put() { # put PLURAL NAME BODY
   local code
-  code=$(curl -s -o "$data/last-response.json" -w '%{http_code}' -X PUT -H 'content-type: application/yaml' --data-binary "$3" "$api/$1/$2")
+  code=$(curl -s -o "$data/last-response.json" -w '%{http_code}' -X PUT -H "$auth" -H 'content-type: application/yaml' --data-binary "$3" "$api/$1/$2")
   case "$code" in 200|201) ;; *) echo "PUT $1/$2 failed ($code): $(cat "$data/last-response.json")" >&2; exit 1 ;; esac
 }
 
@@ -99,13 +115,16 @@ KUBECONFIG
 cat <<INFO
 
 Fleet is running (SQLite under .data/, logs in .data/silo.log), with a demo fleet of 20 simulated clusters.
-  Application:  curl -s $api/applications/web | jq .status
-  Placements:   curl -s $api/placements | jq '.items[] | {name: .metadata.name, ready: .status.conditions[0].reason, revision: .status.lastAppliedRevision}'
-  Clusters:     curl -s '$api/clusters?labelSelector=env%3Dprod' | jq '.items[].metadata.name'
-  Events:       curl -s $api/events | jq '.items[] | .reason + ": " + .message'
+Every API call needs a token; first set it in your shell:
+  export FLEET_TOKEN=\$(cat .data/silo/initial-admin-token)
+  Application:  curl -s -H "Authorization: Bearer \$FLEET_TOKEN" $api/applications/web | jq .status
+  Placements:   curl -s -H "Authorization: Bearer \$FLEET_TOKEN" $api/placements | jq '.items[] | {name: .metadata.name, ready: .status.conditions[0].reason, revision: .status.lastAppliedRevision}'
+  Clusters:     curl -s -H "Authorization: Bearer \$FLEET_TOKEN" '$api/clusters?labelSelector=env%3Dprod' | jq '.items[].metadata.name'
+  Events:       curl -s -H "Authorization: Bearer \$FLEET_TOKEN" $api/events | jq '.items[] | .reason + ": " + .message'
+  Audit log:    curl -s -H "Authorization: Bearer \$FLEET_TOKEN" http://127.0.0.1:$port/api/v1/audit | jq '.items[] | .subject + " " + .verb + " " + .kind + "/" + .name'
   kubectl:      kubectl --kubeconfig .data/kubeconfig get deploy,cm,svc -n demo
   The Git repository is .data/demo-repo: commit to it and run
-                curl -s -X PUT -H 'content-type: application/yaml' --data-binary @<(sed "s#REPO_URL#file://$repo#" examples/demo/fleet/gitrepository.yaml) $api/gitrepositories/demo
+                curl -s -X PUT -H "Authorization: Bearer \$FLEET_TOKEN" -H 'content-type: application/yaml' --data-binary @<(sed "s#REPO_URL#file://$repo#" examples/demo/fleet/gitrepository.yaml) $api/gitrepositories/demo
                 (or wait for the 30s interval) to roll the change out.
 Ctrl+C stops Fleet and KubeSim.
 INFO
