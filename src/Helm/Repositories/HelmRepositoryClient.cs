@@ -206,19 +206,19 @@ public sealed class HelmRepositoryClient(HttpClient http, string cacheDirectory)
         }
         catch (HttpRequestException e)
         {
-            throw new HelmException($"{Redact(url)}: {e.Message}");
+            throw new HelmException($"{Redact(url)}: {e.Message}", HelmFailure.Unavailable);
         }
 
         using (response)
         {
             if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             {
-                throw new HelmException($"{Redact(url)}: {(int)response.StatusCode} {response.ReasonPhrase}: the repository refused the credentials");
+                throw new HelmException($"{Redact(url)}: {(int)response.StatusCode} {response.ReasonPhrase}: the repository refused the credentials", HelmFailure.Unauthorized);
             }
 
             if (!response.IsSuccessStatusCode)
             {
-                throw new HelmException($"{Redact(url)}: {(int)response.StatusCode} {response.ReasonPhrase}");
+                throw new HelmException($"{Redact(url)}: {(int)response.StatusCode} {response.ReasonPhrase}", HelmFailure.Unavailable);
             }
 
             return await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);

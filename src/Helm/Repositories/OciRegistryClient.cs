@@ -164,7 +164,7 @@ public sealed class OciRegistryClient(HttpClient http, string cacheDirectory)
             }
             catch (HttpRequestException e)
             {
-                throw new HelmException($"{HelmRepositoryClient.Redact(url)}: {e.Message}");
+                throw new HelmException($"{HelmRepositoryClient.Redact(url)}: {e.Message}", HelmFailure.Unavailable);
             }
 
             using (response)
@@ -179,7 +179,7 @@ public sealed class OciRegistryClient(HttpClient http, string cacheDirectory)
 
                 if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
                 {
-                    throw new HelmException($"{HelmRepositoryClient.Redact(url)}: {(int)response.StatusCode} {response.ReasonPhrase}: the registry refused the credentials");
+                    throw new HelmException($"{HelmRepositoryClient.Redact(url)}: {(int)response.StatusCode} {response.ReasonPhrase}: the registry refused the credentials", HelmFailure.Unauthorized);
                 }
 
                 if (response.StatusCode == HttpStatusCode.NotFound)
@@ -189,7 +189,7 @@ public sealed class OciRegistryClient(HttpClient http, string cacheDirectory)
 
                 if (!response.IsSuccessStatusCode)
                 {
-                    throw new HelmException($"{HelmRepositoryClient.Redact(url)}: {(int)response.StatusCode} {response.ReasonPhrase}");
+                    throw new HelmException($"{HelmRepositoryClient.Redact(url)}: {(int)response.StatusCode} {response.ReasonPhrase}", HelmFailure.Unavailable);
                 }
 
                 return new Response(await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
@@ -221,7 +221,7 @@ public sealed class OciRegistryClient(HttpClient http, string cacheDirectory)
         using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
-            throw new HelmException($"{HelmRepositoryClient.Redact(realmUri)}: {(int)response.StatusCode} {response.ReasonPhrase}: the registry's token service refused the credentials");
+            throw new HelmException($"{HelmRepositoryClient.Redact(realmUri)}: {(int)response.StatusCode} {response.ReasonPhrase}: the registry's token service refused the credentials", HelmFailure.Unauthorized);
         }
 
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
