@@ -7,6 +7,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Fleet.Abstractions.Grains;
 using Fleet.Grains.Tests.Support;
+using Fleet.Helm.Tests;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Fleet.Grains.Tests;
@@ -16,7 +17,7 @@ namespace Fleet.Grains.Tests;
 /// repository on loopback with basic auth, onto KubeSim's clusters: values from the spec, a Secret and the matching
 /// customization, post-rendering (patches, postBuild), the release namespace, and hooks run around the apply.
 /// </summary>
-public sealed class HelmApplicationTests : IAsyncLifetime
+public sealed class HelmApplicationTests(DockerRegistry registry) : IAsyncLifetime, IClassFixture<DockerRegistry>
 {
     private FleetEnvironment _env = null!;
 
@@ -241,6 +242,50 @@ public sealed class HelmApplicationTests : IAsyncLifetime
         Assert.Equal("nginx:1.27", FleetEnvironment.Image(_env.Get("sim-0001", DeploymentPath)));
     }
 
+    /// <summary>A chart's files (web/...) packaged as `helm package` lays them out.</summary>
+    private static byte[] Pack(Dictionary<string, string> files)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+        using (var tar = new TarWriter(gzip, TarEntryFormat.Ustar))
+        {
+            foreach (var (path, content) in files)
+            {
+                tar.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, "web/" + path) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(content)) });
+            }
+        }
+        return buffer.ToArray();
+    }
+
+    [RequiresRegistryFact]
+    public async Task ChartFromOciRegistry_IsListedPulledAndRendered_AndANewTagRollsOut()
+    {
+        await registry.PushAsync("web", "1.0.0", Pack(Chart("1.0.0", "nginx:1.25")));
+        await _env.PutAsync("secrets/registry", $"apiVersion: fleet.dev/v1\nkind: Secret\nmetadata: {{name: registry}}\nstringData: {{username: {DockerRegistry.User}, password: {DockerRegistry.Password}}}\n");
+        await _env.PutAsync("helmrepositories/charts", $"""
+            apiVersion: fleet.dev/v1
+            kind: HelmRepository
+            metadata: {"{"}name: charts{"}"}
+            spec:
+              type: oci
+              url: {registry.Repository}
+              insecure: true
+              secretRef: {"{"}name: registry{"}"}
+            """);
+        await _env.PutAsync("applications/web", Application("{kind: HelmRepository, name: charts}", """
+                chart: web
+                version: "~1"
+                createNamespace: true
+            """));
+
+        await WaitAsync(() => FleetEnvironment.Prod.All(c => FleetEnvironment.Image(_env.Get(c, DeploymentPath)) == "nginx:1.25"), "1.0.0 from the registry on every prod cluster");
+        await _env.WaitAsync(async () => Str(await _env.ApplicationAsync(), "status", "lastAppliedRevision") == "web@1.0.0", "the application reports web@1.0.0");
+
+        // An OCI repository has no index: a new tag is found when the application reconciles (here, at its 2s interval).
+        await registry.PushAsync("web", "1.2.0", Pack(Chart("1.2.0", "nginx:1.27")));
+        await WaitAsync(() => FleetEnvironment.Prod.All(c => FleetEnvironment.Image(_env.Get(c, DeploymentPath)) == "nginx:1.27"), "1.2.0 on every prod cluster");
+    }
+
     /// <summary>An HTTP chart repository on loopback (index.yaml and packaged charts) that demands basic auth.</summary>
     private sealed class ChartRepository : IDisposable
     {
@@ -267,21 +312,12 @@ public sealed class HelmApplicationTests : IAsyncLifetime
 
         public int ChartDownloads => Volatile.Read(ref _downloads);
 
-        /// <summary>Packages a chart (web/...) as `helm package` lays it out and lists it in the index.</summary>
+        /// <summary>Packages a chart and lists it in the index.</summary>
         public void Publish(string version, Dictionary<string, string> files)
         {
-            using var buffer = new MemoryStream();
-            using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
-            using (var tar = new TarWriter(gzip, TarEntryFormat.Ustar))
-            {
-                foreach (var (path, content) in files)
-                {
-                    tar.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, "web/" + path) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(content)) });
-                }
-            }
             lock (_gate)
             {
-                _archives[$"web-{version}.tgz"] = buffer.ToArray();
+                _archives[$"web-{version}.tgz"] = Pack(files);
             }
         }
 
