@@ -69,6 +69,7 @@ public sealed class HelmApplicationTests(DockerRegistry registry) : IAsyncLifeti
               annotations:
                 helm.sh/hook: pre-install,pre-upgrade
                 helm.sh/hook-weight: "-5"
+                helm.sh/hook-delete-policy: {{ .Values.migratePolicy | default "before-hook-creation" }}
             spec:
               template:
                 spec:
@@ -200,6 +201,33 @@ public sealed class HelmApplicationTests(DockerRegistry registry) : IAsyncLifeti
         await WaitAsync(() => FleetEnvironment.Prod.All(c => FleetEnvironment.Image(_env.Get(c, DeploymentPath)) == "nginx:1.27"), "the new image everywhere");
         await _env.WaitAsync(() => Str(_env.Get("sim-0001", MigrateJobPath), "metadata", "uid") is { } uid && uid != firstMigrate, "the migrate hook re-created for the upgrade");
         Assert.Equal("nginx:1.27", Str(_env.Get("sim-0001", MigrateJobPath)!["spec"]!["template"]!["spec"]!["containers"]![0]!.AsObject(), "image"));
+    }
+
+    [Fact]
+    public async Task AFailingPreInstallHook_StopsTheApply_IsDeletedUnderHookFailed_AndAFixRecovers()
+    {
+        foreach (var (path, content) in Chart("0.1.0", "nginx:fail"))
+        {
+            _env.Repo.Write("charts/web/" + path, content);
+        }
+        _env.Repo.Commit("chart with a failing migration");
+        await _env.FetchNowAsync();
+        var app = Application("{kind: GitRepository, name: repo}", """
+                chart: charts/web
+                createNamespace: true
+                values: {migratePolicy: hook-failed}
+            """).Replace("env: prod", "region: eu", StringComparison.Ordinal).Replace("timeout: 30s", "timeout: 10s", StringComparison.Ordinal);
+        await _env.PutAsync("applications/web", app);
+
+        await _env.WaitAsync(async () => await _env.PlacementReadyAsync("web~sim-0001", "message") is { } m && m.Contains("hook Job/shop/web-migrate failed", StringComparison.Ordinal),
+            "the placement reports the failed hook");
+        Assert.Equal("ReconciliationFailed", await _env.PlacementReadyAsync("web~sim-0001", "reason"));
+        Assert.Null(_env.Get("sim-0001", DeploymentPath));
+        await _env.WaitAsync(() => _env.Get("sim-0001", MigrateJobPath) is null, "the failed hook deleted under hook-failed");
+
+        // The fix: the hook succeeds, then the manifests are applied.
+        await _env.PutAsync("applications/web", app.Replace("values: {migratePolicy: hook-failed}", "values: {migratePolicy: hook-failed, image: \"nginx:1.25\"}", StringComparison.Ordinal));
+        await WaitAsync(() => FleetEnvironment.Clusters.Where(c => c.Region == "eu").All(c => FleetEnvironment.Image(_env.Get(c.Name, DeploymentPath)) == "nginx:1.25"), "the fixed chart on every eu cluster");
     }
 
     [Fact]

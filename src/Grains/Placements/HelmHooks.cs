@@ -117,14 +117,18 @@ internal static class HelmHooks
                 }
 
                 ran.Add(hook.Ref.ToString());
-                if (hook.Ref is { Group: "batch", Kind: "Job" } or { Group: "", Kind: "Pod" })
+                // As Helm: Jobs and Pods are waited for until they complete; other hooks are done once created.
+                if (hook.Ref is { Group: "batch", Kind: "Job" })
                 {
-                    // As Helm: Jobs and Pods are waited for until they complete; other hooks are done once created.
                     var result = (await health.WaitAsync(client, [hook.Ref], timeout, ct))[0];
                     if (result.Status != HealthStatus.Current)
                     {
                         return await FailAsync(client, hook, $"{HookName(hook)} {(result.Status == HealthStatus.Failed ? "failed" : "did not complete in time")}: {result.Message}", ran, timeout, ct);
                     }
+                }
+                else if (hook.Ref is { Group: "", Kind: "Pod" } && await PodPhaseAsync(client, hook.Ref, timeout, ct) is var podPhase && podPhase != "Succeeded")
+                {
+                    return await FailAsync(client, hook, $"{HookName(hook)} {(podPhase == "Failed" ? "failed" : "did not complete in time")} (phase {podPhase ?? "unknown"})", ran, timeout, ct);
                 }
             }
             catch (Exception ex) when (ex is KubeApiException or KubeConnectionException)
@@ -173,6 +177,35 @@ internal static class HelmHooks
         }
 
         return new HookOutcome(false, message, ran);
+    }
+
+    /// <summary>
+    /// Waits until a hook Pod has run to its end (phase Succeeded or Failed, as Helm waits; a Ready Pod is not done)
+    /// and returns its last phase, or whatever it was when the time-out passed.
+    /// </summary>
+    private static async Task<string?> PodPhaseAsync(KubeClient client, ObjectRef r, TimeSpan timeout, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
+        var delay = TimeSpan.FromMilliseconds(100);
+        string? phase = null;
+        try
+        {
+            while (true)
+            {
+                phase = (await client.GetAsync(r.ApiVersion, r.Kind, r.Namespace, r.Name, deadline.Token))?["status"]?["phase"]?.GetValue<string>();
+                if (phase is "Succeeded" or "Failed")
+                {
+                    return phase;
+                }
+                await Task.Delay(delay, deadline.Token);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2000));
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return phase;
+        }
     }
 
     /// <summary>Deletes an object (its dependents in the background) and waits until it is gone, as Helm before re-creating a hook.</summary>
