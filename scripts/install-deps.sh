@@ -14,6 +14,10 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 # The reference Helm (../shared/tools/helm) and kube-real unpack themselves with xz on first use.
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+# The Helm OCI tests push and pull charts through Debian's docker-registry (Docker Registry HTTP API v2) on loopback.
+if [ "${1:-}" = "--tests" ]; then
+  [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
+fi
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

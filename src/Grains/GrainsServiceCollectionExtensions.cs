@@ -5,6 +5,7 @@ using Fleet.Grains.Placements;
 using Fleet.Kubernetes;
 using Fleet.Sources;
 using Fleet.Store;
+using Fleet.Store.Secrets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -52,6 +53,8 @@ public static class GrainsServiceCollectionExtensions
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<GitMirror>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ArtifactCache(Path.Combine(dataDirectory, "artifacts"), sp.GetRequiredService<IBlobStore>()));
+        services.AddSingleton(sp => new HelmChartSource(dataDirectory, sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<SecretReader>()));
+        services.AddSingleton<HelmRenderer>();
         services.AddSingleton(sp => new Applier(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Applier>>()));
         services.AddSingleton(sp => new HealthChecker(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<HealthChecker>>()));
         services.AddSingleton(sp => new ApplySlots(Options(sp).ApplySlotsPerSilo, Options(sp).ApplySlotsPerCluster));

@@ -3,7 +3,24 @@ using System.Text.Json.Nodes;
 namespace Fleet.Helm;
 
 /// <summary>A chart that cannot be loaded or rendered; the message says what and where, as Helm's does.</summary>
-public sealed class HelmException(string message) : Exception(message);
+public sealed class HelmException(string message, HelmFailure failure = HelmFailure.Invalid) : Exception(message)
+{
+    /// <summary>What kind of failure this is, for callers that report them differently.</summary>
+    public HelmFailure Failure { get; } = failure;
+}
+
+/// <summary>Kinds of <see cref="HelmException"/>.</summary>
+public enum HelmFailure
+{
+    /// <summary>The chart, values or repository content is invalid, or a version is not found.</summary>
+    Invalid,
+
+    /// <summary>A repository or registry refused the credentials.</summary>
+    Unauthorized,
+
+    /// <summary>A repository or registry could not be reached or answered with an error.</summary>
+    Unavailable,
+}
 
 /// <summary>Safety limits for loading and rendering a chart.</summary>
 public sealed class HelmLimits

@@ -40,9 +40,14 @@ internal static class TestData
     }
 
     /// <summary>Runs the reference helm in the testdata directory; returns exit code, stdout and stderr.</summary>
-    public static (int Code, string Out, string Err) RunHelm(IEnumerable<string> args)
+    public static (int Code, string Out, string Err) RunHelm(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(Helm!) { WorkingDirectory = Directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
+
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);

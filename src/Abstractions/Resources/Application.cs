@@ -38,6 +38,9 @@ public sealed record ApplicationSpec
     /// <summary>Per-cluster differences; the first entry whose selector matches a cluster wins.</summary>
     public List<TargetCustomization>? TargetCustomizations { get; init; }
     public RolloutSpec? Rollout { get; init; }
+
+    /// <summary>Render a Helm chart instead of a kustomization.</summary>
+    public ApplicationHelmSpec? Helm { get; init; }
 }
 
 public sealed record CommonMetadata
@@ -67,6 +70,9 @@ public sealed record TargetCustomization
     public string? Path { get; init; }
     public List<JsonObject>? Patches { get; init; }
     public PostBuild? PostBuild { get; init; }
+
+    /// <summary>Helm values for the clusters this customization matches, merged over the application's.</summary>
+    public HelmValuesCustomization? Helm { get; init; }
 }
 
 public sealed record RolloutSpec

@@ -16,6 +16,8 @@ namespace Fleet.Abstractions.Resources;
 [JsonSerializable(typeof(ClusterStatus))]
 [JsonSerializable(typeof(GitRepositorySpec))]
 [JsonSerializable(typeof(GitRepositoryStatus))]
+[JsonSerializable(typeof(HelmRepositorySpec))]
+[JsonSerializable(typeof(HelmRepositoryStatus))]
 [JsonSerializable(typeof(ApplicationSpec))]
 [JsonSerializable(typeof(ApplicationStatus))]
 [JsonSerializable(typeof(PlacementSpec))]

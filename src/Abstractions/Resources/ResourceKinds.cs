@@ -73,12 +73,13 @@ public static class ResourceKinds
 {
     public static readonly ResourceKind Cluster = new("Cluster", "clusters", typeof(ClusterSpec), false, []);
     public static readonly ResourceKind GitRepository = new("GitRepository", "gitrepositories", typeof(GitRepositorySpec), false, ["source.toolkit.fluxcd.io/v1", "source.toolkit.fluxcd.io/v1beta2"]);
+    public static readonly ResourceKind HelmRepository = new("HelmRepository", "helmrepositories", typeof(HelmRepositorySpec), false, ["source.toolkit.fluxcd.io/v1", "source.toolkit.fluxcd.io/v1beta2"]);
     public static readonly ResourceKind Application = new("Application", "applications", typeof(ApplicationSpec), false, []);
     public static readonly ResourceKind Receiver = new("Receiver", "receivers", typeof(ReceiverSpec), false, ["notification.toolkit.fluxcd.io/v1"]);
     public static readonly ResourceKind Placement = new("Placement", "placements", typeof(PlacementSpec), true, []);
     public static readonly ResourceKind Secret = new("Secret", "secrets", typeof(SecretSpec), false, ["v1"]);
 
-    public static readonly IReadOnlyList<ResourceKind> All = [Cluster, GitRepository, Application, Receiver, Placement, Secret];
+    public static readonly IReadOnlyList<ResourceKind> All = [Cluster, GitRepository, HelmRepository, Application, Receiver, Placement, Secret];
 
     public static ResourceKind? ByPlural(string plural) => All.FirstOrDefault(k => k.Plural == plural);
 

@@ -100,7 +100,8 @@ public static partial class ResourceValidation
     {
         ClusterSpec c => ValidateCluster(c),
         GitRepositorySpec g => ValidateGitRepository(g),
-        ApplicationSpec a => ValidateApplication(a),
+        HelmRepositorySpec h => ValidateHelmRepository(h),
+        ApplicationSpec a => ValidateApplication(a).Concat(ValidateApplicationHelm(a)),
         ReceiverSpec r => ValidateReceiver(r),
         _ => [],
     };
@@ -167,9 +168,9 @@ public static partial class ResourceValidation
 
     private static IEnumerable<FieldError> ValidateApplication(ApplicationSpec spec)
     {
-        if (spec.SourceRef.Kind != "GitRepository")
+        if (spec.SourceRef.Kind is not ("GitRepository" or "HelmRepository"))
         {
-            yield return new FieldError("spec.sourceRef.kind", $"\"{spec.SourceRef.Kind}\" is not supported: GitRepository");
+            yield return new FieldError("spec.sourceRef.kind", $"\"{spec.SourceRef.Kind}\" is not supported: GitRepository or HelmRepository");
         }
         foreach (var e in ValidateName(spec.SourceRef.Name, "spec.sourceRef.name"))
         {

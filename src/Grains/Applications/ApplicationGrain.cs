@@ -22,7 +22,7 @@ namespace Fleet.Grains.Applications;
 /// </summary>
 internal sealed partial class ApplicationGrain(
     [PersistentState("state", StoreServiceCollectionExtensions.GrainStorageName)] IPersistentState<ApplicationState> state,
-    IResourceStore store, IEventLog events, IBlobStore blobs, ArtifactCache artifacts, SecretReader secrets, ILogger<ApplicationGrain> logger)
+    IResourceStore store, IEventLog events, IBlobStore blobs, ArtifactCache artifacts, SecretReader secrets, HelmRenderer helm, HelmChartSource charts, ILogger<ApplicationGrain> logger)
     : ReconcilingGrain<ApplicationState>(state, store, events, logger), IApplicationGrain
 {
     /// <summary>Substituted manifests of the current render (by rendered digest and variables), kept while the activation lives.</summary>
@@ -172,13 +172,11 @@ internal sealed partial class ApplicationGrain(
             return null;
         }
 
-        // The source's artifact.
-        var source = await Store.GetAsync(ResourceKinds.GitRepository.Kind, Namespace, spec.SourceRef.Name, ct);
-        var artifact = source?.StatusJson is { } sourceStatus ? JsonSerializer.Deserialize<GitRepositoryStatus>(sourceStatus, FleetJson.Options)?.Artifact : null;
+        // The source's artifact (for a HelmRepository: the chart version the application asks for).
+        var (artifact, why) = spec.SourceRef.Kind == ResourceKinds.HelmRepository.Kind ? await charts.ResolveAsync(Namespace, spec, ct) : await GitArtifactAsync(spec, ct);
         if (artifact is null)
         {
-            var why = source is null ? $"GitRepository {Namespace}/{spec.SourceRef.Name} does not exist" : $"GitRepository {Namespace}/{spec.SourceRef.Name} has no artifact yet";
-            await ReportAsync(spec, placements, null, null, ConditionStatus.False, Reasons.ArtifactFailed, why, ct);
+            await ReportAsync(spec, placements, null, null, ConditionStatus.False, Reasons.ArtifactFailed, why!, ct);
             return Jitter(retry);
         }
 
@@ -201,7 +199,7 @@ internal sealed partial class ApplicationGrain(
             foreach (var cluster in clusters)
             {
                 var customization = spec.TargetCustomizations?.FirstOrDefault(tc => tc.ClusterSelector?.ToSelector().Matches(cluster.Labels) == true);
-                var rendered = await RenderAsync(spec, artifact.Digest, customization, generation, ct);
+                var rendered = await RenderAsync(spec, artifact.Digest, customization, generation, cluster, ct);
                 var digest = await SubstituteAsync(spec, customization, rendered, cluster, ct);
                 desired[cluster.Name] = (digest, customization?.Name);
                 var current = placements.TryGetValue(cluster.Name, out var p) ? p : null;
@@ -230,6 +228,13 @@ internal sealed partial class ApplicationGrain(
         return snapshot.Interval;
     }
 
+    private async Task<(ArtifactStatus? Artifact, string? Why)> GitArtifactAsync(ApplicationSpec spec, CancellationToken ct)
+    {
+        var source = await Store.GetAsync(ResourceKinds.GitRepository.Kind, Namespace, spec.SourceRef.Name, ct);
+        var artifact = source?.StatusJson is { } sourceStatus ? JsonSerializer.Deserialize<GitRepositoryStatus>(sourceStatus, FleetJson.Options)?.Artifact : null;
+        return (artifact, source is null ? $"GitRepository {Namespace}/{spec.SourceRef.Name} does not exist" : $"GitRepository {Namespace}/{spec.SourceRef.Name} has no artifact yet");
+    }
+
     private async Task<TimeSpan?> DeleteAsync(Dictionary<string, StoredResource> placements, CancellationToken ct)
     {
         if (placements.Count == 0)
@@ -243,14 +248,21 @@ internal sealed partial class ApplicationGrain(
     }
 
     /// <summary>The rendered, unsubstituted objects for one customization, from the blob store when rendered before.</summary>
-    private async Task<(string Digest, IReadOnlyList<JsonObject> Objects)> RenderAsync(ApplicationSpec spec, string artifactDigest, TargetCustomization? customization, long generation, CancellationToken ct)
+    private async Task<(string Digest, IReadOnlyList<JsonObject> Objects)> RenderAsync(ApplicationSpec spec, string artifactDigest, TargetCustomization? customization, long generation, StoredResource cluster, CancellationToken ct)
     {
-        var key = $"{artifactDigest}|{customization?.Name}|{generation}";
+        // A chart renders per values and cluster version too: both are in its key.
+        var chart = spec.Helm is null ? null : await helm.PrepareAsync(Namespace, Name, spec, customization, cluster, ct);
+        var key = $"{artifactDigest}|{customization?.Name}{chart?.Key}|{generation}";
         if (State.Renders.TryGetValue(key, out var known) && await blobs.GetAsync(known, ct) is { } cached)
         {
             return (known, JsonNode.Parse(cached)!.AsArray().Select(n => n!.AsObject()).ToList());
         }
         using var span = GrainTracing.Start("render", Key);
+        if (chart is not null)
+        {
+            return await KeepRenderAsync(key, artifactDigest, generation, await helm.RenderAsync(chart, spec, customization, artifactDigest, ct),
+                $"rendered chart {spec.Helm!.Chart ?? spec.Path} for cluster version {chart.KubeVersion}{(customization is null ? "" : $" for customization {customization.Name}")}", ct);
+        }
         var root = await artifacts.GetDirectoryAsync(artifactDigest, ct);
         var path = (customization?.Path ?? spec.Path ?? "./").TrimStart('/');
         var patches = (spec.Patches ?? []).Concat(customization?.Patches ?? []).Select(ToPatch).ToList();
@@ -262,20 +274,27 @@ internal sealed partial class ApplicationGrain(
                 NamePrefix = spec.NamePrefix,
                 NameSuffix = spec.NameSuffix,
                 Patches = patches,
-                Images = spec.Images?.Select(i => new FluxImage(Str(i, "name") ?? "", Str(i, "newName"), Str(i, "newTag"), Str(i, "digest"))).ToList(),
+                Images = spec.Images?.Select(ToImage).ToList(),
                 Components = spec.Components,
                 CommonMetadata = spec.CommonMetadata is { } m ? new FluxCommonMetadata(m.Labels, m.Annotations) : null,
             },
         });
-        var digest = await blobs.PutAsync(Serialize(result.Objects), ct);
+        return await KeepRenderAsync(key, artifactDigest, generation, result.Objects,
+            $"rendered {result.Objects.Count} objects from {path}{(customization is null ? "" : $" for customization {customization.Name}")}", ct);
+    }
+
+    /// <summary>Stores a render under its key (dropping those of older artifacts and generations) and announces it.</summary>
+    private async Task<(string Digest, IReadOnlyList<JsonObject> Objects)> KeepRenderAsync(string key, string artifactDigest, long generation, IReadOnlyList<JsonObject> objects, string message, CancellationToken ct)
+    {
+        var digest = await blobs.PutAsync(Serialize(objects), ct);
         // Keep only the renders of the current generation and artifact: older ones are never asked for again.
         var renders = State.Renders.Where(r => r.Key.StartsWith(artifactDigest + "|", StringComparison.Ordinal) && r.Key.EndsWith("|" + generation, StringComparison.Ordinal))
             .ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
         renders[key] = digest;
         State = State with { Renders = renders };
         await WriteStateAsync();
-        await EventAsync(FleetEventType.Normal, "Rendered", $"rendered {result.Objects.Count} objects from {path}{(customization is null ? "" : $" for customization {customization.Name}")}", ct);
-        return (digest, result.Objects);
+        await EventAsync(FleetEventType.Normal, "Rendered", message, ct);
+        return (digest, objects);
     }
 
     /// <summary>The manifests for one cluster: the rendered objects with its variables substituted (shared when nothing is substituted).</summary>
@@ -521,7 +540,9 @@ internal sealed partial class ApplicationGrain(
     [LoggerMessage(EventId = GrainEventIds.RolloutHalted, Level = LogLevel.Warning, Message = "Application {Key}: {Message}")]
     private static partial void LogRolloutHalted(ILogger logger, string key, string message);
 
-    private static FluxPatch ToPatch(JsonObject patch)
+    internal static FluxImage ToImage(JsonObject i) => new(Str(i, "name") ?? "", Str(i, "newName"), Str(i, "newTag"), Str(i, "digest"));
+
+    internal static FluxPatch ToPatch(JsonObject patch)
     {
         var target = patch["target"] as JsonObject;
         return new FluxPatch(Str(patch, "patch") ?? "", target is null ? null : new PatchSelector

@@ -39,7 +39,7 @@ internal sealed partial class ChangeDispatcherGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        foreach (var kind in new[] { ResourceKinds.Application.Kind, ResourceKinds.Cluster.Kind, ResourceKinds.GitRepository.Kind, ResourceKinds.Receiver.Kind })
+        foreach (var kind in new[] { ResourceKinds.Application.Kind, ResourceKinds.Cluster.Kind, ResourceKinds.GitRepository.Kind, ResourceKinds.HelmRepository.Kind, ResourceKinds.Receiver.Kind })
         {
             foreach (var o in await store.ListAsync(kind, null, null, cancellationToken))
             {
@@ -119,7 +119,7 @@ internal sealed partial class ChangeDispatcherGrain(
             return;
         }
 
-        if (change.Type == ResourceChangeType.Status && kind != ResourceKinds.GitRepository.Kind && kind != ResourceKinds.Application.Kind)
+        if (change.Type == ResourceChangeType.Status && kind != ResourceKinds.GitRepository.Kind && kind != ResourceKinds.HelmRepository.Kind && kind != ResourceKinds.Application.Kind)
         {
             // Probe times, webhook paths, placement reports: nobody depends on these statuses.
             return;
@@ -185,6 +185,11 @@ internal sealed partial class ChangeDispatcherGrain(
             {
                 value = JsonSerializer.Deserialize<GitRepositoryStatus>(json, FleetJson.Options)?.Artifact?.Digest;
             }
+            else if (stored.Kind == ResourceKinds.HelmRepository.Kind && JsonSerializer.Deserialize<HelmRepositoryStatus>(json, FleetJson.Options) is { } h)
+            {
+                // An OCI repository has no index: its readiness is the news.
+                value = h.Artifact?.Digest ?? ConditionList.Find(h.Conditions, ConditionTypes.Ready)?.Status;
+            }
             else if (stored.Kind == ResourceKinds.Application.Kind && JsonSerializer.Deserialize<ApplicationStatus>(json, FleetJson.Options) is { } s)
             {
                 value = $"{ConditionList.Find(s.Conditions, ConditionTypes.Ready)?.Status}|{s.LastAppliedRevision}";
@@ -211,6 +216,11 @@ internal sealed partial class ChangeDispatcherGrain(
         if (kind == ResourceKinds.GitRepository.Kind)
         {
             return GrainFactory.GetGrain<IGitRepositoryGrain>(target.Key).HintSpecChanged();
+        }
+
+        if (kind == ResourceKinds.HelmRepository.Kind)
+        {
+            return GrainFactory.GetGrain<IHelmRepositoryGrain>(target.Key).HintSpecChanged();
         }
 
         if (kind == ResourceKinds.Receiver.Kind)

@@ -109,7 +109,10 @@ internal sealed class DependencyIndex
                 return refs;
             }
 
-            refs.Add((ResourceKinds.GitRepository.Kind, spec.SourceRef.Name));
+            refs.Add((spec.SourceRef.Kind == ResourceKinds.HelmRepository.Kind ? ResourceKinds.HelmRepository.Kind : ResourceKinds.GitRepository.Kind, spec.SourceRef.Name));
+            refs.AddRange((spec.Helm?.ValuesFrom ?? []).Concat((spec.TargetCustomizations ?? []).SelectMany(t => t.Helm?.ValuesFrom ?? []))
+                .Where(v => v.Kind == ResourceKinds.Secret.Kind)
+                .Select(v => (ResourceKinds.Secret.Kind, v.Name)));
             refs.AddRange((spec.DependsOn ?? []).Select(d => (ResourceKinds.Application.Kind, d.Name)));
             refs.AddRange((spec.PostBuild?.SubstituteFrom ?? []).Concat((spec.TargetCustomizations ?? []).SelectMany(t => t.PostBuild?.SubstituteFrom ?? []))
                 .Where(s => s.Kind == ResourceKinds.Secret.Kind)
@@ -127,6 +130,14 @@ internal sealed class DependencyIndex
         else if (kind == ResourceKinds.GitRepository.Kind)
         {
             var spec = JsonSerializer.Deserialize<GitRepositorySpec>(specJson, FleetJson.Options);
+            if (spec?.SecretRef is { Name.Length: > 0 } s)
+            {
+                refs.Add((ResourceKinds.Secret.Kind, s.Name));
+            }
+        }
+        else if (kind == ResourceKinds.HelmRepository.Kind)
+        {
+            var spec = JsonSerializer.Deserialize<HelmRepositorySpec>(specJson, FleetJson.Options);
             if (spec?.SecretRef is { Name.Length: > 0 } s)
             {
                 refs.Add((ResourceKinds.Secret.Kind, s.Name));

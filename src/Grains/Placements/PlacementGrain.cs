@@ -98,6 +98,9 @@ internal sealed partial class PlacementGrain(
             return await FailAsync(spec, Reasons.ArtifactFailed, $"rendered manifests {spec.ManifestDigest} are not in the store", retry, ct);
         }
         var objects = JsonNode.Parse(manifest)!.AsArray().Select(n => n!.AsObject()).ToList();
+        // Helm hooks run around the apply (PlacementGrain.Hooks.cs), never with the rest.
+        (objects, var hooks) = HelmHooks.Split(objects);
+        var install = State.LastAppliedRevision is null;
 
         IReadOnlyList<DriftEntry>? drift = null;
         var changedDesired = State.LastAppliedDigest != spec.ManifestDigest;
@@ -134,6 +137,11 @@ internal sealed partial class PlacementGrain(
             }).ToList();
             inventory = report.MarkForReapply(inventory);
             await EventAsync(FleetEventType.Warning, "DriftDetected", string.Join("; ", report.Drifted.Select(d => d.Describe())), ct);
+        }
+
+        if (changedDesired && await RunHooksAsync(client, hooks, HookPhase.Pre, install, objects, spec, interval, ct) is { } preHookFailure)
+        {
+            return await FailAsync(spec, Reasons.ReconciliationFailed, preHookFailure, retry, ct);
         }
 
         ApplyResult result;
@@ -195,6 +203,11 @@ internal sealed partial class PlacementGrain(
             }
 
             healthSummary = "Current";
+        }
+
+        if (changedDesired && await RunHooksAsync(client, hooks, HookPhase.Post, install, objects, spec, interval, ct) is { } postHookFailure)
+        {
+            return await FailAsync(spec, Reasons.ReconciliationFailed, postHookFailure, retry, ct);
         }
 
         State = State with { LastAppliedRevision = spec.Revision, LastAppliedDigest = spec.ManifestDigest, Failures = 0 };

@@ -35,15 +35,28 @@ public sealed record HelmChartVersion(string Name, string Version, string AppVer
 public sealed class HelmRepositoryClient(HttpClient http, string cacheDirectory)
 {
     /// <summary>The charts of a repository's index.yaml: name to versions, newest first.</summary>
-    public async Task<IReadOnlyDictionary<string, IReadOnlyList<HelmChartVersion>>> GetIndexAsync(Uri repository, HelmRepositoryCredentials? credentials, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<HelmChartVersion>>> GetIndexAsync(Uri repository, HelmRepositoryCredentials? credentials, CancellationToken cancellationToken) =>
+        ParseIndex(await DownloadIndexAsync(repository, credentials, cancellationToken).ConfigureAwait(false), repository);
+
+    /// <summary>The bytes of a repository's index.yaml, as served.</summary>
+    public Task<byte[]> DownloadIndexAsync(Uri repository, HelmRepositoryCredentials? credentials, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(repository);
-        var indexUri = new Uri(WithSlash(repository), "index.yaml");
-        var bytes = await GetAsync(indexUri, repository, credentials, cancellationToken).ConfigureAwait(false);
+        return GetAsync(IndexUri(repository), repository, credentials, cancellationToken);
+    }
+
+    private static Uri IndexUri(Uri repository) => new(WithSlash(repository), "index.yaml");
+
+    /// <summary>Reads an index.yaml (as downloaded before) into chart name to versions, newest first.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<HelmChartVersion>> ParseIndex(byte[] index, Uri repository)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        ArgumentNullException.ThrowIfNull(repository);
+        var indexUri = IndexUri(repository);
         object? doc;
         try
         {
-            doc = GoYaml.Load(Encoding.UTF8.GetString(bytes), floatNumbers: false);
+            doc = GoYaml.Load(Encoding.UTF8.GetString(index), floatNumbers: false);
         }
         catch (HelmYamlException e)
         {
@@ -74,11 +87,17 @@ public sealed class HelmRepositoryClient(HttpClient http, string cacheDirectory)
                     e.Get("digest") is string d ? d : ""));
             }
 
-            versions.Sort((a, b) => (SemVer.TryParse(b.Version) ?? Zero).CompareTo(SemVer.TryParse(a.Version) ?? Zero));
-            result[name] = versions;
+            result[name] = NewestFirst(versions);
         }
 
         return result;
+    }
+
+    /// <summary>Versions sorted newest first by semver (versions that are not semver last).</summary>
+    internal static List<HelmChartVersion> NewestFirst(List<HelmChartVersion> versions)
+    {
+        versions.Sort((a, b) => (SemVer.TryParse(b.Version) ?? Zero).CompareTo(SemVer.TryParse(a.Version) ?? Zero));
+        return versions;
     }
 
     private static readonly SemVer Zero = SemVer.Parse("0.0.0-0");
@@ -167,10 +186,10 @@ public sealed class HelmRepositoryClient(HttpClient http, string cacheDirectory)
 
     private string CachePath(string digest) => Path.Combine(cacheDirectory, digest.ToLowerInvariant() + ".tgz");
 
-    private static Uri WithSlash(Uri u) => u.AbsoluteUri.EndsWith('/') ? u : new Uri(u.AbsoluteUri + "/");
+    internal static Uri WithSlash(Uri u) => u.AbsoluteUri.EndsWith('/') ? u : new Uri(u.AbsoluteUri + "/");
 
     /// <summary>A URL fit for messages: no user info, no query (which may hold tokens).</summary>
-    private static string Redact(Uri u) => new UriBuilder(u) { UserName = "", Password = "", Query = "" }.Uri.GetLeftPart(UriPartial.Path);
+    internal static string Redact(Uri u) => new UriBuilder(u) { UserName = "", Password = "", Query = "" }.Uri.GetLeftPart(UriPartial.Path);
 
     private async Task<byte[]> GetAsync(Uri url, Uri repository, HelmRepositoryCredentials? credentials, CancellationToken cancellationToken)
     {
@@ -187,19 +206,19 @@ public sealed class HelmRepositoryClient(HttpClient http, string cacheDirectory)
         }
         catch (HttpRequestException e)
         {
-            throw new HelmException($"{Redact(url)}: {e.Message}");
+            throw new HelmException($"{Redact(url)}: {e.Message}", HelmFailure.Unavailable);
         }
 
         using (response)
         {
             if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             {
-                throw new HelmException($"{Redact(url)}: {(int)response.StatusCode} {response.ReasonPhrase}: the repository refused the credentials");
+                throw new HelmException($"{Redact(url)}: {(int)response.StatusCode} {response.ReasonPhrase}: the repository refused the credentials", HelmFailure.Unauthorized);
             }
 
             if (!response.IsSuccessStatusCode)
             {
-                throw new HelmException($"{Redact(url)}: {(int)response.StatusCode} {response.ReasonPhrase}");
+                throw new HelmException($"{Redact(url)}: {(int)response.StatusCode} {response.ReasonPhrase}", HelmFailure.Unavailable);
             }
 
             return await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
