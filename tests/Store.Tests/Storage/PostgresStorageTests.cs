@@ -13,6 +13,9 @@ public sealed class PostgresStorageTests : StorageContract
     [PostgresFact] public Task Events_AppendListFilterAndStream_Postgres() => Events_AppendListFilterAndStreamAfterASequence();
     [PostgresFact] public Task Events_RetentionDeletesByAgeAndCount_Postgres() => Events_RetentionDeletesByAgeAndCount();
     [PostgresFact] public Task Blobs_AreStoredOnceUnderTheirDigest_Postgres() => Blobs_AreStoredOnceUnderTheirDigest();
+    [PostgresFact] public Task Pages_WalkEveryObjectOnceInOrder_Postgres() => Pages_WalkEveryObjectOnceInOrder_WithFiltersInTheQuery();
+    [PostgresFact] public Task PutMany_WritesAllOrNothing_Postgres() => PutMany_WritesAllOrNothing();
+    [PostgresFact] public Task ChangePosition_StartsAfterAVersion_AndIsGoneOnceTrimmed_Postgres() => ChangePosition_StartsAfterAVersion_AndIsGoneOnceTrimmed();
 
     [PostgresFact]
     public async Task Migrations_AreRecordedAndIdempotent_AndCreateOrleansAdoNetTables()

@@ -14,6 +14,9 @@ public sealed class SqliteStorageTests : StorageContract, IDisposable
     [Fact] public Task Events_AppendListFilterAndStream_Sqlite() => Events_AppendListFilterAndStreamAfterASequence();
     [Fact] public Task Events_RetentionDeletesByAgeAndCount_Sqlite() => Events_RetentionDeletesByAgeAndCount();
     [Fact] public Task Blobs_AreStoredOnceUnderTheirDigest_Sqlite() => Blobs_AreStoredOnceUnderTheirDigest();
+    [Fact] public Task Pages_WalkEveryObjectOnceInOrder_Sqlite() => Pages_WalkEveryObjectOnceInOrder_WithFiltersInTheQuery();
+    [Fact] public Task PutMany_WritesAllOrNothing_Sqlite() => PutMany_WritesAllOrNothing();
+    [Fact] public Task ChangePosition_StartsAfterAVersion_AndIsGoneOnceTrimmed_Sqlite() => ChangePosition_StartsAfterAVersion_AndIsGoneOnceTrimmed();
 
     [Fact]
     public async Task CorruptDatabaseFile_IsReportedClearly()

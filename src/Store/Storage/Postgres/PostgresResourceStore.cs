@@ -53,6 +53,46 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         return list;
     }
 
+    public async Task<ResourcePage> ListPageAsync(ResourceQuery query, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+
+        // Read before the rows: the page holds at least every change up to this version (a watch from it may repeat
+        // a change the page already shows, never miss one).
+        long version;
+        await using (var rv = new NpgsqlCommand("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM resource_version_seq", c, tx))
+        {
+            version = (long)(await rv.ExecuteScalarAsync(ct))!;
+        }
+
+        await using var cmd = new NpgsqlCommand { Connection = c, Transaction = tx };
+        cmd.Parameters.AddWithValue("kind", query.Kind);
+        cmd.CommandText = LabelSelectorSql.BuildPage(Columns, query, value =>
+        {
+            var p = "p" + cmd.Parameters.Count;
+            cmd.Parameters.AddWithValue(p, value);
+            return "@" + p;
+        });
+        if (query.Selector is { IsEmpty: false })
+        {
+            // As in ListAsync: keep the hash join over the labels.
+            cmd.CommandText = "SET LOCAL enable_nestloop = off; " + cmd.CommandText;
+        }
+
+        var rows = new List<StoredResource>();
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                rows.Add(Read(r));
+            }
+        }
+
+        var (items, next) = LabelSelectorSql.FinishPage(rows, query);
+        return new ResourcePage(items, next, version);
+    }
+
     public async Task<StoredResource> PutAsync(
         string kind,
         string ns,
@@ -63,90 +103,130 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         long? expectedResourceVersion = null,
         CancellationToken ct = default)
     {
-        StorageFormat.ValidateName(kind, "kind");
-        StorageFormat.ValidateName(ns, "namespace");
-        StorageFormat.ValidateName(name, "name");
-        ArgumentNullException.ThrowIfNull(specJson);
-        var labelsJson = StorageFormat.MapToJson(labels);
-        var annotationsJson = StorageFormat.MapToJson(annotations);
+        var results = await PutManyAsync([new ResourceWrite(kind, ns, name, labels, annotations, specJson, expectedResourceVersion)], ct);
+        return results[0];
+    }
+
+    public async Task<IReadOnlyList<StoredResource>> PutManyAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken ct = default)
+    {
+        foreach (var w in writes)
+        {
+            StorageFormat.ValidateName(w.Kind, "kind");
+            StorageFormat.ValidateName(w.Namespace, "namespace");
+            StorageFormat.ValidateName(w.Name, "name");
+            ArgumentNullException.ThrowIfNull(w.SpecJson);
+        }
+
         await using var c = await db.OpenAsync(ct);
         while (true)
         {
+            // A failure on any write disposes the transaction uncommitted: none of the writes stays.
             await using var tx = await c.BeginTransactionAsync(ct);
-            var existing = await GetAsync(c, tx, kind, ns, name, forUpdate: true, ct);
-            if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+            var results = new List<StoredResource>(writes.Count);
+            var changed = false;
+            foreach (var w in writes)
             {
-                throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
-            }
-
-            if (existing is not null && existing.SpecJson == specJson
-                && StorageFormat.MapToJson(existing.Labels) == labelsJson && StorageFormat.MapToJson(existing.Annotations) == annotationsJson)
-            {
-                return existing;
-            }
-
-            var generation = existing is null ? 1 : existing.SpecJson == specJson ? existing.Generation : existing.Generation + 1;
-            var uid = existing?.Uid ?? Guid.NewGuid().ToString();
-            var created = existing?.CreatedAt ?? StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(time.GetUtcNow()));
-            long rv;
-            await using (var cmd = new NpgsqlCommand(
-                existing is null
-                    ? """
-                      INSERT INTO resources (kind, namespace, name, uid, generation, resource_version, labels, annotations, spec, status, created_at)
-                      VALUES (@kind, @ns, @name, @uid, @gen, nextval('resource_version_seq'), @labels, @ann, @spec, NULL, @created)
-                      ON CONFLICT DO NOTHING RETURNING resource_version
-                      """
-                    : """
-                      UPDATE resources SET generation = @gen, resource_version = nextval('resource_version_seq'), labels = @labels, annotations = @ann, spec = @spec
-                      WHERE kind = @kind AND namespace = @ns AND name = @name RETURNING resource_version
-                      """,
-                c,
-                tx))
-            {
-                cmd.Parameters.AddWithValue("kind", kind);
-                cmd.Parameters.AddWithValue("ns", ns);
-                cmd.Parameters.AddWithValue("name", name);
-                cmd.Parameters.AddWithValue("uid", uid);
-                cmd.Parameters.AddWithValue("gen", generation);
-                cmd.Parameters.AddWithValue("labels", labelsJson);
-                cmd.Parameters.AddWithValue("ann", annotationsJson);
-                cmd.Parameters.AddWithValue("spec", specJson);
-                cmd.Parameters.AddWithValue("created", StorageFormat.ToUnixMs(created));
-                var result = await cmd.ExecuteScalarAsync(ct);
-                if (result is not long v)
+                var (stored, wrote) = await PutAsync(c, tx, w, ct);
+                if (stored is null)
                 {
-                    // Created concurrently by another writer between our read and insert: decide again.
-                    await tx.RollbackAsync(ct);
-                    continue;
+                    break;
                 }
 
-                rv = v;
+                results.Add(stored);
+                changed |= wrote;
             }
 
-            await using (var del = new NpgsqlCommand("DELETE FROM resource_labels WHERE kind = @kind AND namespace = @ns AND name = @name", c, tx))
+            if (results.Count < writes.Count)
             {
-                del.Parameters.AddWithValue("kind", kind);
-                del.Parameters.AddWithValue("ns", ns);
-                del.Parameters.AddWithValue("name", name);
-                await del.ExecuteNonQueryAsync(ct);
+                // An object was created concurrently by another writer between our read and insert: decide again.
+                await tx.RollbackAsync(ct);
+                continue;
             }
 
-            if (labels.Count > 0)
-            {
-                await using var ins = new NpgsqlCommand("INSERT INTO resource_labels (kind, namespace, name, key, value) SELECT @kind, @ns, @name, k, v FROM unnest(@keys, @values) AS t(k, v)", c, tx);
-                ins.Parameters.AddWithValue("kind", kind);
-                ins.Parameters.AddWithValue("ns", ns);
-                ins.Parameters.AddWithValue("name", name);
-                ins.Parameters.AddWithValue("keys", labels.Keys.ToArray());
-                ins.Parameters.AddWithValue("values", labels.Values.ToArray());
-                await ins.ExecuteNonQueryAsync(ct);
-            }
-
-            await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Spec, ct);
             await tx.CommitAsync(ct);
-            signal.Raise();
-            return new StoredResource(kind, ns, name, uid, generation, rv, StorageFormat.MapFromJson(labelsJson), StorageFormat.MapFromJson(annotationsJson), specJson, existing?.StatusJson, created);
+            if (changed)
+            {
+                signal.Raise();
+            }
+
+            return results;
         }
+    }
+
+    /// <summary>One write inside the caller's transaction; null when a concurrent create got in first (the caller starts over).</summary>
+    private async Task<(StoredResource? Stored, bool Changed)> PutAsync(NpgsqlConnection c, NpgsqlTransaction tx, ResourceWrite w, CancellationToken ct)
+    {
+        var (kind, ns, name, labels, specJson, expectedResourceVersion) = (w.Kind, w.Namespace, w.Name, w.Labels, w.SpecJson, w.ExpectedResourceVersion);
+        var labelsJson = StorageFormat.MapToJson(labels);
+        var annotationsJson = StorageFormat.MapToJson(w.Annotations);
+        var existing = await GetAsync(c, tx, kind, ns, name, forUpdate: true, ct);
+        if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+        {
+            throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
+        }
+
+        if (existing is not null && existing.SpecJson == specJson
+            && StorageFormat.MapToJson(existing.Labels) == labelsJson && StorageFormat.MapToJson(existing.Annotations) == annotationsJson)
+        {
+            return (existing, false);
+        }
+
+        var generation = existing is null ? 1 : existing.SpecJson == specJson ? existing.Generation : existing.Generation + 1;
+        var uid = existing?.Uid ?? Guid.NewGuid().ToString();
+        var created = existing?.CreatedAt ?? StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(time.GetUtcNow()));
+        long rv;
+        await using (var cmd = new NpgsqlCommand(
+            existing is null
+                ? """
+                  INSERT INTO resources (kind, namespace, name, uid, generation, resource_version, labels, annotations, spec, status, created_at)
+                  VALUES (@kind, @ns, @name, @uid, @gen, nextval('resource_version_seq'), @labels, @ann, @spec, NULL, @created)
+                  ON CONFLICT DO NOTHING RETURNING resource_version
+                  """
+                : """
+                  UPDATE resources SET generation = @gen, resource_version = nextval('resource_version_seq'), labels = @labels, annotations = @ann, spec = @spec
+                  WHERE kind = @kind AND namespace = @ns AND name = @name RETURNING resource_version
+                  """,
+            c,
+            tx))
+        {
+            cmd.Parameters.AddWithValue("kind", kind);
+            cmd.Parameters.AddWithValue("ns", ns);
+            cmd.Parameters.AddWithValue("name", name);
+            cmd.Parameters.AddWithValue("uid", uid);
+            cmd.Parameters.AddWithValue("gen", generation);
+            cmd.Parameters.AddWithValue("labels", labelsJson);
+            cmd.Parameters.AddWithValue("ann", annotationsJson);
+            cmd.Parameters.AddWithValue("spec", specJson);
+            cmd.Parameters.AddWithValue("created", StorageFormat.ToUnixMs(created));
+            if (await cmd.ExecuteScalarAsync(ct) is not long v)
+            {
+                return (null, false);
+            }
+
+            rv = v;
+        }
+
+        await using (var del = new NpgsqlCommand("DELETE FROM resource_labels WHERE kind = @kind AND namespace = @ns AND name = @name", c, tx))
+        {
+            del.Parameters.AddWithValue("kind", kind);
+            del.Parameters.AddWithValue("ns", ns);
+            del.Parameters.AddWithValue("name", name);
+            await del.ExecuteNonQueryAsync(ct);
+        }
+
+        if (labels.Count > 0)
+        {
+            await using var ins = new NpgsqlCommand("INSERT INTO resource_labels (kind, namespace, name, key, value) SELECT @kind, @ns, @name, k, v FROM unnest(@keys, @values) AS t(k, v)", c, tx);
+            ins.Parameters.AddWithValue("kind", kind);
+            ins.Parameters.AddWithValue("ns", ns);
+            ins.Parameters.AddWithValue("name", name);
+            ins.Parameters.AddWithValue("keys", labels.Keys.ToArray());
+            ins.Parameters.AddWithValue("values", labels.Values.ToArray());
+            await ins.ExecuteNonQueryAsync(ct);
+        }
+
+        await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Spec, ct);
+        return (new StoredResource(kind, ns, name, uid, generation, rv, StorageFormat.MapFromJson(labelsJson), StorageFormat.MapFromJson(annotationsJson), specJson, existing?.StatusJson, created), true);
     }
 
     public async Task<StoredResource?> UpdateStatusAsync(string kind, string ns, string name, string statusJson, CancellationToken ct = default)
@@ -217,6 +297,16 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         await using var c = await db.OpenAsync(ct);
         await using var cmd = new NpgsqlCommand("SELECT COALESCE(MAX(seq), 0) FROM resource_changes", c);
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    public async Task<long?> ChangePositionAsync(long resourceVersion, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand(ChangePositionSql.Query, c);
+        cmd.Parameters.AddWithValue("rv", resourceVersion);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        return ChangePositionSql.Decide(resourceVersion, r.IsDBNull(0) ? null : r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1), r.IsDBNull(2) ? null : r.GetInt64(2), r.GetInt64(3));
     }
 
     public async Task<int> TrimChangesAsync(int keep, CancellationToken ct = default)

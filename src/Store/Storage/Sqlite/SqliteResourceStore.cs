@@ -44,6 +44,42 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
         return list;
     }
 
+    public async Task<ResourcePage> ListPageAsync(ResourceQuery query, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenReadAsync(ct);
+
+        // One read transaction: the resource version and the rows come from the same WAL snapshot.
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+        long version;
+        await using (var rv = c.CreateCommand())
+        {
+            rv.Transaction = tx;
+            rv.CommandText = "SELECT value FROM counters WHERE name = 'resource_version'";
+            version = (long)(await rv.ExecuteScalarAsync(ct))!;
+        }
+
+        await using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.Parameters.AddWithValue("@kind", query.Kind);
+        cmd.CommandText = LabelSelectorSql.BuildPage(Columns, query, value =>
+        {
+            var p = "@p" + cmd.Parameters.Count;
+            cmd.Parameters.AddWithValue(p, value);
+            return p;
+        });
+        var rows = new List<StoredResource>();
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                rows.Add(Read(r));
+            }
+        }
+
+        var (items, next) = LabelSelectorSql.FinishPage(rows, query);
+        return new ResourcePage(items, next, version);
+    }
+
     public Task<StoredResource> PutAsync(
         string kind,
         string ns,
@@ -58,57 +94,105 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
         StorageFormat.ValidateName(ns, "namespace");
         StorageFormat.ValidateName(name, "name");
         ArgumentNullException.ThrowIfNull(specJson);
-        var labelsJson = StorageFormat.MapToJson(labels);
-        var annotationsJson = StorageFormat.MapToJson(annotations);
+        var write = new ResourceWrite(kind, ns, name, labels, annotations, specJson, expectedResourceVersion);
         return db.WriteAsync(
             async c =>
             {
                 await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
-                var existing = await GetAsync(c, tx, kind, ns, name, ct);
-                if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
-                {
-                    throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
-                }
-
-                if (existing is not null && existing.SpecJson == specJson
-                    && StorageFormat.MapToJson(existing.Labels) == labelsJson && StorageFormat.MapToJson(existing.Annotations) == annotationsJson)
-                {
-                    return existing;
-                }
-
-                var rv = await NextResourceVersionAsync(c, tx, ct);
-                var generation = existing is null ? 1 : existing.SpecJson == specJson ? existing.Generation : existing.Generation + 1;
-                var uid = existing?.Uid ?? Guid.NewGuid().ToString();
-                var created = existing?.CreatedAt ?? time.GetUtcNow();
-                await using (var cmd = c.CreateCommand())
-                {
-                    cmd.Transaction = tx;
-                    cmd.CommandText = """
-                        INSERT INTO resources (kind, namespace, name, uid, generation, resource_version, labels, annotations, spec, status, created_at)
-                        VALUES (@kind, @ns, @name, @uid, @gen, @rv, @labels, @ann, @spec, NULL, @created)
-                        ON CONFLICT (kind, namespace, name) DO UPDATE SET generation = excluded.generation, resource_version = excluded.resource_version,
-                            labels = excluded.labels, annotations = excluded.annotations, spec = excluded.spec
-                        """;
-                    cmd.Parameters.AddWithValue("@kind", kind);
-                    cmd.Parameters.AddWithValue("@ns", ns);
-                    cmd.Parameters.AddWithValue("@name", name);
-                    cmd.Parameters.AddWithValue("@uid", uid);
-                    cmd.Parameters.AddWithValue("@gen", generation);
-                    cmd.Parameters.AddWithValue("@rv", rv);
-                    cmd.Parameters.AddWithValue("@labels", labelsJson);
-                    cmd.Parameters.AddWithValue("@ann", annotationsJson);
-                    cmd.Parameters.AddWithValue("@spec", specJson);
-                    cmd.Parameters.AddWithValue("@created", StorageFormat.ToUnixMs(created));
-                    await cmd.ExecuteNonQueryAsync(ct);
-                }
-
-                await ReplaceLabelsAsync(c, tx, kind, ns, name, labels, ct);
-                await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Spec, ct);
+                var (stored, changed) = await PutAsync(c, tx, write, ct);
                 await tx.CommitAsync(ct);
-                signal.Raise();
-                return new StoredResource(kind, ns, name, uid, generation, rv, StorageFormat.MapFromJson(labelsJson), StorageFormat.MapFromJson(annotationsJson), specJson, existing?.StatusJson, StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(created)));
+                if (changed)
+                {
+                    signal.Raise();
+                }
+
+                return stored;
             },
             ct);
+    }
+
+    public Task<IReadOnlyList<StoredResource>> PutManyAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken ct = default)
+    {
+        foreach (var w in writes)
+        {
+            StorageFormat.ValidateName(w.Kind, "kind");
+            StorageFormat.ValidateName(w.Namespace, "namespace");
+            StorageFormat.ValidateName(w.Name, "name");
+            ArgumentNullException.ThrowIfNull(w.SpecJson);
+        }
+
+        return db.WriteAsync<IReadOnlyList<StoredResource>>(
+            async c =>
+            {
+                // A failure on any write disposes the transaction uncommitted: none of the writes stays.
+                await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+                var results = new List<StoredResource>(writes.Count);
+                var changed = false;
+                foreach (var w in writes)
+                {
+                    var (stored, wrote) = await PutAsync(c, tx, w, ct);
+                    results.Add(stored);
+                    changed |= wrote;
+                }
+
+                await tx.CommitAsync(ct);
+                if (changed)
+                {
+                    signal.Raise();
+                }
+
+                return results;
+            },
+            ct);
+    }
+
+    /// <summary>One write inside the caller's transaction; whether it changed anything.</summary>
+    private async Task<(StoredResource Stored, bool Changed)> PutAsync(SqliteConnection c, SqliteTransaction tx, ResourceWrite w, CancellationToken ct)
+    {
+        var (kind, ns, name, specJson, expectedResourceVersion) = (w.Kind, w.Namespace, w.Name, w.SpecJson, w.ExpectedResourceVersion);
+        var labelsJson = StorageFormat.MapToJson(w.Labels);
+        var annotationsJson = StorageFormat.MapToJson(w.Annotations);
+        var existing = await GetAsync(c, tx, kind, ns, name, ct);
+        if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+        {
+            throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
+        }
+
+        if (existing is not null && existing.SpecJson == specJson
+            && StorageFormat.MapToJson(existing.Labels) == labelsJson && StorageFormat.MapToJson(existing.Annotations) == annotationsJson)
+        {
+            return (existing, false);
+        }
+
+        var rv = await NextResourceVersionAsync(c, tx, ct);
+        var generation = existing is null ? 1 : existing.SpecJson == specJson ? existing.Generation : existing.Generation + 1;
+        var uid = existing?.Uid ?? Guid.NewGuid().ToString();
+        var created = existing?.CreatedAt ?? time.GetUtcNow();
+        await using (var cmd = c.CreateCommand())
+        {
+            cmd.Transaction = tx;
+            cmd.CommandText = """
+                INSERT INTO resources (kind, namespace, name, uid, generation, resource_version, labels, annotations, spec, status, created_at)
+                VALUES (@kind, @ns, @name, @uid, @gen, @rv, @labels, @ann, @spec, NULL, @created)
+                ON CONFLICT (kind, namespace, name) DO UPDATE SET generation = excluded.generation, resource_version = excluded.resource_version,
+                    labels = excluded.labels, annotations = excluded.annotations, spec = excluded.spec
+                """;
+            cmd.Parameters.AddWithValue("@kind", kind);
+            cmd.Parameters.AddWithValue("@ns", ns);
+            cmd.Parameters.AddWithValue("@name", name);
+            cmd.Parameters.AddWithValue("@uid", uid);
+            cmd.Parameters.AddWithValue("@gen", generation);
+            cmd.Parameters.AddWithValue("@rv", rv);
+            cmd.Parameters.AddWithValue("@labels", labelsJson);
+            cmd.Parameters.AddWithValue("@ann", annotationsJson);
+            cmd.Parameters.AddWithValue("@spec", specJson);
+            cmd.Parameters.AddWithValue("@created", StorageFormat.ToUnixMs(created));
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+
+        await ReplaceLabelsAsync(c, tx, kind, ns, name, w.Labels, ct);
+        await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Spec, ct);
+        return (new StoredResource(kind, ns, name, uid, generation, rv, StorageFormat.MapFromJson(labelsJson), StorageFormat.MapFromJson(annotationsJson), specJson, existing?.StatusJson, StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(created))), true);
     }
 
     public Task<StoredResource?> UpdateStatusAsync(string kind, string ns, string name, string statusJson, CancellationToken ct = default)
@@ -204,6 +288,17 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
         await using var cmd = c.CreateCommand();
         cmd.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM resource_changes";
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    public async Task<long?> ChangePositionAsync(long resourceVersion, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenReadAsync(ct);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = ChangePositionSql.Query;
+        cmd.Parameters.AddWithValue("@rv", resourceVersion);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        return ChangePositionSql.Decide(resourceVersion, r.IsDBNull(0) ? null : r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1), r.IsDBNull(2) ? null : r.GetInt64(2), r.GetInt64(3));
     }
 
     public Task<int> TrimChangesAsync(int keep, CancellationToken ct = default) =>
