@@ -6,6 +6,7 @@ using Fleet.Store;
 using Fleet.Store.Secrets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Fleet.Gateway;
 
@@ -17,7 +18,13 @@ public static class GatewayExtensions
         services.AddFleetTelemetry(configuration);
         services.AddSingleton(GatewayOptions.From(configuration));
         services.AddSingleton<RequestReader>();
-        services.AddSingleton(sp => new ResourceService(sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<RequestReader>()));
+        services.AddSingleton(sp => new ResourceService(
+            sp.GetRequiredService<IResourceStore>(),
+            sp.GetRequiredService<RequestReader>(),
+            sp.GetRequiredService<StoreChangeSignal>(),
+            sp.GetService<TimeProvider>() ?? TimeProvider.System,
+            sp.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None));
+        services.AddFleetOpenApi();
         services.AddSingleton<IApiAuthenticator, NoAuthentication>();
         services.AddSingleton(sp => new WebhookRejections(sp.GetService<TimeProvider>() ?? TimeProvider.System));
         return services;
@@ -38,6 +45,8 @@ public static class GatewayExtensions
 
         app.MapOperationsApi();
         app.MapResourcesApi();
+        app.MapApplyApi();
+        app.MapFleetOpenApi();
         app.MapEventsApi();
         app.MapHooksApi();
         return app;
