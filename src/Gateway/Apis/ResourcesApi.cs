@@ -61,6 +61,11 @@ internal static class ResourcesApi
             .Produces(StatusCodes.Status200OK, one).ProducesProblems(401, 404);
         if (!writable)
         {
+            // Answered with a clear 405 rather than a bare routing 404 (not part of the API's description).
+            var readOnly = () => Problems.From(new ApiException(ApiErrorKind.NotAllowed, $"{kind.Kind} objects are read-only: Fleet writes them"));
+            ns.MapPost("", readOnly).ExcludeFromDescription();
+            ns.MapMethods("/{name}", ["PUT", "DELETE"], readOnly).ExcludeFromDescription();
+            ns.MapPost("/{name}/{action}", readOnly).ExcludeFromDescription();
             return;
         }
 

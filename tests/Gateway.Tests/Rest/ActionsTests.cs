@@ -95,7 +95,8 @@ public sealed class ActionsTests(RestSilo rest)
     [Theory]
     [InlineData("GET", "api/v1/widgets", "unknown resource type \"widgets\"")]
     [InlineData("GET", "api/v1/namespaces/x/widgets/a", "unknown resource type \"widgets\"")]
-    [InlineData("POST", "api/v1/namespaces/x/placements/a/reconcile", "no API at POST")]
+    [InlineData("POST", "api/v1/namespaces/x/placements/a/reconcile", "read-only")]
+    [InlineData("GET", "api/v1/namespaces/x/clusters/a/bogus", "no API at GET")]
     public async Task UnknownRoutes_AreProblemsNamingWhatIsWrong(string method, string path, string message)
     {
         var (response, body) = await rest.SendAsync(new HttpMethod(method), path);
