@@ -3,35 +3,28 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using Fleet.Silo;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 // Load on the REST API over loopback: concurrent clients mixing reads, paged lists and applies against one silo
-// (SQLite), then a read-back of every acknowledged write. Prints requests/s, p50/p99 per operation, errors and
-// lost writes; exits non-zero on any error or lost write.
-// Usage: dotnet run -c Release --project bench/ApiBench [-- --clients 100 --seconds 60 --objects 2000 --token TOKEN]
+// (SQLite; its own process, as deployed), then a read-back of every acknowledged write. Prints requests/s, p50/p99
+// per operation, errors and lost writes; exits non-zero on any error or lost write.
+// Build the silo first: dotnet build -c Release src/Silo
+// Usage: dotnet run -c Release --project bench/ApiBench [-- --clients 100 --seconds 60 --objects 2000 --token TOKEN --silo --Key=Value]
 var options = BenchOptions.Parse(args);
 Console.WriteLine($"Fleet API benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}; {options.Clients} clients for {options.Seconds} s over {options.Objects} seeded clusters; authentication: {(options.Token is null ? "none (no token given)" : "bearer token")}");
 var dir = Directory.CreateTempSubdirectory("fleet-api-bench-").FullName;
+using var silo = SiloProcess.Start(dir, options.SiloArgs);
 try
 {
-    await using var silo = await EmbeddedSilo.StartAsync(
-        ["--urls", "http://127.0.0.1:0", $"--Fleet:DataDirectory={dir}", "--Logging:LogLevel:Default=Warning",
-         $"--Fleet:SiloPort={EmbeddedSilo.FreePort()}", $"--Fleet:GatewayPort={EmbeddedSilo.FreePort()}", .. options.SiloArgs],
-        logging => logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning));
-    var address = silo.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
     {
-        BaseAddress = new Uri(address + "/"),
+        BaseAddress = silo.BaseUri,
         Timeout = TimeSpan.FromSeconds(60),
     };
     if (options.Token is not null)
     {
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token);
     }
+    await silo.WaitReadyAsync(http);
 
     var seed = Stopwatch.StartNew();
     for (var start = 0; start < options.Objects; start += 200)
@@ -68,7 +61,7 @@ try
 }
 finally
 {
-    Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    silo.Stop();
     try
     {
         Directory.Delete(dir, recursive: true);
@@ -76,6 +69,91 @@ finally
     catch (IOException)
     {
         // A file still held by the stopping silo; the temp directory is cleaned by the OS.
+    }
+}
+
+/// <summary>The silo as its own process (the Release build of src/Silo), on free loopback ports, with its own data directory.</summary>
+internal sealed class SiloProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private SiloProcess(Process process, Uri baseUri)
+    {
+        _process = process;
+        BaseUri = baseUri;
+    }
+
+    public Uri BaseUri { get; }
+
+    public static SiloProcess Start(string dataDirectory, string[] extraArgs)
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Fleet.sln")))
+        {
+            root = Path.GetDirectoryName(root.TrimEnd(Path.DirectorySeparatorChar)) ?? throw new InvalidOperationException("run the benchmark from inside the Fleet repository");
+        }
+        var dll = Path.Combine(root, "src", "Silo", "bin", "Release", "net10.0", "Fleet.Silo.dll");
+        if (!File.Exists(dll))
+        {
+            throw new InvalidOperationException($"{dll} is missing: build it first with dotnet build -c Release src/Silo");
+        }
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = false, UseShellExecute = false };
+        foreach (var arg in (string[])[dll, "--urls", $"http://127.0.0.1:{port}", $"--Fleet:DataDirectory={dataDirectory}", "--Logging:LogLevel:Default=Warning",
+                     $"--Fleet:SiloPort={FreePort()}", $"--Fleet:GatewayPort={FreePort()}", .. extraArgs])
+        {
+            start.ArgumentList.Add(arg);
+        }
+        var process = Process.Start(start) ?? throw new InvalidOperationException("the silo did not start");
+        return new SiloProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+    }
+
+    public async Task WaitReadyAsync(HttpClient http)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromMinutes(3))
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"the silo exited with code {_process.ExitCode}");
+            }
+            try
+            {
+                using var response = await http.GetAsync("readyz");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException("the silo was not ready within 3 minutes");
+    }
+
+    public void Stop()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 
