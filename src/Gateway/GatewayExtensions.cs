@@ -1,11 +1,13 @@
 using Fleet.Gateway.Apis;
 using Fleet.Gateway.Diagnostics;
 using Fleet.Gateway.Resources;
+using Fleet.Gateway.Security;
 using Fleet.Gateway.Services;
 using Fleet.Store;
 using Fleet.Store.Secrets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Fleet.Gateway;
@@ -18,14 +20,20 @@ public static class GatewayExtensions
         services.AddFleetTelemetry(configuration);
         services.AddSingleton(GatewayOptions.From(configuration));
         services.AddSingleton<RequestReader>();
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new ResourceService(
             sp.GetRequiredService<IResourceStore>(),
             sp.GetRequiredService<RequestReader>(),
             sp.GetRequiredService<StoreChangeSignal>(),
-            sp.GetService<TimeProvider>() ?? TimeProvider.System,
+            sp.GetRequiredService<TimeProvider>(),
             sp.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None));
         services.AddFleetOpenApi();
-        services.AddSingleton<IApiAuthenticator, NoAuthentication>();
+        services.AddSingleton(sp => new TokenAuthenticator(sp.GetRequiredService<ITokenStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IApiAuthenticator>(sp => sp.GetRequiredService<TokenAuthenticator>());
+        services.AddSingleton(sp => new TokenService(sp.GetRequiredService<ITokenStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RequestReader>(), sp.GetRequiredService<TokenAuthenticator>()));
+        services.AddSingleton(sp => new AuditService(sp.GetRequiredService<IAuditLog>()));
+        // Creates the initial admin token before the server takes requests (hosted services start before Kestrel).
+        services.AddHostedService<AdminTokenBootstrap>();
         services.AddSingleton(sp => new WebhookRejections(sp.GetService<TimeProvider>() ?? TimeProvider.System));
         return services;
     }
@@ -41,6 +49,7 @@ public static class GatewayExtensions
             });
             pipeline.UseMiddleware<RequestGuard>();
             pipeline.UseMiddleware<CallerMiddleware>();
+            pipeline.UseMiddleware<AuditMiddleware>();
         }
 
         app.MapOperationsApi();
@@ -48,6 +57,9 @@ public static class GatewayExtensions
         app.MapApplyApi();
         app.MapFleetOpenApi();
         app.MapEventsApi();
+        app.MapTokensApi();
+        app.MapAuditApi();
+        app.MapRegistrationsApi();
         app.MapHooksApi();
         return app;
     }

@@ -127,7 +127,7 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
     }
 
     /// <summary>One object of a put, inside the caller's transaction; whether anything was written.</summary>
-    private async Task<(StoredResource Stored, bool Wrote)> PutInTransactionAsync(SqliteConnection c, SqliteTransaction tx, ResourceWrite w, CancellationToken ct)
+    internal async Task<(StoredResource Stored, bool Wrote)> PutInTransactionAsync(SqliteConnection c, SqliteTransaction tx, ResourceWrite w, CancellationToken ct)
     {
         var (kind, ns, name, specJson) = (w.Kind, w.Namespace, w.Name, w.SpecJson);
         var labelsJson = StorageFormat.MapToJson(w.Labels);
