@@ -159,9 +159,11 @@ internal static class ResourcesApi
     {
         http.Response.ContentType = "application/json";
         http.Response.Headers.CacheControl = "no-cache";
-        await http.Response.StartAsync(ct);
         try
         {
+            // The headers go out now, not with the first event: a client waits for them before it reads events.
+            await http.Response.StartAsync(ct);
+            await http.Response.Body.FlushAsync(ct);
             await foreach (var e in events.WithCancellation(ct))
             {
                 var line = new JsonObject { ["type"] = e.Type.ToString().ToUpperInvariant(), ["object"] = ApiObject.From(e.Object) };
