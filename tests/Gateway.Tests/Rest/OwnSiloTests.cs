@@ -3,30 +3,9 @@ using Fleet.TestSupport;
 
 namespace Fleet.Gateway.Tests.Rest;
 
-/// <summary>REST behaviours that need a silo of their own: stopping it, and counting what one request makes it do.</summary>
+/// <summary>REST behaviours that need a silo of their own: counting what one request makes it do.</summary>
 public sealed class OwnSiloTests
 {
-    [Fact]
-    public async Task Stop_DuringAResourceWatch_EndsTheStreamAndStopsCleanly()
-    {
-        await using var silo = await SiloHost.StartAsync();
-        using var response = await silo.Http.GetAsync("api/v1/clusters?watch=true", HttpCompletionOption.ResponseHeadersRead);
-        response.EnsureSuccessStatusCode();
-        await using var stream = await response.Content.ReadAsStreamAsync();
-        var drained = Task.Run(async () =>
-        {
-            using var reader = new StreamReader(stream);
-            return await reader.ReadToEndAsync();
-        });
-
-        using var shutdownTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var stop = await Record.ExceptionAsync(() => silo.StopAsync(shutdownTimeout.Token));
-
-        Assert.Null(stop);
-        Assert.False(shutdownTimeout.IsCancellationRequested, "the host used its whole shutdown timeout");
-        await drained;
-    }
-
     [Fact]
     public async Task Reconcile_OfAGitRepository_MakesItFetchNow()
     {
