@@ -5,11 +5,13 @@ namespace Fleet.Gateway.Tests;
 /// <summary>Stopping the silo (SIGTERM) while a long request is open.</summary>
 public sealed class ShutdownTests
 {
-    [Fact]
-    public async Task Stop_DuringAnEventWatch_EndsTheStreamAndStopsCleanly()
+    [Theory]
+    [InlineData("api/v1/events?watch=true")]
+    [InlineData("api/v1/clusters?watch=true")]
+    public async Task Stop_DuringAWatch_EndsTheStreamAndStopsCleanly(string watch)
     {
         await using var silo = await SiloHost.StartAsync();
-        using var response = await silo.Http.GetAsync("api/v1/events?watch=true", HttpCompletionOption.ResponseHeadersRead);
+        using var response = await silo.Http.GetAsync(watch, HttpCompletionOption.ResponseHeadersRead);
         response.EnsureSuccessStatusCode();
         await using var stream = await response.Content.ReadAsStreamAsync();
         var drained = Task.Run(async () =>

@@ -53,6 +53,46 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         return list;
     }
 
+    public async Task<ResourcePage> ListPageAsync(ResourceQuery query, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+
+        // Read before the rows: the page holds at least every change up to this version (a watch from it may repeat
+        // a change the page already shows, never miss one).
+        long version;
+        await using (var rv = new NpgsqlCommand("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM resource_version_seq", c, tx))
+        {
+            version = (long)(await rv.ExecuteScalarAsync(ct))!;
+        }
+
+        await using var cmd = new NpgsqlCommand { Connection = c, Transaction = tx };
+        cmd.Parameters.AddWithValue("kind", query.Kind);
+        cmd.CommandText = LabelSelectorSql.BuildPage(Columns, query, value =>
+        {
+            var p = "p" + cmd.Parameters.Count;
+            cmd.Parameters.AddWithValue(p, value);
+            return "@" + p;
+        });
+        if (query.Selector is { IsEmpty: false })
+        {
+            // As in ListAsync: keep the hash join over the labels.
+            cmd.CommandText = "SET LOCAL enable_nestloop = off; " + cmd.CommandText;
+        }
+
+        var rows = new List<StoredResource>();
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                rows.Add(Read(r));
+            }
+        }
+
+        var (items, next) = LabelSelectorSql.FinishPage(rows, query);
+        return new ResourcePage(items, next, version);
+    }
+
     public async Task<StoredResource> PutAsync(
         string kind,
         string ns,
@@ -257,6 +297,16 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         await using var c = await db.OpenAsync(ct);
         await using var cmd = new NpgsqlCommand("SELECT COALESCE(MAX(seq), 0) FROM resource_changes", c);
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    public async Task<long?> ChangePositionAsync(long resourceVersion, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand(ChangePositionSql.Query, c);
+        cmd.Parameters.AddWithValue("rv", resourceVersion);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        return ChangePositionSql.Decide(resourceVersion, r.IsDBNull(0) ? null : r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1), r.IsDBNull(2) ? null : r.GetInt64(2), r.GetInt64(3));
     }
 
     public async Task<int> TrimChangesAsync(int keep, CancellationToken ct = default)

@@ -44,6 +44,42 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
         return list;
     }
 
+    public async Task<ResourcePage> ListPageAsync(ResourceQuery query, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenReadAsync(ct);
+
+        // One read transaction: the resource version and the rows come from the same WAL snapshot.
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+        long version;
+        await using (var rv = c.CreateCommand())
+        {
+            rv.Transaction = tx;
+            rv.CommandText = "SELECT value FROM counters WHERE name = 'resource_version'";
+            version = (long)(await rv.ExecuteScalarAsync(ct))!;
+        }
+
+        await using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.Parameters.AddWithValue("@kind", query.Kind);
+        cmd.CommandText = LabelSelectorSql.BuildPage(Columns, query, value =>
+        {
+            var p = "@p" + cmd.Parameters.Count;
+            cmd.Parameters.AddWithValue(p, value);
+            return p;
+        });
+        var rows = new List<StoredResource>();
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                rows.Add(Read(r));
+            }
+        }
+
+        var (items, next) = LabelSelectorSql.FinishPage(rows, query);
+        return new ResourcePage(items, next, version);
+    }
+
     public async Task<StoredResource> PutAsync(
         string kind,
         string ns,
@@ -236,6 +272,17 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
         await using var cmd = c.CreateCommand();
         cmd.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM resource_changes";
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    public async Task<long?> ChangePositionAsync(long resourceVersion, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenReadAsync(ct);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = ChangePositionSql.Query;
+        cmd.Parameters.AddWithValue("@rv", resourceVersion);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        return ChangePositionSql.Decide(resourceVersion, r.IsDBNull(0) ? null : r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1), r.IsDBNull(2) ? null : r.GetInt64(2), r.GetInt64(3));
     }
 
     public Task<int> TrimChangesAsync(int keep, CancellationToken ct = default) =>
