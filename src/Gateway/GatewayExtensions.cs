@@ -19,6 +19,7 @@ public static class GatewayExtensions
         services.AddSingleton<RequestReader>();
         services.AddSingleton(sp => new ResourceService(sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<RequestReader>()));
         services.AddSingleton<IApiAuthenticator, NoAuthentication>();
+        services.AddSingleton(sp => new PlacementDiffService(sp.GetRequiredService<ResourceService>(), sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<SecretReader>()));
         services.AddSingleton(sp => new WebhookRejections(sp.GetService<TimeProvider>() ?? TimeProvider.System));
         return services;
     }
@@ -39,6 +40,7 @@ public static class GatewayExtensions
         app.MapOperationsApi();
         app.MapResourcesApi();
         app.MapEventsApi();
+        app.MapDiffApi();
         app.MapHooksApi();
         return app;
     }

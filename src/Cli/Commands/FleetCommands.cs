@@ -17,6 +17,7 @@ public static class FleetCommands
             DescribeCommand.Create(context),
             DeleteCommand.Create(context),
             EventsCommand.Create(context),
+            DiffCommand.Create(context),
             RenderCommand.Create(),
             CompletionCommand.Create(),
         };

@@ -34,8 +34,36 @@ public sealed class FleetServer : IAsyncLifetime
         Http = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(60) };
     }
 
+    private readonly SemaphoreSlim _appLock = new(1, 1);
+    private DeployedApp? _deployed;
+
+    /// <summary>The deployed application of <see cref="DeployedApp"/>, made on first use and shared by the collection's tests.</summary>
+    public async Task<DeployedApp> AppAsync()
+    {
+        await _appLock.WaitAsync();
+        try
+        {
+            if (_deployed is null)
+            {
+                var app = new DeployedApp(this);
+                await app.InitializeAsync();
+                _deployed = app;
+            }
+            return _deployed;
+        }
+        finally
+        {
+            _appLock.Release();
+        }
+    }
+
     public async Task DisposeAsync()
     {
+        if (_deployed is not null)
+        {
+            await _deployed.DisposeAsync();
+        }
+        _appLock.Dispose();
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
