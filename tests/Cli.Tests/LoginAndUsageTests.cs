@@ -14,16 +14,16 @@ public sealed class LoginAndUsageTests(FleetServer server) : IDisposable
     [Fact]
     public async Task Login_SavesServerAndTokenOwnerOnly_LaterCommandsUseThem()
     {
-        var (code, output, error) = await _cli.RunAsync("login", server.BaseUri.AbsoluteUri, "--token", "secret-token-1", "-n", "team-a");
+        var (code, output, error) = await _cli.RunAsync("login", server.BaseUri.AbsoluteUri, "--token", FleetServer.AdminToken, "-n", "team-a");
         Assert.True(code == 0, error);
         Assert.Contains(_cli.ConfigPath, output, StringComparison.Ordinal);
-        Assert.DoesNotContain("secret-token-1", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(FleetServer.AdminToken, output, StringComparison.Ordinal);
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_cli.ConfigPath));
         }
         var saved = File.ReadAllText(_cli.ConfigPath);
-        Assert.Contains("token: \"secret-token-1\"", saved, StringComparison.Ordinal);
+        Assert.Contains($"token: \"{FleetServer.AdminToken}\"", saved, StringComparison.Ordinal);
         Assert.Contains("namespace: \"team-a\"", saved, StringComparison.Ordinal);
 
         // No --server, no FLEET_SERVER: the config file's server and namespace are used.
@@ -36,10 +36,19 @@ public sealed class LoginAndUsageTests(FleetServer server) : IDisposable
     [Fact]
     public async Task Login_TokenFromStdin()
     {
-        _cli.Stdin = "piped-token\n";
+        _cli.Stdin = FleetServer.AdminToken + "\n";
         var (code, _, error) = await _cli.RunAsync("login", "--server", server.BaseUri.AbsoluteUri, "--token-stdin");
         Assert.True(code == 0, error);
-        Assert.Contains("token: \"piped-token\"", File.ReadAllText(_cli.ConfigPath), StringComparison.Ordinal);
+        Assert.Contains($"token: \"{FleetServer.AdminToken}\"", File.ReadAllText(_cli.ConfigPath), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Login_WrongToken_ExitsFourAndSavesNothing()
+    {
+        var (code, _, error) = await _cli.RunAsync("login", server.BaseUri.AbsoluteUri, "--token", "fleet_0000000000000000_" + new string('0', 64));
+        Assert.Equal(4, code);
+        Assert.Contains("fleet login", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(_cli.ConfigPath));
     }
 
     [Fact]
@@ -55,10 +64,13 @@ public sealed class LoginAndUsageTests(FleetServer server) : IDisposable
     public async Task Flags_OverrideEnvironment_WhichOverridesConfig()
     {
         Directory.CreateDirectory(Path.GetDirectoryName(_cli.ConfigPath)!);
-        File.WriteAllText(_cli.ConfigPath, "server: http://127.0.0.1:1\ntoken: from-file\n");
+        File.WriteAllText(_cli.ConfigPath, $"server: http://127.0.0.1:1\ntoken: {FleetServer.AdminToken}\n");
         Assert.Equal(1, (await _cli.RunAsync("get", "clusters")).Code);
         _cli.With("FLEET_SERVER", server.BaseUri.AbsoluteUri);
         Assert.Equal(0, (await _cli.RunAsync("get", "clusters")).Code);
+        _cli.With("FLEET_TOKEN", "fleet_0000000000000000_" + new string('0', 64));
+        Assert.Equal(4, (await _cli.RunAsync("get", "clusters")).Code);
+        Assert.Equal(0, (await _cli.RunAsync("get", "clusters", "--token", FleetServer.AdminToken)).Code);
         var (code, _, error) = await _cli.RunAsync("get", "clusters", "--server", "http://127.0.0.1:1");
         Assert.Equal(1, code);
         Assert.Contains("127.0.0.1:1", error, StringComparison.Ordinal);

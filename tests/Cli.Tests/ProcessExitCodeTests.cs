@@ -40,6 +40,9 @@ public sealed class ProcessExitCodeTests(FleetServer server) : IDisposable
         Assert.Empty(missing.Out);
         Assert.Contains("not found", missing.Err, StringComparison.Ordinal);
 
+        var refused = await RunAsync("get", "clusters", "--server", url, "--token", "fleet_0000000000000000_" + new string('0', 64));
+        Assert.Equal(4, refused.Code);
+
         var unreachable = await RunAsync("get", "clusters", "--server", "http://127.0.0.1:1");
         Assert.Equal(1, unreachable.Code);
         Assert.Contains("cannot reach", unreachable.Err, StringComparison.Ordinal);
@@ -58,7 +61,7 @@ public sealed class ProcessExitCodeTests(FleetServer server) : IDisposable
         start.RedirectStandardError = true;
         start.Environment["FLEET_CONFIG"] = _config;
         start.Environment.Remove("FLEET_SERVER");
-        start.Environment.Remove("FLEET_TOKEN");
+        start.Environment["FLEET_TOKEN"] = FleetServer.AdminToken;
         start.Environment.Remove("FLEET_NAMESPACE");
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

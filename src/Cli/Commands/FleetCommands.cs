@@ -18,6 +18,7 @@ public static class FleetCommands
             DeleteCommand.Create(context),
             EventsCommand.Create(context),
             DiffCommand.Create(context),
+            TokenCommand.Create(context),
             RenderCommand.Create(),
             CompletionCommand.Create(),
         };

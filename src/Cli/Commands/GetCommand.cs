@@ -34,8 +34,15 @@ internal static class GetCommand
         });
         CliContext.SetAction(command, async (parse, ct) =>
         {
-            var k = CliKind.Parse(parse.GetRequiredValue(kind));
             var format = Printer.ParseFormat(parse.GetValue(output));
+            if (parse.GetRequiredValue(kind) is "tokens" or "token")
+            {
+                // API tokens are not namespaced objects: the token table (admins only).
+                using var tokens = context.Client(parse);
+                await TokenCommand.PrintAsync(tokens, parse.InvocationConfiguration.Output, false, null, format, ct);
+                return CliHost.Success;
+            }
+            var k = CliKind.Parse(parse.GetRequiredValue(kind));
             var allNamespaces = parse.GetValue(all);
             using var client = context.Client(parse);
             var namespaceName = allNamespaces ? null : context.Namespace(parse, ns);
@@ -73,7 +80,7 @@ internal static class GetCommand
 
     public static Argument<string> KindArgument()
     {
-        var kind = new Argument<string>("KIND") { Description = $"One of {string.Join(", ", CliKind.Words)}" };
+        var kind = new Argument<string>("KIND") { Description = $"One of {string.Join(", ", CliKind.Words)} (get also: tokens)" };
         kind.CompletionSources.Add(CliKind.Words);
         return kind;
     }

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Fleet.Cli;
@@ -16,6 +17,9 @@ public sealed class FleetServer : IAsyncLifetime
 {
     private WebApplication _app = null!;
 
+    /// <summary>The silo's first admin token (Fleet:Gateway:BootstrapAdminToken), in Fleet's token form.</summary>
+    public static string AdminToken { get; } = $"fleet_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32))}";
+
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "fleet-cli-silo-" + Guid.NewGuid().ToString("N"));
 
     public Uri BaseUri { get; private set; } = null!;
@@ -28,10 +32,11 @@ public sealed class FleetServer : IAsyncLifetime
     {
         _app = await EmbeddedSilo.StartAsync(["--urls", "http://127.0.0.1:0", $"--Fleet:DataDirectory={DataDirectory}", "--Logging:LogLevel:Default=Warning",
             $"--Fleet:SiloPort={EmbeddedSilo.FreePort()}", $"--Fleet:GatewayPort={EmbeddedSilo.FreePort()}",
-            $"--Fleet:Gateway:AllowedFileRoots={Path.GetTempPath()}"]);
+            $"--Fleet:Gateway:AllowedFileRoots={Path.GetTempPath()}", $"--Fleet:Gateway:BootstrapAdminToken={AdminToken}"]);
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseUri = new Uri(address + "/");
         Http = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(60) };
+        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
     }
 
     private readonly SemaphoreSlim _appLock = new(1, 1);
@@ -119,6 +124,7 @@ public sealed class CliRunner : IDisposable
         if (server is not null)
         {
             _variables["FLEET_SERVER"] = server.AbsoluteUri;
+            _variables["FLEET_TOKEN"] = FleetServer.AdminToken;
         }
     }
 
