@@ -49,7 +49,7 @@ public sealed class AppCommandsTests(FleetServer server) : IAsyncLifetime
         Assert.True(code == 1, output + error);
         Assert.Contains("► east: ConfigMap/default/settings drifted", output, StringComparison.Ordinal);
         Assert.Contains("--- east/ConfigMap/default/settings (live)\n+++ east/ConfigMap/default/settings (desired)\n", output, StringComparison.Ordinal);
-        Assert.True(output.Contains("\n-  color: red\n+  color: blue\n", StringComparison.Ordinal), output);
+        Assert.True(output.Contains($"\n-  color: red\n+  color: {_app.Color}\n", StringComparison.Ordinal), output);
         Assert.Contains("► east: Secret/default/creds drifted", output, StringComparison.Ordinal);
         Assert.Contains("-  password: '*** (before)'", output, StringComparison.Ordinal);
         Assert.Contains("+  password: '*** (after)'", output, StringComparison.Ordinal);
@@ -60,6 +60,42 @@ public sealed class AppCommandsTests(FleetServer server) : IAsyncLifetime
         var (westCode, west, _) = await _cli.RunAsync("diff", "app", "web", "--cluster", "west", "-n", _app.Ns);
         Assert.Equal(0, westCode);
         Assert.Contains("no changes on 1 cluster(s)", west, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReconcileWithSourceAndWait_RollsTheNewRevisionToEveryCluster()
+    {
+        var color = "green-" + Guid.NewGuid().ToString("N")[..6];
+        _app.WriteManifests(color);
+        _app.Commit("new colour");
+
+        var (code, output, error) = await _cli.RunAsync("reconcile", "app", "web", "--with-source", "--wait", "-n", _app.Ns);
+        Assert.True(code == 0, output + error);
+        Assert.Contains($"► fetch requested for GitRepository {_app.Ns}/repo", output, StringComparison.Ordinal);
+        Assert.Contains("✔ Application", output, StringComparison.Ordinal);
+        Assert.Contains("Ready on 2 cluster(s)", output, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^  east: Ready=True ", output);
+        Assert.Matches(@"(?m)^  west: Ready=True ", output);
+        foreach (var cluster in DeployedApp.Clusters)
+        {
+            var (status, body) = _app.Sim.Invoke(cluster, "GET", "/api/v1/namespaces/default/configmaps/settings");
+            Assert.Equal(200, status);
+            Assert.Contains(color, body, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task SuspendAndResume_App()
+    {
+        var (code, output, _) = await _cli.RunAsync("suspend", "app", "web", "-n", _app.Ns);
+        Assert.Equal(0, code);
+        Assert.Equal($"Application {_app.Ns}/web suspended\n", output);
+        Assert.Matches(@"(?m)^web +\S+ +\S+ +\S+ +True", (await _cli.RunAsync("get", "apps", "-n", _app.Ns)).Out);
+        (code, output, _) = await _cli.RunAsync("resume", "app", "web", "-n", _app.Ns);
+        Assert.Equal(0, code);
+        Assert.Equal($"Application {_app.Ns}/web resumed\n", output);
+        Assert.Matches(@"(?m)^web +\S+ +\S+ +\S+ +False", (await _cli.RunAsync("get", "apps", "-n", _app.Ns)).Out);
+        Assert.Equal(1, (await _cli.RunAsync("suspend", "placements", "web~east", "-n", _app.Ns)).Code);
     }
 
     [Fact]

@@ -64,8 +64,12 @@ public sealed class DeployedApp
     }
 
     /// <summary>A ConfigMap whose colour changes between revisions, and a Secret.</summary>
+    /// <summary>The colour of the last commit's ConfigMap.</summary>
+    public string Color { get; private set; } = "";
+
     public void WriteManifests(string color)
     {
+        Color = color;
         Directory.CreateDirectory(Path.Combine(RepoDirectory, "app"));
         File.WriteAllText(Path.Combine(RepoDirectory, "app", "configmap.yaml"),
             $"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: default\ndata:\n  color: {color}\n  size: large\n");
