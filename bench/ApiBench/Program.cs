@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -8,11 +9,15 @@ using System.Text.Json.Nodes;
 // (SQLite; its own process, as deployed), then a read-back of every acknowledged write. Prints requests/s, p50/p99
 // per operation, errors and lost writes; exits non-zero on any error or lost write.
 // Build the silo first: dotnet build -c Release src/Silo
-// Usage: dotnet run -c Release --project bench/ApiBench [-- --clients 100 --seconds 60 --objects 2000 --token TOKEN --silo --Key=Value]
+// Usage: dotnet run -c Release --project bench/ApiBench [-- --clients 100 --seconds 60 --objects 2000 --silo --Key=Value]
 var options = BenchOptions.Parse(args);
-Console.WriteLine($"Fleet API benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}; {options.Clients} clients for {options.Seconds} s over {options.Objects} seeded clusters; authentication: {(options.Token is null ? "none (no token given)" : "bearer token")}");
+
+// Every request authenticates, as clients must: the silo starts with this admin token (Fleet's token format:
+// fleet_<16 hex id>_<64 hex secret>), so each request pays for the token check.
+var token = options.Token ?? $"fleet_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32))}";
+Console.WriteLine($"Fleet API benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}; {options.Clients} clients for {options.Seconds} s over {options.Objects} seeded clusters; every request with a bearer token");
 var dir = Directory.CreateTempSubdirectory("fleet-api-bench-").FullName;
-using var silo = SiloProcess.Start(dir, options.SiloArgs);
+using var silo = SiloProcess.Start(dir, [$"--Fleet:Gateway:BootstrapAdminToken={token}", .. options.SiloArgs]);
 try
 {
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
@@ -20,10 +25,7 @@ try
         BaseAddress = silo.BaseUri,
         Timeout = TimeSpan.FromSeconds(60),
     };
-    if (options.Token is not null)
-    {
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token);
-    }
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     await silo.WaitReadyAsync(http);
 
     var seed = Stopwatch.StartNew();
@@ -100,7 +102,7 @@ internal sealed class SiloProcess : IDisposable
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = false, UseShellExecute = false };
         foreach (var arg in (string[])[dll, "--urls", $"http://127.0.0.1:{port}", $"--Fleet:DataDirectory={dataDirectory}", "--Logging:LogLevel:Default=Warning",
-                     $"--Fleet:SiloPort={FreePort()}", $"--Fleet:GatewayPort={FreePort()}", .. extraArgs])
+                     $"--Fleet:SiloPort={FreePort()}", $"--Fleet:GatewayPort={FreePort()}", "--Fleet:Grpc:Port=0", .. extraArgs])
         {
             start.ArgumentList.Add(arg);
         }
@@ -162,7 +164,7 @@ internal sealed record BenchOptions(int Clients, int Seconds, int Objects, strin
     public static BenchOptions Parse(string[] args)
     {
         int clients = 100, seconds = 10, objects = 2000;
-        string? token = Environment.GetEnvironmentVariable("FLEET_TOKEN");
+        string? token = null;
         var silo = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
@@ -174,7 +176,7 @@ internal sealed record BenchOptions(int Clients, int Seconds, int Objects, strin
                 case "--objects": objects = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--token": token = value; break;
                 case "--silo": silo.Add(value); break;
-                default: throw new ArgumentException($"unknown option {args[i]}: use --clients N, --seconds N, --objects N, --token TOKEN, --silo --Key=Value");
+                default: throw new ArgumentException($"unknown option {args[i]}: use --clients N, --seconds N, --objects N, --token fleet_ID_SECRET, --silo --Key=Value");
             }
             i++;
         }

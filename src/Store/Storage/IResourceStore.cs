@@ -50,8 +50,9 @@ public interface IResourceStore
     Task<ResourcePage> ListPageAsync(ResourceQuery query, CancellationToken ct = default);
 
     /// <summary>
-    /// Writes several objects in one transaction, as <see cref="PutAsync"/> writes one: all are written or none (a
-    /// conflict on any throws <see cref="ResourceConflictException"/> and leaves the store unchanged).
+    /// Creates or updates several objects in one transaction, all or nothing, each as <see cref="PutAsync"/> does; a
+    /// conflict on any of them throws <see cref="ResourceConflictException"/> and writes none. Returns the stored
+    /// objects in the order given.
     /// </summary>
     Task<IReadOnlyList<StoredResource>> PutManyAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken ct = default);
 
@@ -77,6 +78,16 @@ public interface IResourceStore
     /// <summary>Deletes all but the newest <paramref name="keep"/> changes; returns how many were deleted.</summary>
     Task<int> TrimChangesAsync(int keep, CancellationToken ct = default);
 }
+
+/// <summary>One object to write with <see cref="IResourceStore.PutManyAsync"/>: the arguments of <see cref="IResourceStore.PutAsync"/>.</summary>
+public sealed record ResourceWrite(
+    string Kind,
+    string Namespace,
+    string Name,
+    IReadOnlyDictionary<string, string> Labels,
+    IReadOnlyDictionary<string, string> Annotations,
+    string SpecJson,
+    long? ExpectedResourceVersion = null);
 
 /// <summary>A write based on an outdated resource version.</summary>
 public sealed class ResourceConflictException(string kind, string ns, string name, long? expected, long? actual)

@@ -44,13 +44,3 @@ public sealed record ResourceQuery(string Kind)
 /// can continue.
 /// </summary>
 public sealed record ResourcePage(IReadOnlyList<StoredResource> Items, ResourceKey? Next, long ResourceVersion);
-
-/// <summary>One object to write in <see cref="IResourceStore.PutManyAsync"/>, with the arguments of <see cref="IResourceStore.PutAsync"/>.</summary>
-public sealed record ResourceWrite(
-    string Kind,
-    string Namespace,
-    string Name,
-    IReadOnlyDictionary<string, string> Labels,
-    IReadOnlyDictionary<string, string> Annotations,
-    string SpecJson,
-    long? ExpectedResourceVersion = null);

@@ -2,7 +2,7 @@ using Fleet.Abstractions;
 
 namespace Fleet.Store.Tests.Storage;
 
-/// <summary>List pages, field requirements, multi-object transactions and watch positions, on every provider.</summary>
+/// <summary>List pages, field requirements and watch positions, on every provider.</summary>
 public abstract partial class StorageContract
 {
     protected async Task Pages_WalkEveryObjectOnceInOrder_WithFiltersInTheQuery()
@@ -42,32 +42,6 @@ public abstract partial class StorageContract
         Assert.Null(last.Next);
         Assert.Equal(75, last.Items.Count);
         Assert.Equal(await r.LatestChangeAsync() > 0, last.ResourceVersion >= last.Items.Max(i => i.ResourceVersion));
-    }
-
-    protected async Task PutMany_WritesAllOrNothing()
-    {
-        await using var s = await CreateAsync();
-        var r = s.Resources;
-        var existing = await r.PutAsync("Cluster", "ns", "taken", Labels(), Labels(), "{}");
-        var before = await r.LatestChangeAsync();
-        await Assert.ThrowsAsync<ResourceConflictException>(() => r.PutManyAsync(
-        [
-            new ResourceWrite("Cluster", "ns", "new-one", Labels("a=b"), Labels(), "{}"),
-            new ResourceWrite("Cluster", "ns", "taken", Labels(), Labels(), "{\"x\":1}", ExpectedResourceVersion: 0),
-        ]));
-        Assert.Null(await r.GetAsync("Cluster", "ns", "new-one"));
-        Assert.Equal(existing.ResourceVersion, (await r.GetAsync("Cluster", "ns", "taken"))!.ResourceVersion);
-        Assert.Equal(before, await r.LatestChangeAsync());
-
-        var written = await r.PutManyAsync(
-        [
-            new ResourceWrite("Cluster", "ns", "new-one", Labels("a=b"), Labels(), "{}"),
-            new ResourceWrite("Cluster", "ns", "taken", Labels(), Labels(), "{}", existing.ResourceVersion),
-        ]);
-        Assert.Equal(1, written[0].Generation);
-        Assert.Equal(existing.ResourceVersion, written[1].ResourceVersion);
-        Assert.Equal("b", (await r.GetAsync("Cluster", "ns", "new-one"))!.Labels["a"]);
-        Assert.Single(await r.ChangesAsync(before, 100));
     }
 
     protected async Task ChangePosition_StartsAfterAVersion_AndIsGoneOnceTrimmed()

@@ -101,14 +101,12 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         IReadOnlyDictionary<string, string> annotations,
         string specJson,
         long? expectedResourceVersion = null,
-        CancellationToken ct = default)
-    {
-        var results = await PutManyAsync([new ResourceWrite(kind, ns, name, labels, annotations, specJson, expectedResourceVersion)], ct);
-        return results[0];
-    }
+        CancellationToken ct = default) =>
+        (await PutManyAsync([new ResourceWrite(kind, ns, name, labels, annotations, specJson, expectedResourceVersion)], ct))[0];
 
     public async Task<IReadOnlyList<StoredResource>> PutManyAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(writes);
         foreach (var w in writes)
         {
             StorageFormat.ValidateName(w.Kind, "kind");
@@ -120,23 +118,24 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         await using var c = await db.OpenAsync(ct);
         while (true)
         {
-            // A failure on any write disposes the transaction uncommitted: none of the writes stays.
             await using var tx = await c.BeginTransactionAsync(ct);
-            var results = new List<StoredResource>(writes.Count);
+            var stored = new List<StoredResource>(writes.Count);
             var changed = false;
+            var raced = false;
             foreach (var w in writes)
             {
-                var (stored, wrote) = await PutAsync(c, tx, time, w, ct);
-                if (stored is null)
+                var (result, wrote) = await PutInTransactionAsync(c, tx, w, ct);
+                if (result is null)
                 {
+                    raced = true;
                     break;
                 }
 
-                results.Add(stored);
+                stored.Add(result);
                 changed |= wrote;
             }
 
-            if (results.Count < writes.Count)
+            if (raced)
             {
                 // An object was created concurrently by another writer between our read and insert: decide again.
                 await tx.RollbackAsync(ct);
@@ -149,18 +148,18 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
                 signal.Raise();
             }
 
-            return results;
+            return stored;
         }
     }
 
-    /// <summary>One write inside the caller's transaction; null when a concurrent create got in first (the caller starts over).</summary>
-    internal static async Task<(StoredResource? Stored, bool Changed)> PutAsync(NpgsqlConnection c, NpgsqlTransaction tx, TimeProvider time, ResourceWrite w, CancellationToken ct)
+    /// <summary>One object of a put inside the caller's transaction; null when a concurrent create won the race (the caller rolls back and retries).</summary>
+    internal async Task<(StoredResource? Stored, bool Wrote)> PutInTransactionAsync(NpgsqlConnection c, NpgsqlTransaction tx, ResourceWrite w, CancellationToken ct)
     {
-        var (kind, ns, name, labels, specJson, expectedResourceVersion) = (w.Kind, w.Namespace, w.Name, w.Labels, w.SpecJson, w.ExpectedResourceVersion);
+        var (kind, ns, name, specJson, labels) = (w.Kind, w.Namespace, w.Name, w.SpecJson, w.Labels);
         var labelsJson = StorageFormat.MapToJson(labels);
         var annotationsJson = StorageFormat.MapToJson(w.Annotations);
         var existing = await GetAsync(c, tx, kind, ns, name, forUpdate: true, ct);
-        if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+        if (w.ExpectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
         {
             throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
         }
@@ -198,7 +197,8 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
             cmd.Parameters.AddWithValue("ann", annotationsJson);
             cmd.Parameters.AddWithValue("spec", specJson);
             cmd.Parameters.AddWithValue("created", StorageFormat.ToUnixMs(created));
-            if (await cmd.ExecuteScalarAsync(ct) is not long v)
+            var result = await cmd.ExecuteScalarAsync(ct);
+            if (result is not long v)
             {
                 return (null, false);
             }

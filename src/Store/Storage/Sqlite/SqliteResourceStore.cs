@@ -80,7 +80,7 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
         return new ResourcePage(items, next, version);
     }
 
-    public Task<StoredResource> PutAsync(
+    public async Task<StoredResource> PutAsync(
         string kind,
         string ns,
         string name,
@@ -88,31 +88,12 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
         IReadOnlyDictionary<string, string> annotations,
         string specJson,
         long? expectedResourceVersion = null,
-        CancellationToken ct = default)
-    {
-        StorageFormat.ValidateName(kind, "kind");
-        StorageFormat.ValidateName(ns, "namespace");
-        StorageFormat.ValidateName(name, "name");
-        ArgumentNullException.ThrowIfNull(specJson);
-        var write = new ResourceWrite(kind, ns, name, labels, annotations, specJson, expectedResourceVersion);
-        return db.WriteAsync(
-            async c =>
-            {
-                await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
-                var (stored, changed) = await PutAsync(c, tx, time, write, ct);
-                await tx.CommitAsync(ct);
-                if (changed)
-                {
-                    signal.Raise();
-                }
-
-                return stored;
-            },
-            ct);
-    }
+        CancellationToken ct = default) =>
+        (await PutManyAsync([new ResourceWrite(kind, ns, name, labels, annotations, specJson, expectedResourceVersion)], ct))[0];
 
     public Task<IReadOnlyList<StoredResource>> PutManyAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(writes);
         foreach (var w in writes)
         {
             StorageFormat.ValidateName(w.Kind, "kind");
@@ -124,14 +105,13 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
         return db.WriteAsync<IReadOnlyList<StoredResource>>(
             async c =>
             {
-                // A failure on any write disposes the transaction uncommitted: none of the writes stays.
                 await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
-                var results = new List<StoredResource>(writes.Count);
+                var stored = new List<StoredResource>(writes.Count);
                 var changed = false;
                 foreach (var w in writes)
                 {
-                    var (stored, wrote) = await PutAsync(c, tx, time, w, ct);
-                    results.Add(stored);
+                    var (result, wrote) = await PutInTransactionAsync(c, tx, w, ct);
+                    stored.Add(result);
                     changed |= wrote;
                 }
 
@@ -141,19 +121,19 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
                     signal.Raise();
                 }
 
-                return results;
+                return stored;
             },
             ct);
     }
 
-    /// <summary>One write inside the caller's transaction; whether it changed anything.</summary>
-    internal static async Task<(StoredResource Stored, bool Changed)> PutAsync(SqliteConnection c, SqliteTransaction tx, TimeProvider time, ResourceWrite w, CancellationToken ct)
+    /// <summary>One object of a put, inside the caller's transaction; whether anything was written.</summary>
+    internal async Task<(StoredResource Stored, bool Wrote)> PutInTransactionAsync(SqliteConnection c, SqliteTransaction tx, ResourceWrite w, CancellationToken ct)
     {
-        var (kind, ns, name, specJson, expectedResourceVersion) = (w.Kind, w.Namespace, w.Name, w.SpecJson, w.ExpectedResourceVersion);
+        var (kind, ns, name, specJson) = (w.Kind, w.Namespace, w.Name, w.SpecJson);
         var labelsJson = StorageFormat.MapToJson(w.Labels);
         var annotationsJson = StorageFormat.MapToJson(w.Annotations);
         var existing = await GetAsync(c, tx, kind, ns, name, ct);
-        if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+        if (w.ExpectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
         {
             throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
         }
