@@ -1,9 +1,5 @@
-using System.CommandLine;
 using Fleet.Cli;
 using Fleet.Cli.Commands;
 
-var root = new RootCommand("fleet: multi-cluster GitOps control plane")
-{
-    RenderCommand.Create(),
-};
-return CliHost.Invoke(root, args, Console.Out, Console.Error);
+// System.CommandLine turns Ctrl-C into the actions' cancellation token (a watch ends cleanly).
+return await CliHost.InvokeAsync(FleetCommands.Create(CliEnvironment.Process), args, Console.Out, Console.Error, CancellationToken.None);

@@ -34,6 +34,7 @@ public static class GatewayExtensions
         services.AddSingleton(sp => new AuditService(sp.GetRequiredService<IAuditLog>()));
         // Creates the initial admin token before the server takes requests (hosted services start before Kestrel).
         services.AddHostedService<AdminTokenBootstrap>();
+        services.AddSingleton(sp => new PlacementDiffService(sp.GetRequiredService<ResourceService>(), sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<SecretReader>()));
         services.AddSingleton(sp => new WebhookRejections(sp.GetService<TimeProvider>() ?? TimeProvider.System));
         return services;
     }
@@ -60,6 +61,7 @@ public static class GatewayExtensions
         app.MapTokensApi();
         app.MapAuditApi();
         app.MapRegistrationsApi();
+        app.MapDiffApi();
         app.MapHooksApi();
         return app;
     }
