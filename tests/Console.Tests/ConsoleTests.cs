@@ -1,0 +1,115 @@
+using Fleet.Console.Tests.Support;
+using Fleet.Grains.Tests.Support;
+
+namespace Fleet.Console.Tests;
+
+/// <summary>The console in a real browser against a real silo, gateway and KubeSim.</summary>
+public sealed class ConsoleTests(ConsoleFixture fleet) : IClassFixture<ConsoleFixture>
+{
+    private Browser Browser => fleet.Browser;
+
+    private void SkipWithoutBrowser() => Skip.If(fleet.SkipReason is not null, fleet.SkipReason);
+
+    private void SignedIn()
+    {
+        Browser.Open("ui");
+        if (!Browser.Exists("#sign-out"))
+        {
+            Browser.WaitUntil(() => Browser.Exists("#token") || Browser.Exists("#sign-out"), "the console renders");
+            if (Browser.Exists("#token"))
+            {
+                Browser.SignIn(FleetEnvironment.Token);
+            }
+        }
+        Browser.Find("#sign-out");
+    }
+
+    [SkippableFact]
+    public void SignIn_ShowsTheOverview_ClustersByState_AndTheLiveFeed()
+    {
+        SkipWithoutBrowser();
+        SignedIn();
+        var clusters = Browser.Find("#clusters-by-state");
+        Browser.WaitUntil(() => clusters.FindElement(OpenQA.Selenium.By.CssSelector("[data-state=Ready] .n")).Text == "20", "20 ready clusters counted");
+        Browser.WaitUntil(() => Browser.All("#feed li").Count > 1, "events in the live feed");
+        Browser.Screenshot("overview");
+    }
+
+    [SkippableFact]
+    public void ClustersPage_FiltersByLabelsStateAndText_OnTheServer()
+    {
+        SkipWithoutBrowser();
+        SignedIn();
+        Browser.Open("ui/clusters");
+        Browser.WaitUntil(() => Browser.Find("#total").Text == "20", "all 20 clusters listed");
+        Browser.Screenshot("clusters");
+
+        Browser.Type("#selector", "env=prod,region=us");
+        Browser.WaitUntil(() => Browser.Find("#total").Text == "5", "five prod clusters in the us");
+        Assert.All(Browser.All("#clusters tbody tr"), r => Assert.Contains(r.GetAttribute("data-name"), FleetEnvironment.ProdUs));
+
+        Browser.Type("#search", "sim-0013");
+        Browser.WaitUntil(() => Browser.Find("#total").Text == "1", "one cluster matches the text");
+        Assert.Equal("sim-0013", Browser.Find("#clusters tbody tr").GetAttribute("data-name"));
+
+        Browser.Type("#search", "");
+        Browser.Type("#selector", "env in (");
+        Browser.WaitUntil(() => Browser.Exists("#error"), "a bad selector is explained");
+        Assert.Contains("labelSelector", Browser.Find("#error").Text, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void ClusterPage_ShowsLabelsVersionAndEveryApplicationOnIt()
+    {
+        SkipWithoutBrowser();
+        SignedIn();
+        Browser.Open($"ui/clusters/{FleetEnvironment.Ns}/sim-0001");
+        Browser.WaitUntil(() => Browser.Find("#kubernetes-version").Text.StartsWith("v1.", StringComparison.Ordinal), "the probed Kubernetes version");
+        Assert.Contains("env=prod", Browser.Find(".facts").Text, StringComparison.Ordinal);
+        Browser.WaitUntil(() => Browser.All("#placements tbody tr[data-name=web]").Count == 1, "web is placed here");
+        Assert.Contains("Ready", Browser.Find("#placements tbody tr[data-name=web]").Text, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void ApplicationPage_ShowsConditionsClustersInventoryAndEvents()
+    {
+        SkipWithoutBrowser();
+        SignedIn();
+        Browser.Open("ui/applications");
+        Browser.Find("#applications tr[data-name=web] a").Click();
+        Browser.WaitUntil(() => Browser.All("#cluster-grid .cell").Count == 10, "ten clusters in the grid");
+        Assert.Contains("Ready", Browser.Find("#conditions").Text, StringComparison.Ordinal);
+        Browser.Find("#cluster-grid .cell[data-cluster=sim-0011]").Click();
+        Browser.WaitUntil(() => Browser.Find("#inventory").Text.Contains("Deployment", StringComparison.Ordinal), "the inventory on sim-0011");
+        Assert.Contains("web-config", Browser.Find("#inventory").Text, StringComparison.Ordinal);
+        Browser.WaitUntil(() => Browser.All("#events li[data-reason]").Count > 0, "recent events");
+        Browser.Screenshot("application");
+    }
+
+    [SkippableFact]
+    public void HeatMap_ColoursEachApplicationOnEachCluster_InWordsToo()
+    {
+        SkipWithoutBrowser();
+        SignedIn();
+        Browser.Open("ui/heatmap");
+        Browser.WaitUntil(() => Browser.All("#heatmap tr[data-name=web] td.st-ready").Count == 10, "web ready on ten clusters");
+        Assert.Equal(10, Browser.All("#heatmap tr[data-name=web] td.none").Count);
+        Assert.Contains("Ready", Browser.Find("#heatmap tr[data-name=web] td.st-ready").GetAttribute("title"), StringComparison.Ordinal);
+        Browser.Screenshot("heatmap");
+    }
+
+    [SkippableFact]
+    public async Task AChangeInFleet_ShowsInAnOpenPage_WithoutReload()
+    {
+        SkipWithoutBrowser();
+        SignedIn();
+        Browser.Open("ui/clusters");
+        Browser.Type("#selector", "tier=gold");
+        Browser.WaitUntil(() => Browser.Find("#total").Text == "0", "no gold cluster yet");
+        var marker = Browser.Find("#clusters");
+        await fleet.Env.PutAsync("clusters/sim-0020", fleet.Env.ClusterYaml("sim-0020", "dev", "us").Replace("region: us}", "region: us, tier: gold}", StringComparison.Ordinal));
+        Browser.WaitUntil(() => Browser.Find("#total").Text == "1", "the relabelled cluster appears in the open page");
+        // The same table element: the page was updated in place, not reloaded.
+        Assert.True(marker.Displayed);
+    }
+}
