@@ -1,4 +1,5 @@
 using Fleet.Console.Tests.Support;
+using Fleet.Gateway.Tests.Support;
 using Fleet.Grains.Tests.Support;
 
 namespace Fleet.Console.Tests;
@@ -10,19 +11,7 @@ public sealed class ConsoleTests(ConsoleFixture fleet) : IClassFixture<ConsoleFi
 
     private void SkipWithoutBrowser() => Skip.If(fleet.SkipReason is not null, fleet.SkipReason);
 
-    private void SignedIn()
-    {
-        Browser.Open("ui");
-        if (!Browser.Exists("#sign-out"))
-        {
-            Browser.WaitUntil(() => Browser.Exists("#token") || Browser.Exists("#sign-out"), "the console renders");
-            if (Browser.Exists("#token"))
-            {
-                Browser.SignIn(FleetEnvironment.Token);
-            }
-        }
-        Browser.Find("#sign-out");
-    }
+    private void SignedIn() => Browser.SignedInAs(fleet.OperatorToken, "console-operator");
 
     [SkippableFact]
     public void SignIn_ShowsTheOverview_ClustersByState_AndTheLiveFeed()
@@ -111,5 +100,33 @@ public sealed class ConsoleTests(ConsoleFixture fleet) : IClassFixture<ConsoleFi
         Browser.WaitUntil(() => Browser.Find("#total").Text == "1", "the relabelled cluster appears in the open page");
         // The same table element: the page was updated in place, not reloaded.
         Assert.True(marker.Displayed);
+    }
+
+    [SkippableFact]
+    public void WrongToken_SeesNothingButTheSignInForm()
+    {
+        SkipWithoutBrowser();
+        Browser.SignIn("fleet_wrong-token");
+        Browser.Find("#sign-in-error");
+        Assert.DoesNotContain("fleet_wrong-token", Browser.Driver.PageSource, StringComparison.Ordinal);
+        Browser.Open("ui/clusters");
+        Browser.Find("#token");
+        Assert.False(Browser.Exists("#clusters"));
+        Assert.False(Browser.Exists("nav.side"));
+        Assert.DoesNotContain("sim-0001", Browser.Driver.PageSource, StringComparison.Ordinal);
+        Browser.Screenshot("sign-in");
+    }
+
+    [SkippableFact]
+    public void TokenOfAnotherNamespace_SeesNoneOfThisNamespace()
+    {
+        SkipWithoutBrowser();
+        Browser.SignedInAs(fleet.OtherNamespaceToken, "console-other");
+        Browser.Open("ui/clusters");
+        Browser.WaitUntil(() => Browser.Find("#total").Text == "0", "no cluster of team-a listed");
+        Browser.Open($"ui/applications/{FleetEnvironment.Ns}/web");
+        Browser.WaitUntil(() => Browser.Exists("#error"), "the application is not found");
+        Assert.Contains("not found", Browser.Find("#error").Text, StringComparison.Ordinal);
+        Assert.False(Browser.Exists("#cluster-grid"));
     }
 }

@@ -44,7 +44,7 @@ public static class States
         State.Progressing => "⟳",
         State.Failed => "✖",
         State.Unreachable => "⚠",
-        State.Suspended => "⏸",
+        State.Suspended => "‖",
         _ => "…",
     };
 

@@ -78,12 +78,30 @@ public sealed class Browser : IDisposable
         return path;
     }
 
-    /// <summary>Signs in on the sign-in form with <paramref name="token"/>.</summary>
+    /// <summary>Opens the console signed out (signing out whoever was signed in in this tab) and submits <paramref name="token"/>.</summary>
     public void SignIn(string token)
     {
         Open("ui");
+        WaitUntil(() => Exists("#token") || Exists("#sign-out"), "the console renders");
+        if (Exists("#sign-out"))
+        {
+            Find("#sign-out").Click();
+        }
         Find("#token").SendKeys(token);
         Find("#sign-in").Click();
+    }
+
+    /// <summary>Signed in with <paramref name="token"/> (kept in the tab's session storage, so reloads stay signed in).</summary>
+    public void SignedInAs(string token, string subject)
+    {
+        Open("ui");
+        WaitUntil(() => Exists("#token") || Exists("#sign-out"), "the console renders");
+        if (Exists("#who") && Find("#who").Text == subject)
+        {
+            return;
+        }
+        SignIn(token);
+        WaitUntil(() => Exists("#who") && Find("#who").Text == subject, "signed in as " + subject);
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using Fleet.Gateway.Tests.Support;
 using Fleet.Grains.Tests.Support;
 using Fleet.TestSupport;
 
@@ -13,6 +14,15 @@ public sealed class ConsoleFixture : IAsyncLifetime
 
     public Browser Browser { get; private set; } = null!;
 
+    /// <summary>An operator of every namespace.</summary>
+    public string OperatorToken { get; private set; } = "";
+
+    /// <summary>A viewer of every namespace.</summary>
+    public string ViewerToken { get; private set; } = "";
+
+    /// <summary>An operator of another namespace only: sees none of team-a's objects.</summary>
+    public string OtherNamespaceToken { get; private set; } = "";
+
     /// <summary>Why the browser tests cannot run here, or null.</summary>
     public string? SkipReason { get; } = Browser.Missing();
 
@@ -26,6 +36,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
         await Env.PutAsync("applications/web", FleetEnvironment.Application());
         await Eventually.WaitAsync(async () => (await Env.ApplicationAsync())["status"]?["placements"]?["ready"]?.GetValue<int>() == 10,
             "the application web ready on the ten prod clusters", TimeSpan.FromSeconds(90));
+        OperatorToken = await Env.Silo.CreateTokenAsync("console-operator", "operator");
+        ViewerToken = await Env.Silo.CreateTokenAsync("console-viewer", "viewer");
+        OtherNamespaceToken = await Env.Silo.CreateTokenAsync("console-other", "operator", "team-b");
         Browser = Browser.Start(Env.Silo.Http.BaseAddress!);
     }
 
