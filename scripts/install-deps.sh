@@ -14,6 +14,11 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 # The reference Helm (../shared/tools/helm) and kube-real unpack themselves with xz on first use.
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+# The console's browser tests and bench/ConsoleBench drive Debian's headless Chromium with Debian's chromedriver.
+if [ "${1:-}" = "--tests" ]; then
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+fi
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

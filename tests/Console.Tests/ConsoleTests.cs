@@ -56,7 +56,8 @@ public sealed class ConsoleTests(ConsoleFixture fleet) : IClassFixture<ConsoleFi
         Browser.WaitUntil(() => Browser.Find("#kubernetes-version").Text.StartsWith("v1.", StringComparison.Ordinal), "the probed Kubernetes version");
         Assert.Contains("env=prod", Browser.Find(".facts").Text, StringComparison.Ordinal);
         Browser.WaitUntil(() => Browser.All("#placements tbody tr[data-name=web]").Count == 1, "web is placed here");
-        Assert.Contains("Ready", Browser.Find("#placements tbody tr[data-name=web]").Text, StringComparison.Ordinal);
+        Browser.WaitUntil(() => Browser.Find("#placements tbody tr[data-name=web]").Text.Contains("Ready", StringComparison.Ordinal), "web ready here, with its revision");
+        Assert.Contains("main@sha1:", Browser.Find("#placements tbody tr[data-name=web]").Text, StringComparison.Ordinal);
     }
 
     [SkippableFact]
