@@ -8,6 +8,7 @@ using Fleet.Store.Secrets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 
 namespace Fleet.Gateway;
 
@@ -19,8 +20,14 @@ public static class GatewayExtensions
         services.AddFleetTelemetry(configuration);
         services.AddSingleton(GatewayOptions.From(configuration));
         services.AddSingleton<RequestReader>();
-        services.AddSingleton(sp => new ResourceService(sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<RequestReader>()));
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new ResourceService(
+            sp.GetRequiredService<IResourceStore>(),
+            sp.GetRequiredService<RequestReader>(),
+            sp.GetRequiredService<StoreChangeSignal>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None));
+        services.AddFleetOpenApi();
         services.AddSingleton(sp => new TokenAuthenticator(sp.GetRequiredService<ITokenStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IApiAuthenticator>(sp => sp.GetRequiredService<TokenAuthenticator>());
         services.AddSingleton(sp => new TokenService(sp.GetRequiredService<ITokenStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RequestReader>(), sp.GetRequiredService<TokenAuthenticator>()));
@@ -47,6 +54,8 @@ public static class GatewayExtensions
 
         app.MapOperationsApi();
         app.MapResourcesApi();
+        app.MapApplyApi();
+        app.MapFleetOpenApi();
         app.MapEventsApi();
         app.MapTokensApi();
         app.MapAuditApi();

@@ -16,6 +16,9 @@ public sealed class PostgresStorageTests : StorageContract
     [PostgresFact] public Task ApiTokens_StoreHashesAndRevokeByName_Postgres() => ApiTokens_StoreHashesAndRevokeByName();
     [PostgresFact] public Task Registration_TakesOneUseAndCreatesEverythingOrNothing_Postgres() => Registration_TakesOneUseAndCreatesEverythingOrNothing();
     [PostgresFact] public Task Audit_AppendsInOrderPagesAfterASequenceAndExpires_Postgres() => Audit_AppendsInOrderPagesAfterASequenceAndExpires();
+    [PostgresFact] public Task Pages_WalkEveryObjectOnceInOrder_Postgres() => Pages_WalkEveryObjectOnceInOrder_WithFiltersInTheQuery();
+    [PostgresFact] public Task PutMany_WritesAllOrNothing_Postgres() => PutMany_WritesAllOrNothing();
+    [PostgresFact] public Task ChangePosition_StartsAfterAVersion_AndIsGoneOnceTrimmed_Postgres() => ChangePosition_StartsAfterAVersion_AndIsGoneOnceTrimmed();
 
     [PostgresFact]
     public async Task Migrations_AreRecordedAndIdempotent_AndCreateOrleansAdoNetTables()

@@ -17,6 +17,9 @@ public sealed class SqliteStorageTests : StorageContract, IDisposable
     [Fact] public Task ApiTokens_StoreHashesAndRevokeByName_Sqlite() => ApiTokens_StoreHashesAndRevokeByName();
     [Fact] public Task Registration_TakesOneUseAndCreatesEverythingOrNothing_Sqlite() => Registration_TakesOneUseAndCreatesEverythingOrNothing();
     [Fact] public Task Audit_AppendsInOrderPagesAfterASequenceAndExpires_Sqlite() => Audit_AppendsInOrderPagesAfterASequenceAndExpires();
+    [Fact] public Task Pages_WalkEveryObjectOnceInOrder_Sqlite() => Pages_WalkEveryObjectOnceInOrder_WithFiltersInTheQuery();
+    [Fact] public Task PutMany_WritesAllOrNothing_Sqlite() => PutMany_WritesAllOrNothing();
+    [Fact] public Task ChangePosition_StartsAfterAVersion_AndIsGoneOnceTrimmed_Sqlite() => ChangePosition_StartsAfterAVersion_AndIsGoneOnceTrimmed();
 
     [Fact]
     public async Task CorruptDatabaseFile_IsReportedClearly()

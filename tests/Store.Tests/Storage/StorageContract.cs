@@ -9,7 +9,7 @@ namespace Fleet.Store.Tests.Storage;
 /// The behaviour every storage provider must have. Each provider's test class runs every case through a one-line
 /// fact, so that the PostgreSQL cases can be skipped where PostgreSQL is missing.
 /// </summary>
-public abstract class StorageContract
+public abstract partial class StorageContract
 {
     protected FakeTimeProvider Time { get; } = new();
 

@@ -70,7 +70,7 @@ internal sealed class PostgresTokenStore(PostgresStorageProvider db, TimeProvide
             StoredResource? stored;
             try
             {
-                stored = (await PostgresResourceStore.PutAsync(c, tx, time, o.Kind, o.Namespace, o.Name, o.Labels, o.Annotations, o.SpecJson, 0, ct)).Stored;
+                stored = (await PostgresResourceStore.PutAsync(c, tx, time, new ResourceWrite(o.Kind, o.Namespace, o.Name, o.Labels, o.Annotations, o.SpecJson, 0), ct)).Stored;
             }
             catch (ResourceConflictException)
             {

@@ -53,6 +53,46 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         return list;
     }
 
+    public async Task<ResourcePage> ListPageAsync(ResourceQuery query, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+
+        // Read before the rows: the page holds at least every change up to this version (a watch from it may repeat
+        // a change the page already shows, never miss one).
+        long version;
+        await using (var rv = new NpgsqlCommand("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM resource_version_seq", c, tx))
+        {
+            version = (long)(await rv.ExecuteScalarAsync(ct))!;
+        }
+
+        await using var cmd = new NpgsqlCommand { Connection = c, Transaction = tx };
+        cmd.Parameters.AddWithValue("kind", query.Kind);
+        cmd.CommandText = LabelSelectorSql.BuildPage(Columns, query, value =>
+        {
+            var p = "p" + cmd.Parameters.Count;
+            cmd.Parameters.AddWithValue(p, value);
+            return "@" + p;
+        });
+        if (query.Selector is { IsEmpty: false })
+        {
+            // As in ListAsync: keep the hash join over the labels.
+            cmd.CommandText = "SET LOCAL enable_nestloop = off; " + cmd.CommandText;
+        }
+
+        var rows = new List<StoredResource>();
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                rows.Add(Read(r));
+            }
+        }
+
+        var (items, next) = LabelSelectorSql.FinishPage(rows, query);
+        return new ResourcePage(items, next, version);
+    }
+
     public async Task<StoredResource> PutAsync(
         string kind,
         string ns,
@@ -63,52 +103,62 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         long? expectedResourceVersion = null,
         CancellationToken ct = default)
     {
-        StorageFormat.ValidateName(kind, "kind");
-        StorageFormat.ValidateName(ns, "namespace");
-        StorageFormat.ValidateName(name, "name");
-        ArgumentNullException.ThrowIfNull(specJson);
+        var results = await PutManyAsync([new ResourceWrite(kind, ns, name, labels, annotations, specJson, expectedResourceVersion)], ct);
+        return results[0];
+    }
+
+    public async Task<IReadOnlyList<StoredResource>> PutManyAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken ct = default)
+    {
+        foreach (var w in writes)
+        {
+            StorageFormat.ValidateName(w.Kind, "kind");
+            StorageFormat.ValidateName(w.Namespace, "namespace");
+            StorageFormat.ValidateName(w.Name, "name");
+            ArgumentNullException.ThrowIfNull(w.SpecJson);
+        }
+
         await using var c = await db.OpenAsync(ct);
         while (true)
         {
+            // A failure on any write disposes the transaction uncommitted: none of the writes stays.
             await using var tx = await c.BeginTransactionAsync(ct);
-            var (stored, changed) = await PutAsync(c, tx, time, kind, ns, name, labels, annotations, specJson, expectedResourceVersion, ct);
-            if (stored is null)
+            var results = new List<StoredResource>(writes.Count);
+            var changed = false;
+            foreach (var w in writes)
             {
-                // Created concurrently by another writer between our read and insert: decide again.
+                var (stored, wrote) = await PutAsync(c, tx, time, w, ct);
+                if (stored is null)
+                {
+                    break;
+                }
+
+                results.Add(stored);
+                changed |= wrote;
+            }
+
+            if (results.Count < writes.Count)
+            {
+                // An object was created concurrently by another writer between our read and insert: decide again.
                 await tx.RollbackAsync(ct);
                 continue;
             }
 
+            await tx.CommitAsync(ct);
             if (changed)
             {
-                await tx.CommitAsync(ct);
                 signal.Raise();
             }
 
-            return stored;
+            return results;
         }
     }
 
-    /// <summary>
-    /// The write of <see cref="PutAsync(string, string, string, IReadOnlyDictionary{string, string}, IReadOnlyDictionary{string, string}, string, long?, CancellationToken)"/>
-    /// inside a transaction the caller commits (and then signals, when it changed something). A null result means
-    /// another writer created the object after this transaction read it: roll back and decide again.
-    /// </summary>
-    internal static async Task<(StoredResource? Stored, bool Changed)> PutAsync(
-        NpgsqlConnection c,
-        NpgsqlTransaction tx,
-        TimeProvider time,
-        string kind,
-        string ns,
-        string name,
-        IReadOnlyDictionary<string, string> labels,
-        IReadOnlyDictionary<string, string> annotations,
-        string specJson,
-        long? expectedResourceVersion,
-        CancellationToken ct)
+    /// <summary>One write inside the caller's transaction; null when a concurrent create got in first (the caller starts over).</summary>
+    internal static async Task<(StoredResource? Stored, bool Changed)> PutAsync(NpgsqlConnection c, NpgsqlTransaction tx, TimeProvider time, ResourceWrite w, CancellationToken ct)
     {
+        var (kind, ns, name, labels, specJson, expectedResourceVersion) = (w.Kind, w.Namespace, w.Name, w.Labels, w.SpecJson, w.ExpectedResourceVersion);
         var labelsJson = StorageFormat.MapToJson(labels);
-        var annotationsJson = StorageFormat.MapToJson(annotations);
+        var annotationsJson = StorageFormat.MapToJson(w.Annotations);
         var existing = await GetAsync(c, tx, kind, ns, name, forUpdate: true, ct);
         if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
         {
@@ -148,8 +198,7 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
             cmd.Parameters.AddWithValue("ann", annotationsJson);
             cmd.Parameters.AddWithValue("spec", specJson);
             cmd.Parameters.AddWithValue("created", StorageFormat.ToUnixMs(created));
-            var result = await cmd.ExecuteScalarAsync(ct);
-            if (result is not long v)
+            if (await cmd.ExecuteScalarAsync(ct) is not long v)
             {
                 return (null, false);
             }
@@ -248,6 +297,16 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         await using var c = await db.OpenAsync(ct);
         await using var cmd = new NpgsqlCommand("SELECT COALESCE(MAX(seq), 0) FROM resource_changes", c);
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    public async Task<long?> ChangePositionAsync(long resourceVersion, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand(ChangePositionSql.Query, c);
+        cmd.Parameters.AddWithValue("rv", resourceVersion);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        return ChangePositionSql.Decide(resourceVersion, r.IsDBNull(0) ? null : r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1), r.IsDBNull(2) ? null : r.GetInt64(2), r.GetInt64(3));
     }
 
     public async Task<int> TrimChangesAsync(int keep, CancellationToken ct = default)

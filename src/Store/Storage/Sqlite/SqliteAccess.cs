@@ -56,7 +56,7 @@ internal sealed class SqliteTokenStore(SqliteStorageProvider db, TimeProvider ti
                 {
                     try
                     {
-                        created.Add((await SqliteResourceStore.PutAsync(c, tx, time, o.Kind, o.Namespace, o.Name, o.Labels, o.Annotations, o.SpecJson, 0, ct)).Stored);
+                        created.Add((await SqliteResourceStore.PutAsync(c, tx, time, new ResourceWrite(o.Kind, o.Namespace, o.Name, o.Labels, o.Annotations, o.SpecJson, 0), ct)).Stored);
                     }
                     catch (ResourceConflictException)
                     {
