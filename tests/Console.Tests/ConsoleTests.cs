@@ -130,4 +130,53 @@ public sealed class ConsoleTests(ConsoleFixture fleet) : IClassFixture<ConsoleFi
         Assert.Contains("not found", Browser.Find("#error").Text, StringComparison.Ordinal);
         Assert.False(Browser.Exists("#cluster-grid"));
     }
+
+    [SkippableFact]
+    public void Viewer_SeesNoActionButtons()
+    {
+        SkipWithoutBrowser();
+        Browser.SignedInAs(fleet.ViewerToken, "console-viewer");
+        Browser.Open($"ui/applications/{FleetEnvironment.Ns}/web");
+        Browser.WaitUntil(() => Browser.All("#cluster-grid .cell").Count == 10, "the application page rendered");
+        Assert.False(Browser.Exists("#reconcile"));
+        Assert.False(Browser.Exists("#suspend"));
+        Assert.False(Browser.Exists("#resume"));
+        Browser.Open($"ui/sources/{FleetEnvironment.Ns}/repo");
+        Browser.Find("#revision");
+        Assert.False(Browser.Exists("#reconcile"));
+    }
+
+    [SkippableFact]
+    public async Task FetchNow_OnTheSourcePage_BringsTheNewRevision_AndItsEventArrives()
+    {
+        SkipWithoutBrowser();
+        SignedIn();
+        Browser.Open($"ui/sources/{FleetEnvironment.Ns}/repo");
+        var before = Browser.Find("#revision").Text;
+        FleetEnvironment.WriteExample(fleet.Env.Repo, "nginx:1.27");
+        var commit = fleet.Env.Repo.Commit("new image");
+        // The source fetches every hour: only the button brings the commit now.
+        Browser.Find("#reconcile").Click();
+        Browser.WaitUntil(() => Browser.Find("#revision").Text.Contains(commit, StringComparison.Ordinal), "the new revision shown", 60);
+        Browser.WaitUntil(() => Browser.All("#events li[data-reason=NewArtifact]").Any(e => e.Text.Contains(commit[..7], StringComparison.Ordinal) || e.Text.Contains(commit, StringComparison.Ordinal)), "the NewArtifact event arrives", 60);
+        Assert.NotEqual(before, Browser.Find("#revision").Text);
+        Browser.Open($"ui/applications/{FleetEnvironment.Ns}/web");
+        Browser.Find("#reconcile").Click();
+        Browser.WaitUntil(() => Browser.Find("#action-result").Text.Contains("reconcile requested", StringComparison.Ordinal), "the reconcile accepted");
+        Browser.WaitUntil(() => Browser.Find("#revision").Text.Contains(commit, StringComparison.Ordinal), "the application on the new revision", 90);
+        await Task.CompletedTask;
+    }
+
+    [SkippableFact]
+    public void Suspend_ShowsTheStateChange_AndResumeBringsItBack()
+    {
+        SkipWithoutBrowser();
+        SignedIn();
+        Browser.Open($"ui/applications/{FleetEnvironment.Ns}/web");
+        Browser.Find("#suspend").Click();
+        Browser.WaitUntil(() => Browser.Find("#app-state").Text.Contains("Suspended", StringComparison.Ordinal), "the application shows Suspended");
+        Browser.WaitUntil(() => Browser.All("#events li[data-reason=Suspended]").Count > 0, "the Suspended event arrives");
+        Browser.Find("#resume").Click();
+        Browser.WaitUntil(() => Browser.Find("#app-state").Text.Contains("Ready", StringComparison.Ordinal), "the application Ready again", 60);
+    }
 }
