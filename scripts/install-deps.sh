@@ -14,9 +14,12 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 # The reference Helm (../shared/tools/helm) and kube-real unpack themselves with xz on first use.
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
-# The Helm OCI tests push and pull charts through Debian's docker-registry (Docker Registry HTTP API v2) on loopback.
+# The Helm OCI tests push and pull charts through Debian's docker-registry (Docker Registry HTTP API v2) on loopback;
+# the console's browser tests and bench/ConsoleBench drive Debian's headless Chromium with Debian's chromedriver.
 if [ "${1:-}" = "--tests" ]; then
   [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

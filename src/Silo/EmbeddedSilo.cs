@@ -6,7 +6,9 @@ internal static class EmbeddedSilo
     /// <summary>Builds and starts the process with these command-line arguments; <paramref name="logging"/> may replace the log providers.</summary>
     public static async Task<WebApplication> StartAsync(string[] args, Action<ILoggingBuilder>? logging = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // Named after this assembly, not the entry one (a test host), so that the console's static web assets
+        // manifests (Fleet.Silo.staticwebassets.*.json) are found in any process that runs the silo.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ApplicationName = typeof(EmbeddedSilo).Assembly.GetName().Name });
         logging?.Invoke(builder.Logging);
         builder.AddFleetSilo();
         var app = builder.Build();

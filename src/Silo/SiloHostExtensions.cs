@@ -4,6 +4,7 @@ using Fleet.Gateway;
 using Fleet.Grains;
 using Fleet.Store;
 using Fleet.Store.Secrets;
+using Fleet.WebConsole;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
@@ -56,6 +57,10 @@ internal static class SiloHostExtensions
         // Registered after Orleans, so that it stops hinting before Orleans stops (hosted services stop in reverse order).
         builder.Services.AddHostedService<DispatcherNudger>();
         builder.Services.AddFleetGateway(builder.Configuration);
+        // Run from build output (not published), the console's scripts and styles are found through the static web
+        // assets manifest, in every environment (ASP.NET Core does this by itself in Development only).
+        builder.WebHost.UseStaticWebAssets();
+        builder.Services.AddFleetConsole();
         return builder;
     }
 
@@ -65,6 +70,7 @@ internal static class SiloHostExtensions
         if (options.Gateway || options.Role == ProcessRole.Gateway)
         {
             app.MapFleetGateway();
+            app.MapFleetConsole();
         }
         else
         {
