@@ -1,5 +1,6 @@
 using Fleet.Gateway.Apis;
 using Fleet.Gateway.Diagnostics;
+using Fleet.Gateway.Grpc;
 using Fleet.Gateway.Resources;
 using Fleet.Gateway.Services;
 using Fleet.Store;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Fleet.Gateway;
 
-/// <summary>Wires the gateway (REST API, events, health, metrics) into a web application.</summary>
+/// <summary>Wires the gateway (REST API, gRPC API, events, health, metrics) into a web application.</summary>
 public static class GatewayExtensions
 {
     public static IServiceCollection AddFleetGateway(this IServiceCollection services, IConfiguration? configuration = null)
@@ -19,6 +20,9 @@ public static class GatewayExtensions
         services.AddSingleton<RequestReader>();
         services.AddSingleton(sp => new ResourceService(sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<RequestReader>()));
         services.AddSingleton<IApiAuthenticator, NoAuthentication>();
+        services.AddSingleton(sp => new ResourceWatchService(sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<StoreChangeSignal>()));
+        services.AddSingleton(sp => new EventService(sp.GetRequiredService<IEventLog>()));
+        services.AddFleetGrpc();
         services.AddSingleton(sp => new WebhookRejections(sp.GetService<TimeProvider>() ?? TimeProvider.System));
         return services;
     }
@@ -27,19 +31,24 @@ public static class GatewayExtensions
     {
         if (app is IApplicationBuilder pipeline)
         {
-            pipeline.Use(async (context, next) =>
+            // gRPC calls have a port of their own and authenticate in their interceptor.
+            pipeline.UseFleetGrpcPort(rest =>
             {
-                await next(context);
-                FleetTelemetry.Requests.Add(1, new KeyValuePair<string, object?>("method", context.Request.Method), new KeyValuePair<string, object?>("code", context.Response.StatusCode));
+                rest.Use(async (context, next) =>
+                {
+                    await next(context);
+                    FleetTelemetry.Requests.Add(1, new KeyValuePair<string, object?>("method", context.Request.Method), new KeyValuePair<string, object?>("code", context.Response.StatusCode));
+                });
+                rest.UseMiddleware<RequestGuard>();
+                rest.UseMiddleware<CallerMiddleware>();
             });
-            pipeline.UseMiddleware<RequestGuard>();
-            pipeline.UseMiddleware<CallerMiddleware>();
         }
 
         app.MapOperationsApi();
         app.MapResourcesApi();
         app.MapEventsApi();
         app.MapHooksApi();
+        app.MapFleetGrpc();
         return app;
     }
 }

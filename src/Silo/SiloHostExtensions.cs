@@ -1,6 +1,7 @@
 using System.Net;
 using Fleet.Abstractions.Grains;
 using Fleet.Gateway;
+using Fleet.Gateway.Grpc;
 using Fleet.Grains;
 using Fleet.Store;
 using Fleet.Store.Secrets;
@@ -56,6 +57,11 @@ internal static class SiloHostExtensions
         // Registered after Orleans, so that it stops hinting before Orleans stops (hosted services stop in reverse order).
         builder.Services.AddHostedService<DispatcherNudger>();
         builder.Services.AddFleetGateway(builder.Configuration);
+        if (options.Gateway || options.Role == ProcessRole.Gateway)
+        {
+            // The gRPC API on its own HTTP/2 port (Fleet:Grpc:Port, default 5081).
+            builder.AddFleetGrpcEndpoint();
+        }
         return builder;
     }
 
