@@ -2,11 +2,13 @@ using Fleet.Gateway.Apis;
 using Fleet.Gateway.Diagnostics;
 using Fleet.Gateway.Grpc;
 using Fleet.Gateway.Resources;
+using Fleet.Gateway.Security;
 using Fleet.Gateway.Services;
 using Fleet.Store;
 using Fleet.Store.Secrets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Fleet.Gateway;
 
@@ -19,7 +21,13 @@ public static class GatewayExtensions
         services.AddSingleton(GatewayOptions.From(configuration));
         services.AddSingleton<RequestReader>();
         services.AddSingleton(sp => new ResourceService(sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<RequestReader>()));
-        services.AddSingleton<IApiAuthenticator, NoAuthentication>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new TokenAuthenticator(sp.GetRequiredService<ITokenStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IApiAuthenticator>(sp => sp.GetRequiredService<TokenAuthenticator>());
+        services.AddSingleton(sp => new TokenService(sp.GetRequiredService<ITokenStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RequestReader>(), sp.GetRequiredService<TokenAuthenticator>()));
+        services.AddSingleton(sp => new AuditService(sp.GetRequiredService<IAuditLog>()));
+        // Creates the initial admin token before the server takes requests (hosted services start before Kestrel).
+        services.AddHostedService<AdminTokenBootstrap>();
         services.AddSingleton(sp => new ResourceWatchService(sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<StoreChangeSignal>()));
         services.AddSingleton(sp => new EventService(sp.GetRequiredService<IEventLog>()));
         services.AddFleetGrpc();
@@ -41,12 +49,16 @@ public static class GatewayExtensions
                 });
                 rest.UseMiddleware<RequestGuard>();
                 rest.UseMiddleware<CallerMiddleware>();
+                rest.UseMiddleware<AuditMiddleware>();
             });
         }
 
         app.MapOperationsApi();
         app.MapResourcesApi();
         app.MapEventsApi();
+        app.MapTokensApi();
+        app.MapAuditApi();
+        app.MapRegistrationsApi();
         app.MapHooksApi();
         app.MapFleetGrpc();
         return app;

@@ -20,8 +20,15 @@ internal sealed class GatewayOptions
     /// <summary>Allow Cluster servers in link-local and cloud metadata addresses.</summary>
     public bool AllowLinkLocalClusters { get; init; }
 
-    /// <summary>The silo's data directory (git mirrors, caches): never a file:// source.</summary>
+    /// <summary>The silo's data directory (git mirrors, caches): never a file:// source. The initial admin token's file is written here.</summary>
     public string? DataDirectory { get; init; }
+
+    /// <summary>
+    /// The initial admin token to create when the store holds no active admin token, instead of a random one (for
+    /// deployments that inject it from a secret, and for tests). A real token of the usual form, stored hashed like
+    /// any other and revocable; it is not a way around authentication, and it is ignored once an admin token exists.
+    /// </summary>
+    public string? BootstrapAdminToken { get; init; }
 
     public static GatewayOptions From(IConfiguration? configuration)
     {
@@ -38,6 +45,7 @@ internal sealed class GatewayOptions
             AllowedFileRoots = List(section.GetSection("AllowedFileRoots")).Select(Path.GetFullPath).ToList(),
             AllowLinkLocalClusters = bool.TryParse(section["AllowLinkLocalClusters"], out var allow) && allow,
             DataDirectory = string.IsNullOrEmpty(data) ? null : Path.GetFullPath(data),
+            BootstrapAdminToken = string.IsNullOrEmpty(section["BootstrapAdminToken"]) ? null : section["BootstrapAdminToken"],
         };
     }
 

@@ -28,7 +28,7 @@ public sealed class BackendTests
         string[] args = ["--Fleet:Clustering=AzureStorage", $"--Fleet:AzureStorageConnectionString={azurite.ConnectionString}"];
         await using var first = await SiloProcess.StartAsync("azure-0", Path.Combine(root, "0"), args);
 
-        using var http = new HttpClient { BaseAddress = first.Gateway };
+        using var http = first.Client();
         await PutAsync(http, "gitrepositories/repo", string.Format(System.Globalization.CultureInfo.InvariantCulture, RepoYaml, repo.Url));
         await Eventually.WaitAsync(async () => SiloHost.Condition(await GetAsync(http, "gitrepositories/repo"), "Ready") == "True", "the source fetched on a silo on Azure Storage", TimeSpan.FromSeconds(60));
 
@@ -61,7 +61,7 @@ public sealed class BackendTests
         await using var silo = await SiloProcess.StartAsync("silo", Path.Combine(root, "silo"), [.. shared, "--Fleet:Gateway=false"]);
         await using var gateway = await SiloProcess.StartAsync("gateway", Path.Combine(root, "gateway"), [.. shared, "--role", "gateway"]);
 
-        using var http = new HttpClient { BaseAddress = gateway.Gateway };
+        using var http = gateway.Client();
         await PutAsync(http, "gitrepositories/repo", string.Format(System.Globalization.CultureInfo.InvariantCulture, RepoYaml, repo.Url));
         await Eventually.WaitAsync(async () => SiloHost.Condition(await GetAsync(http, "gitrepositories/repo"), "Ready") == "True", "the silo fetched what the gateway wrote", TimeSpan.FromSeconds(60));
 
@@ -82,6 +82,18 @@ public sealed class BackendTests
         var response = await on.Http.GetAsync("orleans/");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("<html", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+
+        // The dashboard has no authentication of its own: the gateway asks for an admin token, which a browser
+        // sends as the password of HTTP Basic authentication.
+        using var anonymous = on.Client(null);
+        var refused = await anonymous.GetAsync("orleans/");
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.StartsWith("Basic", refused.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        using var browser = on.Client(null);
+        browser.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:" + SiloHost.AdminToken)));
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("orleans/")).StatusCode);
+        using var viewer = on.Client(await on.CreateTokenAsync("dashboard-viewer", "viewer"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.GetAsync("orleans/")).StatusCode);
     }
 
     private static async Task PutAsync(HttpClient http, string path, string yaml)

@@ -41,7 +41,7 @@ public sealed class MultiSiloTests(ITestOutputHelper output)
                 silos.Add(await SiloProcess.StartAsync($"silo-{i}", Path.Combine(root, $"silo-{i}"), shared));
             }
 
-            using var http = new HttpClient { BaseAddress = silos[0].Gateway, Timeout = TimeSpan.FromSeconds(60) };
+            using var http = silos[0].Client(TimeSpan.FromSeconds(60));
             async Task PutAsync(string path, string yaml)
             {
                 var content = new StringContent(yaml, Encoding.UTF8);

@@ -1,6 +1,7 @@
 using Fleet.Gateway.Serialization;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Fleet.Gateway.Services;
 using Fleet.Store;
 using Microsoft.Extensions.Hosting;
 
@@ -11,19 +12,20 @@ internal static class EventsApi
 {
     public static void MapEventsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/events", (HttpContext http, IEventLog log, IHostApplicationLifetime lifetime, string? kind, string? name, long? after, bool? watch, CancellationToken ct) =>
-            Handle(http, log, lifetime, null, kind, name, after, watch, ct));
-        app.MapGet("/api/v1/namespaces/{ns}/events", (HttpContext http, IEventLog log, IHostApplicationLifetime lifetime, string ns, string? kind, string? name, long? after, bool? watch, CancellationToken ct) =>
-            Handle(http, log, lifetime, ns, kind, name, after, watch, ct));
+        app.MapGet("/api/v1/events", (HttpContext http, Caller caller, IEventLog log, IHostApplicationLifetime lifetime, string? kind, string? name, long? after, bool? watch, CancellationToken ct) =>
+            Handle(http, caller, log, lifetime, null, kind, name, after, watch, ct));
+        app.MapGet("/api/v1/namespaces/{ns}/events", (HttpContext http, Caller caller, IEventLog log, IHostApplicationLifetime lifetime, string ns, string? kind, string? name, long? after, bool? watch, CancellationToken ct) =>
+            Handle(http, caller, log, lifetime, ns, kind, name, after, watch, ct));
     }
 
-    private static async Task<IResult> Handle(HttpContext http, IEventLog log, IHostApplicationLifetime lifetime, string? ns, string? kind, string? name, long? after, bool? watch, CancellationToken ct)
+    private static async Task<IResult> Handle(HttpContext http, Caller caller, IEventLog log, IHostApplicationLifetime lifetime, string? ns, string? kind, string? name, long? after, bool? watch, CancellationToken ct)
     {
         var query = new EventQuery(ns, kind, name, null, after ?? 0);
         if (watch != true)
         {
             var items = new JsonArray();
-            foreach (var e in await log.ListAsync(query, ct))
+            // A caller sees the events of its namespaces only (a namespace it cannot see has none).
+            foreach (var e in (await log.ListAsync(query, ct)).Where(e => caller.CanSee(e.Namespace)))
             {
                 items.Add(ToJson(e));
             }
@@ -43,6 +45,10 @@ internal static class EventsApi
                 foreach (var e in await log.ListAsync(query with { After = last }, ct))
                 {
                     last = e.Sequence;
+                    if (!caller.CanSee(e.Namespace))
+                    {
+                        continue;
+                    }
                     await http.Response.WriteAsync($"id: {e.Sequence}\nevent: event\ndata: {ToJson(e).ToApiJson()}\n\n", ct);
                 }
                 await http.Response.Body.FlushAsync(ct);

@@ -81,6 +81,7 @@ public sealed class ResourceService
             var name = routeName ?? body["metadata"]?["name"]?.ToString();
             throw new ApiException(ApiErrorKind.Invalid, $"{(name is null ? kind.Kind : $"{kind.Kind} \"{name}\"")} is invalid: {string.Join("; ", read.Errors)}", read.Errors);
         }
+        AuditScope.Describe(null, kind.Kind, ns, obj.Name);
         Authorize(caller, kind, ns, obj.Name);
         var existing = await _store.GetAsync(kind.Kind, ns, obj.Name, ct);
         if (mode == WriteMode.Create && existing is not null)
@@ -104,6 +105,7 @@ public sealed class ResourceService
         {
             throw new ApiException(ApiErrorKind.NotAllowed, $"{kind.Kind} objects are read-only: delete the Application or Cluster instead");
         }
+        AuditScope.Describe(null, kind.Kind, ns, name);
         Authorize(caller, kind, ns, name);
         if (!await _store.DeleteAsync(kind.Kind, ns, name, ct))
         {

@@ -29,6 +29,9 @@ public sealed class StoreOptions
     /// <summary>At most this many events are kept; the oldest beyond it are deleted by the retention sweep.</summary>
     public int EventRetentionCount { get; set; } = 100_000;
 
+    /// <summary>Audit entries (who changed what through the API) older than this are deleted by the retention sweep.</summary>
+    public TimeSpan AuditRetention { get; set; } = TimeSpan.FromDays(90);
+
     /// <summary>At most this many entries of the change feed are kept (readers further behind start over from a full list).</summary>
     public int ChangeRetentionCount { get; set; } = 100_000;
 
@@ -45,9 +48,9 @@ public sealed class StoreOptions
             throw new InvalidOperationException($"Option {Section}:ConnectionString must be set when the store is PostgreSQL.");
         }
 
-        if (EventRetention <= TimeSpan.Zero || EventRetentionCount < 1 || ChangeRetentionCount < 1)
+        if (EventRetention <= TimeSpan.Zero || EventRetentionCount < 1 || ChangeRetentionCount < 1 || AuditRetention <= TimeSpan.Zero)
         {
-            throw new InvalidOperationException($"Options {Section}:EventRetention, EventRetentionCount and ChangeRetentionCount must be positive.");
+            throw new InvalidOperationException($"Options {Section}:EventRetention, EventRetentionCount, ChangeRetentionCount and AuditRetention must be positive.");
         }
     }
 }

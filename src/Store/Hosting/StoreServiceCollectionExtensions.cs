@@ -20,7 +20,8 @@ public static class StoreServiceCollectionExtensions
     public const string GrainStorageName = "fleet";
 
     /// <summary>
-    /// Adds <see cref="IResourceStore"/>, <see cref="IEventLog"/>, <see cref="IBlobStore"/>, <see cref="StoreChangeSignal"/>,
+    /// Adds <see cref="IResourceStore"/>, <see cref="IEventLog"/>, <see cref="IBlobStore"/>, <see cref="ITokenStore"/>,
+    /// <see cref="IAuditLog"/>, <see cref="StoreChangeSignal"/>,
     /// a hosted service that opens the database (waiting, with backoff, for a PostgreSQL that is not up yet) and one
     /// that applies retention. Register it before Orleans so that the store is open when grains start.
     /// </summary>
@@ -50,6 +51,8 @@ public static class StoreServiceCollectionExtensions
         services.AddSingleton(sp => sp.GetRequiredService<IStorageProvider>().Resources);
         services.AddSingleton(sp => sp.GetRequiredService<IStorageProvider>().Events);
         services.AddSingleton(sp => sp.GetRequiredService<IStorageProvider>().Blobs);
+        services.AddSingleton(sp => sp.GetRequiredService<IStorageProvider>().Tokens);
+        services.AddSingleton(sp => sp.GetRequiredService<IStorageProvider>().Audit);
         services.AddSingleton<StoreStatus>();
         services.AddHostedService<StoreHostedService>();
         return services;
@@ -141,6 +144,7 @@ internal sealed partial class StoreHostedService(IStorageProvider storage, Store
             {
                 await storage.Events.ApplyRetentionAsync(o.EventRetention, o.EventRetentionCount, ct);
                 await storage.Resources.TrimChangesAsync(o.ChangeRetentionCount, ct);
+                await storage.Audit.ApplyRetentionAsync(o.AuditRetention, ct);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -14,6 +14,10 @@ internal interface IStorageProvider : IAsyncDisposable
 
     IBlobStore Blobs { get; }
 
+    ITokenStore Tokens { get; }
+
+    IAuditLog Audit { get; }
+
     /// <summary>True for errors worth retrying: the database went away or is busy.</summary>
     bool IsTransient(Exception ex);
 }

@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 namespace Fleet.Store.Storage;
 
 [JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(string[]))]
 internal sealed partial class StorageJsonContext : JsonSerializerContext;
 
 /// <summary>Helpers shared by the storage providers.</summary>

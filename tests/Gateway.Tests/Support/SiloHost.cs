@@ -17,17 +17,54 @@ namespace Fleet.Gateway.Tests.Support;
 public sealed class SiloHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly Uri _baseUri;
 
     private SiloHost(WebApplication app, string dataDirectory, Uri baseUri)
     {
         _app = app;
+        _baseUri = baseUri;
         DataDirectory = dataDirectory;
-        Http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(60) };
+        Http = Client(AdminToken);
     }
+
+    /// <summary>
+    /// The admin token of every silo the tests start: given as <c>Fleet:Gateway:BootstrapAdminToken</c>, so the silo
+    /// creates it (hashed, like any token) on its first start; a restarted silo already has it.
+    /// </summary>
+    public static string AdminToken { get; } = Fleet.Gateway.Security.TokenSecret.New(Fleet.Gateway.Security.TokenSecret.ApiPrefix).Text;
+
+    /// <summary>The argument that makes a silo create <see cref="AdminToken"/>.</summary>
+    public static string AdminTokenArgument => $"--Fleet:Gateway:BootstrapAdminToken={AdminToken}";
 
     public string DataDirectory { get; }
 
+    /// <summary>A client of the gateway authenticated as the admin (<see cref="AdminToken"/>).</summary>
     public HttpClient Http { get; }
+
+    /// <summary>A client of this gateway sending <paramref name="token"/> as its bearer token (none when null); the caller disposes it.</summary>
+    public HttpClient Client(string? token)
+    {
+        var client = new HttpClient { BaseAddress = _baseUri, Timeout = TimeSpan.FromSeconds(60) };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+        return client;
+    }
+
+    /// <summary>Creates an API token through the API (as the admin) and returns its secret.</summary>
+    public async Task<string> CreateTokenAsync(string name, string role, params string[] namespaces)
+    {
+        var body = new JsonObject { ["name"] = name, ["role"] = role };
+        if (namespaces.Length > 0)
+        {
+            body["namespaces"] = new JsonArray(namespaces.Select(n => (JsonNode?)n).ToArray());
+        }
+        var response = await Http.PostAsync("api/v1/tokens", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, $"POST api/v1/tokens: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!["token"]!.GetValue<string>();
+    }
 
     public IServiceProvider Services => _app.Services;
 
@@ -42,7 +79,7 @@ public sealed class SiloHost : IAsyncDisposable
             // Silos run side by side here: the gRPC port is a free one, not the fixed default.
             "--Fleet:Grpc:Port=0",
             // The tests' git repositories are made under the temp directory and fetched as file:// URLs.
-            $"--Fleet:Gateway:AllowedFileRoots={Path.GetTempPath()}", .. extraArgs];
+            $"--Fleet:Gateway:AllowedFileRoots={Path.GetTempPath()}", AdminTokenArgument, .. extraArgs];
         var app = await EmbeddedSilo.StartAsync(args);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new SiloHost(app, dataDirectory, new Uri(address + "/"));

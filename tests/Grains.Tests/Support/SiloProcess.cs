@@ -27,6 +27,14 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>A client of this process's gateway, authenticated as the tests' admin; the caller disposes it.</summary>
+    public HttpClient Client(TimeSpan? timeout = null)
+    {
+        var client = new HttpClient { BaseAddress = Gateway, Timeout = timeout ?? TimeSpan.FromSeconds(100) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Fleet.Gateway.Tests.Support.SiloHost.AdminToken);
+        return client;
+    }
+
     /// <summary>What the process wrote, for the assertion message when something goes wrong.</summary>
     public string Output
     {
@@ -52,7 +60,7 @@ public sealed class SiloProcess : IAsyncDisposable
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Fleet.Silo.dll"));
         foreach (var a in (string[])["--urls", $"http://127.0.0.1:{http}", $"--Fleet:DataDirectory={dataDirectory}", $"--Fleet:SiloPort={siloPort}",
                      $"--Fleet:GatewayPort={Silo.EmbeddedSilo.FreePort()}", "--Fleet:Grpc:Port=0", "--Logging:LogLevel:Default=Warning",
-                     $"--Fleet:Gateway:AllowedFileRoots={Path.GetTempPath()}", .. args])
+                     $"--Fleet:Gateway:AllowedFileRoots={Path.GetTempPath()}", Fleet.Gateway.Tests.Support.SiloHost.AdminTokenArgument, .. args])
         {
             psi.ArgumentList.Add(a);
         }

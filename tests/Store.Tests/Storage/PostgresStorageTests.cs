@@ -13,6 +13,9 @@ public sealed class PostgresStorageTests : StorageContract
     [PostgresFact] public Task Events_AppendListFilterAndStream_Postgres() => Events_AppendListFilterAndStreamAfterASequence();
     [PostgresFact] public Task Events_RetentionDeletesByAgeAndCount_Postgres() => Events_RetentionDeletesByAgeAndCount();
     [PostgresFact] public Task Blobs_AreStoredOnceUnderTheirDigest_Postgres() => Blobs_AreStoredOnceUnderTheirDigest();
+    [PostgresFact] public Task ApiTokens_StoreHashesAndRevokeByName_Postgres() => ApiTokens_StoreHashesAndRevokeByName();
+    [PostgresFact] public Task Registration_TakesOneUseAndCreatesEverythingOrNothing_Postgres() => Registration_TakesOneUseAndCreatesEverythingOrNothing();
+    [PostgresFact] public Task Audit_AppendsInOrderPagesAfterASequenceAndExpires_Postgres() => Audit_AppendsInOrderPagesAfterASequenceAndExpires();
 
     [PostgresFact]
     public async Task Migrations_AreRecordedAndIdempotent_AndCreateOrleansAdoNetTables()
@@ -27,7 +30,7 @@ public sealed class PostgresStorageTests : StorageContract
         await using var cmd = new Npgsql.NpgsqlCommand("SELECT count(*) FROM orleansquery WHERE querykey IN ('UpsertReminderRowKey', 'WriteToStorageKey', 'InsertMembershipKey')", c);
         Assert.Equal(3L, await cmd.ExecuteScalarAsync());
         await using var versions = new Npgsql.NpgsqlCommand("SELECT string_agg(version::text, ',' ORDER BY version) FROM fleet_migrations", c);
-        Assert.Equal("1,2,3", await versions.ExecuteScalarAsync());
+        Assert.Equal("1,2,3,4", await versions.ExecuteScalarAsync());
     }
 
     [PostgresFact]

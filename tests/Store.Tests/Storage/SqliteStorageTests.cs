@@ -14,6 +14,9 @@ public sealed class SqliteStorageTests : StorageContract, IDisposable
     [Fact] public Task Events_AppendListFilterAndStream_Sqlite() => Events_AppendListFilterAndStreamAfterASequence();
     [Fact] public Task Events_RetentionDeletesByAgeAndCount_Sqlite() => Events_RetentionDeletesByAgeAndCount();
     [Fact] public Task Blobs_AreStoredOnceUnderTheirDigest_Sqlite() => Blobs_AreStoredOnceUnderTheirDigest();
+    [Fact] public Task ApiTokens_StoreHashesAndRevokeByName_Sqlite() => ApiTokens_StoreHashesAndRevokeByName();
+    [Fact] public Task Registration_TakesOneUseAndCreatesEverythingOrNothing_Sqlite() => Registration_TakesOneUseAndCreatesEverythingOrNothing();
+    [Fact] public Task Audit_AppendsInOrderPagesAfterASequenceAndExpires_Sqlite() => Audit_AppendsInOrderPagesAfterASequenceAndExpires();
 
     [Fact]
     public async Task CorruptDatabaseFile_IsReportedClearly()

@@ -169,6 +169,99 @@ public abstract class StorageContract
         Assert.False(await b.ExistsAsync(d1));
     }
 
+    protected async Task ApiTokens_StoreHashesAndRevokeByName()
+    {
+        await using var s = await CreateAsync();
+        var t = s.Tokens;
+        var now = Time.GetUtcNow();
+        var ci = new ApiTokenRecord("0123456789abcdef", "ci", "operator", ["a", "b"], "hash-1", now.AddHours(1), null, "admin", now);
+        Assert.True(await t.CreateApiTokenAsync(ci));
+        Assert.False(await t.CreateApiTokenAsync(ci with { Id = "1111111111111111" }));
+        Assert.True(await t.CreateApiTokenAsync(new ApiTokenRecord("2222222222222222", "root", "admin", null, "hash-2", null, null, "system", now)));
+
+        var read = await t.GetApiTokenAsync("0123456789abcdef");
+        Assert.Equal(("ci", "operator", "hash-1", "admin"), (read!.Name, read.Role, read.SecretHash, read.CreatedBy));
+        Assert.Equal(["a", "b"], read.Namespaces!);
+        Assert.Equal(StorageNow(now.AddHours(1)), read.ExpiresAt);
+        Assert.Null((await t.GetApiTokenAsync("2222222222222222"))!.Namespaces);
+        Assert.Null(await t.GetApiTokenAsync("ffffffffffffffff"));
+
+        var revoked = await t.RevokeApiTokenAsync("ci", now);
+        Assert.Equal("0123456789abcdef", revoked!.Id);
+        Assert.Null(await t.RevokeApiTokenAsync("ci", now));
+        Assert.NotNull((await t.GetApiTokenAsync("0123456789abcdef"))!.RevokedAt);
+        // The name is free again once revoked; the revoked token stays listed.
+        Assert.True(await t.CreateApiTokenAsync(ci with { Id = "3333333333333333" }));
+        Assert.Equal(["ci", "ci", "root"], (await t.ListApiTokensAsync()).Select(x => x.Name));
+    }
+
+    protected async Task Registration_TakesOneUseAndCreatesEverythingOrNothing()
+    {
+        await using var s = await CreateAsync();
+        var t = s.Tokens;
+        var now = Time.GetUtcNow();
+        var token = new RegistrationTokenRecord("aaaaaaaaaaaaaaaa", "edge", "site", "hash", now.AddHours(1), 2, 0, Labels("site=berlin"), null, "admin", now);
+        Assert.True(await t.CreateRegistrationTokenAsync(token));
+        Assert.False(await t.CreateRegistrationTokenAsync(token with { Id = "bbbbbbbbbbbbbbbb" }));
+        NewResource[] Objects(string name) =>
+        [
+            new("Secret", "edge", name + "-credentials", Labels(), Labels(), "{}"),
+            new("Cluster", "edge", name, Labels("site=berlin"), Labels(), "{\"server\":\"https://10.0.0.1\"}"),
+        ];
+
+        var first = await t.RegisterAsync(token.Id, now, Objects("one"));
+        Assert.Equal(RegistrationOutcome.Registered, first.Outcome);
+        Assert.Equal(["Secret", "Cluster"], first.Created.Select(o => o.Kind));
+        Assert.Equal("berlin", (await s.Resources.GetAsync("Cluster", "edge", "one"))!.Labels["site"]);
+
+        // An object in the way: nothing is created and the use is not taken.
+        await s.Resources.PutAsync("Cluster", "edge", "taken", Labels(), Labels(), "{}");
+        var clash = await t.RegisterAsync(token.Id, now, Objects("taken"));
+        Assert.Equal(RegistrationOutcome.AlreadyExists, clash.Outcome);
+        Assert.Null(await s.Resources.GetAsync("Secret", "edge", "taken-credentials"));
+        Assert.Equal(1, (await t.GetRegistrationTokenAsync(token.Id))!.Uses);
+
+        // The last use, raced by two registrations: exactly one succeeds.
+        var race = await Task.WhenAll(t.RegisterAsync(token.Id, now, Objects("two")), t.RegisterAsync(token.Id, now, Objects("three")));
+        Assert.Single(race, r => r.Outcome == RegistrationOutcome.Registered);
+        Assert.Single(race, r => r.Outcome == RegistrationOutcome.TokenNotUsable);
+        Assert.Equal(2, (await t.GetRegistrationTokenAsync(token.Id))!.Uses);
+        Assert.Equal(1, (await s.Resources.GetAsync("Cluster", "edge", "two") is null ? 0 : 1) + (await s.Resources.GetAsync("Cluster", "edge", "three") is null ? 0 : 1));
+
+        // Expired and revoked tokens create nothing.
+        var later = new RegistrationTokenRecord("cccccccccccccccc", "edge", "later", "hash", now.AddMinutes(1), 5, 0, Labels(), null, "admin", now);
+        Assert.True(await t.CreateRegistrationTokenAsync(later));
+        Assert.Equal(RegistrationOutcome.TokenNotUsable, (await t.RegisterAsync(later.Id, now.AddMinutes(2), Objects("late"))).Outcome);
+        Assert.True(await t.RevokeRegistrationTokenAsync("edge", "later", now));
+        Assert.False(await t.RevokeRegistrationTokenAsync("edge", "later", now));
+        Assert.Equal(RegistrationOutcome.TokenNotUsable, (await t.RegisterAsync(later.Id, now, Objects("late"))).Outcome);
+        Assert.Null(await s.Resources.GetAsync("Cluster", "edge", "late"));
+        Assert.Equal(RegistrationOutcome.TokenNotUsable, (await t.RegisterAsync("dddddddddddddddd", now, Objects("nobody"))).Outcome);
+        Assert.Equal(["later", "site"], (await t.ListRegistrationTokensAsync("edge")).Select(x => x.Name));
+        Assert.Empty(await t.ListRegistrationTokensAsync("other"));
+    }
+
+    protected async Task Audit_AppendsInOrderPagesAfterASequenceAndExpires()
+    {
+        await using var s = await CreateAsync();
+        var a = s.Audit;
+        var first = await a.AppendAsync(new AuditEntry(0, default, "ci", "update", "Cluster", "team-a", "east", 200));
+        Time.Advance(TimeSpan.FromDays(10));
+        var second = await a.AppendAsync(new AuditEntry(0, default, "ci", "delete", "Cluster", "team-a", "east", 404));
+        Assert.True(second.Sequence > first.Sequence);
+        Assert.Equal(StorageNow(Time.GetUtcNow()), second.Time);
+        var all = await a.ListAsync(0, 10);
+        Assert.Equal([("update", 200), ("delete", 404)], all.Select(e => (e.Verb, e.Status)));
+        Assert.Equal(("ci", "Cluster", "team-a", "east"), (all[0].Subject, all[0].Kind, all[0].Namespace, all[0].Name));
+        Assert.Equal([second.Sequence], (await a.ListAsync(first.Sequence, 10)).Select(e => e.Sequence));
+        Assert.Single(await a.ListAsync(0, 1));
+        Assert.Equal(1, await a.ApplyRetentionAsync(TimeSpan.FromDays(5)));
+        Assert.Equal([second.Sequence], (await a.ListAsync(0, 10)).Select(e => e.Sequence));
+    }
+
+    /// <summary>A time as the store keeps it (milliseconds).</summary>
+    private static DateTimeOffset StorageNow(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds());
+
     protected static IReadOnlyDictionary<string, string> Labels(params string[] pairs) =>
         pairs.Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
 }

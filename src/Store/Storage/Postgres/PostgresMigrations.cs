@@ -51,6 +51,21 @@ internal static class PostgresMigrations
                 resource_version bigint NOT NULL, change text NOT NULL);
             """),
         (3, "orleans-adonet", OrleansAdoNetScripts.All),
+        (4, "access", """
+            CREATE TABLE api_tokens (
+                id text PRIMARY KEY, name text NOT NULL, role text NOT NULL, namespaces text NULL, secret_hash text NOT NULL,
+                expires_at bigint NULL, revoked_at bigint NULL, created_by text NOT NULL, created_at bigint NOT NULL);
+            CREATE UNIQUE INDEX ux_api_tokens_name ON api_tokens (name) WHERE revoked_at IS NULL;
+            CREATE TABLE registration_tokens (
+                id text PRIMARY KEY, namespace text NOT NULL, name text NOT NULL, secret_hash text NOT NULL, expires_at bigint NOT NULL,
+                max_uses int NOT NULL, uses int NOT NULL, cluster_labels text NOT NULL, revoked_at bigint NULL,
+                created_by text NOT NULL, created_at bigint NOT NULL);
+            CREATE UNIQUE INDEX ux_registration_tokens_name ON registration_tokens (namespace, name) WHERE revoked_at IS NULL;
+            CREATE TABLE audit (
+                seq bigserial PRIMARY KEY, time bigint NOT NULL, subject text NOT NULL, verb text NOT NULL,
+                kind text NOT NULL, namespace text NOT NULL, name text NOT NULL, status int NOT NULL);
+            CREATE INDEX ix_audit_time ON audit (time);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

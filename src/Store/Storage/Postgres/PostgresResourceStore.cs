@@ -67,86 +67,117 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         StorageFormat.ValidateName(ns, "namespace");
         StorageFormat.ValidateName(name, "name");
         ArgumentNullException.ThrowIfNull(specJson);
-        var labelsJson = StorageFormat.MapToJson(labels);
-        var annotationsJson = StorageFormat.MapToJson(annotations);
         await using var c = await db.OpenAsync(ct);
         while (true)
         {
             await using var tx = await c.BeginTransactionAsync(ct);
-            var existing = await GetAsync(c, tx, kind, ns, name, forUpdate: true, ct);
-            if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+            var (stored, changed) = await PutAsync(c, tx, time, kind, ns, name, labels, annotations, specJson, expectedResourceVersion, ct);
+            if (stored is null)
             {
-                throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
+                // Created concurrently by another writer between our read and insert: decide again.
+                await tx.RollbackAsync(ct);
+                continue;
             }
 
-            if (existing is not null && existing.SpecJson == specJson
-                && StorageFormat.MapToJson(existing.Labels) == labelsJson && StorageFormat.MapToJson(existing.Annotations) == annotationsJson)
+            if (changed)
             {
-                return existing;
+                await tx.CommitAsync(ct);
+                signal.Raise();
             }
 
-            var generation = existing is null ? 1 : existing.SpecJson == specJson ? existing.Generation : existing.Generation + 1;
-            var uid = existing?.Uid ?? Guid.NewGuid().ToString();
-            var created = existing?.CreatedAt ?? StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(time.GetUtcNow()));
-            long rv;
-            await using (var cmd = new NpgsqlCommand(
-                existing is null
-                    ? """
-                      INSERT INTO resources (kind, namespace, name, uid, generation, resource_version, labels, annotations, spec, status, created_at)
-                      VALUES (@kind, @ns, @name, @uid, @gen, nextval('resource_version_seq'), @labels, @ann, @spec, NULL, @created)
-                      ON CONFLICT DO NOTHING RETURNING resource_version
-                      """
-                    : """
-                      UPDATE resources SET generation = @gen, resource_version = nextval('resource_version_seq'), labels = @labels, annotations = @ann, spec = @spec
-                      WHERE kind = @kind AND namespace = @ns AND name = @name RETURNING resource_version
-                      """,
-                c,
-                tx))
-            {
-                cmd.Parameters.AddWithValue("kind", kind);
-                cmd.Parameters.AddWithValue("ns", ns);
-                cmd.Parameters.AddWithValue("name", name);
-                cmd.Parameters.AddWithValue("uid", uid);
-                cmd.Parameters.AddWithValue("gen", generation);
-                cmd.Parameters.AddWithValue("labels", labelsJson);
-                cmd.Parameters.AddWithValue("ann", annotationsJson);
-                cmd.Parameters.AddWithValue("spec", specJson);
-                cmd.Parameters.AddWithValue("created", StorageFormat.ToUnixMs(created));
-                var result = await cmd.ExecuteScalarAsync(ct);
-                if (result is not long v)
-                {
-                    // Created concurrently by another writer between our read and insert: decide again.
-                    await tx.RollbackAsync(ct);
-                    continue;
-                }
-
-                rv = v;
-            }
-
-            await using (var del = new NpgsqlCommand("DELETE FROM resource_labels WHERE kind = @kind AND namespace = @ns AND name = @name", c, tx))
-            {
-                del.Parameters.AddWithValue("kind", kind);
-                del.Parameters.AddWithValue("ns", ns);
-                del.Parameters.AddWithValue("name", name);
-                await del.ExecuteNonQueryAsync(ct);
-            }
-
-            if (labels.Count > 0)
-            {
-                await using var ins = new NpgsqlCommand("INSERT INTO resource_labels (kind, namespace, name, key, value) SELECT @kind, @ns, @name, k, v FROM unnest(@keys, @values) AS t(k, v)", c, tx);
-                ins.Parameters.AddWithValue("kind", kind);
-                ins.Parameters.AddWithValue("ns", ns);
-                ins.Parameters.AddWithValue("name", name);
-                ins.Parameters.AddWithValue("keys", labels.Keys.ToArray());
-                ins.Parameters.AddWithValue("values", labels.Values.ToArray());
-                await ins.ExecuteNonQueryAsync(ct);
-            }
-
-            await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Spec, ct);
-            await tx.CommitAsync(ct);
-            signal.Raise();
-            return new StoredResource(kind, ns, name, uid, generation, rv, StorageFormat.MapFromJson(labelsJson), StorageFormat.MapFromJson(annotationsJson), specJson, existing?.StatusJson, created);
+            return stored;
         }
+    }
+
+    /// <summary>
+    /// The write of <see cref="PutAsync(string, string, string, IReadOnlyDictionary{string, string}, IReadOnlyDictionary{string, string}, string, long?, CancellationToken)"/>
+    /// inside a transaction the caller commits (and then signals, when it changed something). A null result means
+    /// another writer created the object after this transaction read it: roll back and decide again.
+    /// </summary>
+    internal static async Task<(StoredResource? Stored, bool Changed)> PutAsync(
+        NpgsqlConnection c,
+        NpgsqlTransaction tx,
+        TimeProvider time,
+        string kind,
+        string ns,
+        string name,
+        IReadOnlyDictionary<string, string> labels,
+        IReadOnlyDictionary<string, string> annotations,
+        string specJson,
+        long? expectedResourceVersion,
+        CancellationToken ct)
+    {
+        var labelsJson = StorageFormat.MapToJson(labels);
+        var annotationsJson = StorageFormat.MapToJson(annotations);
+        var existing = await GetAsync(c, tx, kind, ns, name, forUpdate: true, ct);
+        if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+        {
+            throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
+        }
+
+        if (existing is not null && existing.SpecJson == specJson
+            && StorageFormat.MapToJson(existing.Labels) == labelsJson && StorageFormat.MapToJson(existing.Annotations) == annotationsJson)
+        {
+            return (existing, false);
+        }
+
+        var generation = existing is null ? 1 : existing.SpecJson == specJson ? existing.Generation : existing.Generation + 1;
+        var uid = existing?.Uid ?? Guid.NewGuid().ToString();
+        var created = existing?.CreatedAt ?? StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(time.GetUtcNow()));
+        long rv;
+        await using (var cmd = new NpgsqlCommand(
+            existing is null
+                ? """
+                  INSERT INTO resources (kind, namespace, name, uid, generation, resource_version, labels, annotations, spec, status, created_at)
+                  VALUES (@kind, @ns, @name, @uid, @gen, nextval('resource_version_seq'), @labels, @ann, @spec, NULL, @created)
+                  ON CONFLICT DO NOTHING RETURNING resource_version
+                  """
+                : """
+                  UPDATE resources SET generation = @gen, resource_version = nextval('resource_version_seq'), labels = @labels, annotations = @ann, spec = @spec
+                  WHERE kind = @kind AND namespace = @ns AND name = @name RETURNING resource_version
+                  """,
+            c,
+            tx))
+        {
+            cmd.Parameters.AddWithValue("kind", kind);
+            cmd.Parameters.AddWithValue("ns", ns);
+            cmd.Parameters.AddWithValue("name", name);
+            cmd.Parameters.AddWithValue("uid", uid);
+            cmd.Parameters.AddWithValue("gen", generation);
+            cmd.Parameters.AddWithValue("labels", labelsJson);
+            cmd.Parameters.AddWithValue("ann", annotationsJson);
+            cmd.Parameters.AddWithValue("spec", specJson);
+            cmd.Parameters.AddWithValue("created", StorageFormat.ToUnixMs(created));
+            var result = await cmd.ExecuteScalarAsync(ct);
+            if (result is not long v)
+            {
+                return (null, false);
+            }
+
+            rv = v;
+        }
+
+        await using (var del = new NpgsqlCommand("DELETE FROM resource_labels WHERE kind = @kind AND namespace = @ns AND name = @name", c, tx))
+        {
+            del.Parameters.AddWithValue("kind", kind);
+            del.Parameters.AddWithValue("ns", ns);
+            del.Parameters.AddWithValue("name", name);
+            await del.ExecuteNonQueryAsync(ct);
+        }
+
+        if (labels.Count > 0)
+        {
+            await using var ins = new NpgsqlCommand("INSERT INTO resource_labels (kind, namespace, name, key, value) SELECT @kind, @ns, @name, k, v FROM unnest(@keys, @values) AS t(k, v)", c, tx);
+            ins.Parameters.AddWithValue("kind", kind);
+            ins.Parameters.AddWithValue("ns", ns);
+            ins.Parameters.AddWithValue("name", name);
+            ins.Parameters.AddWithValue("keys", labels.Keys.ToArray());
+            ins.Parameters.AddWithValue("values", labels.Values.ToArray());
+            await ins.ExecuteNonQueryAsync(ct);
+        }
+
+        await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Spec, ct);
+        return (new StoredResource(kind, ns, name, uid, generation, rv, StorageFormat.MapFromJson(labelsJson), StorageFormat.MapFromJson(annotationsJson), specJson, existing?.StatusJson, created), true);
     }
 
     public async Task<StoredResource?> UpdateStatusAsync(string kind, string ns, string name, string statusJson, CancellationToken ct = default)

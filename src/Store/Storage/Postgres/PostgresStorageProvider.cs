@@ -33,7 +33,10 @@ internal sealed class PostgresStorageProvider : IStorageProvider
         }
 
         DataSource = builder.Build();
-        Resources = new PostgresResourceStore(this, time, signal ?? new StoreChangeSignal());
+        signal ??= new StoreChangeSignal();
+        Resources = new PostgresResourceStore(this, time, signal);
+        Tokens = new PostgresTokenStore(this, time, signal);
+        Audit = new PostgresAuditLog(this, time);
         Events = new PostgresEventLog(this, time);
         Blobs = new PostgresBlobStore(this);
     }
@@ -47,6 +50,10 @@ internal sealed class PostgresStorageProvider : IStorageProvider
     public IEventLog Events { get; }
 
     public IBlobStore Blobs { get; }
+
+    public ITokenStore Tokens { get; }
+
+    public IAuditLog Audit { get; }
 
     public async Task InitializeAsync(CancellationToken ct)
     {

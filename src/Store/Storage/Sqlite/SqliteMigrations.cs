@@ -50,6 +50,21 @@ internal static class SqliteMigrations
                 seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
                 resource_version INTEGER NOT NULL, change TEXT NOT NULL);
             """),
+        (3, "access", """
+            CREATE TABLE api_tokens (
+                id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, namespaces TEXT NULL, secret_hash TEXT NOT NULL,
+                expires_at INTEGER NULL, revoked_at INTEGER NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE UNIQUE INDEX ux_api_tokens_name ON api_tokens (name) WHERE revoked_at IS NULL;
+            CREATE TABLE registration_tokens (
+                id TEXT NOT NULL PRIMARY KEY, namespace TEXT NOT NULL, name TEXT NOT NULL, secret_hash TEXT NOT NULL, expires_at INTEGER NOT NULL,
+                max_uses INTEGER NOT NULL, uses INTEGER NOT NULL, cluster_labels TEXT NOT NULL, revoked_at INTEGER NULL,
+                created_by TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE UNIQUE INDEX ux_registration_tokens_name ON registration_tokens (namespace, name) WHERE revoked_at IS NULL;
+            CREATE TABLE audit (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, subject TEXT NOT NULL, verb TEXT NOT NULL,
+                kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, status INTEGER NOT NULL);
+            CREATE INDEX ix_audit_time ON audit (time);
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

@@ -58,57 +58,79 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
         StorageFormat.ValidateName(ns, "namespace");
         StorageFormat.ValidateName(name, "name");
         ArgumentNullException.ThrowIfNull(specJson);
-        var labelsJson = StorageFormat.MapToJson(labels);
-        var annotationsJson = StorageFormat.MapToJson(annotations);
         return db.WriteAsync(
             async c =>
             {
                 await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
-                var existing = await GetAsync(c, tx, kind, ns, name, ct);
-                if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+                var (stored, changed) = await PutAsync(c, tx, time, kind, ns, name, labels, annotations, specJson, expectedResourceVersion, ct);
+                if (changed)
                 {
-                    throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
+                    await tx.CommitAsync(ct);
+                    signal.Raise();
                 }
 
-                if (existing is not null && existing.SpecJson == specJson
-                    && StorageFormat.MapToJson(existing.Labels) == labelsJson && StorageFormat.MapToJson(existing.Annotations) == annotationsJson)
-                {
-                    return existing;
-                }
-
-                var rv = await NextResourceVersionAsync(c, tx, ct);
-                var generation = existing is null ? 1 : existing.SpecJson == specJson ? existing.Generation : existing.Generation + 1;
-                var uid = existing?.Uid ?? Guid.NewGuid().ToString();
-                var created = existing?.CreatedAt ?? time.GetUtcNow();
-                await using (var cmd = c.CreateCommand())
-                {
-                    cmd.Transaction = tx;
-                    cmd.CommandText = """
-                        INSERT INTO resources (kind, namespace, name, uid, generation, resource_version, labels, annotations, spec, status, created_at)
-                        VALUES (@kind, @ns, @name, @uid, @gen, @rv, @labels, @ann, @spec, NULL, @created)
-                        ON CONFLICT (kind, namespace, name) DO UPDATE SET generation = excluded.generation, resource_version = excluded.resource_version,
-                            labels = excluded.labels, annotations = excluded.annotations, spec = excluded.spec
-                        """;
-                    cmd.Parameters.AddWithValue("@kind", kind);
-                    cmd.Parameters.AddWithValue("@ns", ns);
-                    cmd.Parameters.AddWithValue("@name", name);
-                    cmd.Parameters.AddWithValue("@uid", uid);
-                    cmd.Parameters.AddWithValue("@gen", generation);
-                    cmd.Parameters.AddWithValue("@rv", rv);
-                    cmd.Parameters.AddWithValue("@labels", labelsJson);
-                    cmd.Parameters.AddWithValue("@ann", annotationsJson);
-                    cmd.Parameters.AddWithValue("@spec", specJson);
-                    cmd.Parameters.AddWithValue("@created", StorageFormat.ToUnixMs(created));
-                    await cmd.ExecuteNonQueryAsync(ct);
-                }
-
-                await ReplaceLabelsAsync(c, tx, kind, ns, name, labels, ct);
-                await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Spec, ct);
-                await tx.CommitAsync(ct);
-                signal.Raise();
-                return new StoredResource(kind, ns, name, uid, generation, rv, StorageFormat.MapFromJson(labelsJson), StorageFormat.MapFromJson(annotationsJson), specJson, existing?.StatusJson, StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(created)));
+                return stored;
             },
             ct);
+    }
+
+    /// <summary>The write of <see cref="PutAsync(string, string, string, IReadOnlyDictionary{string, string}, IReadOnlyDictionary{string, string}, string, long?, CancellationToken)"/> inside a transaction the caller commits (and then signals, when it changed something).</summary>
+    internal static async Task<(StoredResource Stored, bool Changed)> PutAsync(
+        SqliteConnection c,
+        SqliteTransaction tx,
+        TimeProvider time,
+        string kind,
+        string ns,
+        string name,
+        IReadOnlyDictionary<string, string> labels,
+        IReadOnlyDictionary<string, string> annotations,
+        string specJson,
+        long? expectedResourceVersion,
+        CancellationToken ct)
+    {
+        var labelsJson = StorageFormat.MapToJson(labels);
+        var annotationsJson = StorageFormat.MapToJson(annotations);
+        var existing = await GetAsync(c, tx, kind, ns, name, ct);
+        if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+        {
+            throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
+        }
+
+        if (existing is not null && existing.SpecJson == specJson
+            && StorageFormat.MapToJson(existing.Labels) == labelsJson && StorageFormat.MapToJson(existing.Annotations) == annotationsJson)
+        {
+            return (existing, false);
+        }
+
+        var rv = await NextResourceVersionAsync(c, tx, ct);
+        var generation = existing is null ? 1 : existing.SpecJson == specJson ? existing.Generation : existing.Generation + 1;
+        var uid = existing?.Uid ?? Guid.NewGuid().ToString();
+        var created = existing?.CreatedAt ?? time.GetUtcNow();
+        await using (var cmd = c.CreateCommand())
+        {
+            cmd.Transaction = tx;
+            cmd.CommandText = """
+                INSERT INTO resources (kind, namespace, name, uid, generation, resource_version, labels, annotations, spec, status, created_at)
+                VALUES (@kind, @ns, @name, @uid, @gen, @rv, @labels, @ann, @spec, NULL, @created)
+                ON CONFLICT (kind, namespace, name) DO UPDATE SET generation = excluded.generation, resource_version = excluded.resource_version,
+                    labels = excluded.labels, annotations = excluded.annotations, spec = excluded.spec
+                """;
+            cmd.Parameters.AddWithValue("@kind", kind);
+            cmd.Parameters.AddWithValue("@ns", ns);
+            cmd.Parameters.AddWithValue("@name", name);
+            cmd.Parameters.AddWithValue("@uid", uid);
+            cmd.Parameters.AddWithValue("@gen", generation);
+            cmd.Parameters.AddWithValue("@rv", rv);
+            cmd.Parameters.AddWithValue("@labels", labelsJson);
+            cmd.Parameters.AddWithValue("@ann", annotationsJson);
+            cmd.Parameters.AddWithValue("@spec", specJson);
+            cmd.Parameters.AddWithValue("@created", StorageFormat.ToUnixMs(created));
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+
+        await ReplaceLabelsAsync(c, tx, kind, ns, name, labels, ct);
+        await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Spec, ct);
+        return (new StoredResource(kind, ns, name, uid, generation, rv, StorageFormat.MapFromJson(labelsJson), StorageFormat.MapFromJson(annotationsJson), specJson, existing?.StatusJson, StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(created))), true);
     }
 
     public Task<StoredResource?> UpdateStatusAsync(string kind, string ns, string name, string statusJson, CancellationToken ct = default)

@@ -26,7 +26,10 @@ internal sealed class SqliteStorageProvider : IStorageProvider
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
-        Resources = new SqliteResourceStore(this, time, signal ?? new StoreChangeSignal());
+        signal ??= new StoreChangeSignal();
+        Resources = new SqliteResourceStore(this, time, signal);
+        Tokens = new SqliteTokenStore(this, time, signal);
+        Audit = new SqliteAuditLog(this, time);
         Events = new SqliteEventLog(this, time);
         Blobs = new SqliteBlobStore(this, time);
     }
@@ -40,6 +43,10 @@ internal sealed class SqliteStorageProvider : IStorageProvider
     public IEventLog Events { get; }
 
     public IBlobStore Blobs { get; }
+
+    public ITokenStore Tokens { get; }
+
+    public IAuditLog Audit { get; }
 
     public async Task InitializeAsync(CancellationToken ct)
     {
