@@ -13,7 +13,7 @@ namespace Fleet.Gateway.Grpc;
 /// the caller <see cref="CallerInterceptor"/> authenticated, and the result back into messages. Rules (roles,
 /// namespaces, validation) live in the services, as for REST.
 /// </summary>
-internal sealed class FleetService(ResourceService resources, ResourceWatchService watches, EventService events, IHostApplicationLifetime lifetime)
+internal sealed class FleetService(ResourceService resources, TokenService tokens, ResourceWatchService watches, EventService events, IHostApplicationLifetime lifetime)
     : V1.Fleet.FleetBase
 {
     public override async Task<ApplyResponse> Apply(ApplyRequest request, ServerCallContext context)
@@ -44,6 +44,18 @@ internal sealed class FleetService(ResourceService resources, ResourceWatchServi
         var kind = ProtoResources.KindOf(request.Kind);
         await resources.DeleteAsync(CallerInterceptor.CallerOf(context), kind, request.Namespace, request.Name, context.CancellationToken);
         return new DeleteResponse();
+    }
+
+    public override async Task<RegisterResponse> Register(RegisterRequest request, ServerCallContext context)
+    {
+        var bearer = CallerInterceptor.BearerToken(context);
+        // The token is checked before the request is: a wrong token learns nothing about the request's rules.
+        CallerInterceptor.SetCaller(context, await tokens.CheckRegistrationAsync(bearer, context.CancellationToken));
+        var registered = await tokens.RegisterClusterAsync(
+            bearer,
+            new ClusterRegistration(request.Name, Optional(request.Server), Optional(request.CaData), Optional(request.Token), request.Labels),
+            context.CancellationToken);
+        return new RegisterResponse { Cluster = ProtoResources.ToProto(registered.Cluster).Cluster, Secret = registered.Secret.Name };
     }
 
     public override async Task Watch(WatchRequest request, IServerStreamWriter<WatchEvent> responseStream, ServerCallContext context)

@@ -21,6 +21,20 @@ internal static class GrpcErrors
         _ => StatusCode.Internal,
     };
 
+    /// <summary>The status REST answers the same failure with (for the audit log, which records HTTP statuses).</summary>
+    public static int HttpStatusOf(ApiErrorKind kind) => kind switch
+    {
+        ApiErrorKind.BadRequest => StatusCodes.Status400BadRequest,
+        ApiErrorKind.Invalid => StatusCodes.Status422UnprocessableEntity,
+        ApiErrorKind.NotFound => StatusCodes.Status404NotFound,
+        ApiErrorKind.AlreadyExists or ApiErrorKind.Conflict => StatusCodes.Status409Conflict,
+        ApiErrorKind.Unauthenticated => StatusCodes.Status401Unauthorized,
+        ApiErrorKind.Forbidden => StatusCodes.Status403Forbidden,
+        ApiErrorKind.NotAllowed => StatusCodes.Status405MethodNotAllowed,
+        ApiErrorKind.TooLarge => StatusCodes.Status413PayloadTooLarge,
+        _ => StatusCodes.Status500InternalServerError,
+    };
+
     public static RpcException From(ApiException ex)
     {
         var status = new Google.Rpc.Status { Code = (int)CodeOf(ex.Kind), Message = ex.Message };

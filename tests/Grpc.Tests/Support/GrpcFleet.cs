@@ -1,4 +1,7 @@
 using Fleet.Gateway.Grpc;
+using Fleet.Gateway.Grpc.V1;
+using Fleet.Gateway.Security;
+using Fleet.Gateway.Services;
 using Fleet.Silo;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -35,7 +38,8 @@ public sealed class GrpcFleet : IAsyncLifetime
     {
         _app = await EmbeddedSilo.StartAsync([
             "--urls", "http://127.0.0.1:0", $"--Fleet:DataDirectory={_dataDirectory}", "--Logging:LogLevel:Default=Warning",
-            $"--Fleet:SiloPort={EmbeddedSilo.FreePort()}", $"--Fleet:GatewayPort={EmbeddedSilo.FreePort()}", "--Fleet:Grpc:Port=0"]);
+            $"--Fleet:SiloPort={EmbeddedSilo.FreePort()}", $"--Fleet:GatewayPort={EmbeddedSilo.FreePort()}", "--Fleet:Grpc:Port=0",
+            $"--Fleet:Gateway:BootstrapAdminToken={AdminToken}"]);
         var port = _app.Services.GetRequiredService<GrpcEndpoint>().Port;
         GrpcAddress = new Uri($"http://127.0.0.1:{port}");
         var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
@@ -44,8 +48,45 @@ public sealed class GrpcFleet : IAsyncLifetime
         Client = new FleetClient(Channel);
     }
 
+    /// <summary>The admin token the silo was started with (<c>Fleet:Gateway:BootstrapAdminToken</c>).</summary>
+    public string AdminToken { get; } = TokenSecret.New(TokenSecret.ApiPrefix).Text;
+
+    /// <summary>A new API token of <paramref name="role"/> (viewer, operator, admin) limited to <paramref name="namespaces"/>.</summary>
+    public async Task<string> TokenAsync(string name, string role, params string[] namespaces)
+    {
+        var created = await Services.GetRequiredService<TokenService>().CreateApiTokenAsync(Caller.System, new ApiTokenRequest(name, role, namespaces, null), CancellationToken.None);
+        return created.Secret;
+    }
+
+    /// <summary>A new registration token of <paramref name="ns"/> with one use.</summary>
+    public async Task<string> RegistrationTokenAsync(string ns, string name)
+    {
+        var created = await Services.GetRequiredService<TokenService>().CreateRegistrationTokenAsync(Caller.System, ns, new RegistrationTokenRequest(name, null, 1, null), CancellationToken.None);
+        return created.Secret;
+    }
+
+    /// <summary>A paused Cluster (nothing is probed) with an <c>env</c> label.</summary>
+    internal static Resource Cluster(string ns, string name, string env) => new()
+    {
+        Cluster = new Cluster
+        {
+            Metadata = new ObjectMeta { Namespace = ns, Name = name, Labels = { ["env"] = env } },
+            Spec = new ClusterSpec { Server = "https://127.0.0.1:1", Paused = true },
+        },
+    };
+
+    /// <summary>A Secret with an <c>env</c> label: no controller writes its status, so a watch sees only the test's changes.</summary>
+    internal static Resource Secret(string ns, string name, string env) => new()
+    {
+        Secret = new Secret
+        {
+            Metadata = new ObjectMeta { Namespace = ns, Name = name, Labels = { ["env"] = env } },
+            Spec = new SecretSpec { Data = { ["token"] = "t0ken" } },
+        },
+    };
+
     /// <summary>Call options carrying <c>authorization: Bearer <paramref name="token"/></c> (none when null).</summary>
-    public static CallOptions As(string? token, DateTime? deadline = null, CancellationToken ct = default) =>
+    internal static CallOptions As(string? token, DateTime? deadline = null, CancellationToken ct = default) =>
         new(token is null ? [] : new Metadata { { "authorization", $"Bearer {token}" } }, deadline, ct);
 
     public async Task DisposeAsync()
