@@ -17,7 +17,7 @@ namespace Fleet.Grpc.Tests.Support;
 /// A real silo with the gateway in-process (SQLite, its own data directory), its REST API and its gRPC port on free
 /// loopback ports: one per test class, each test in a namespace of its own.
 /// </summary>
-public sealed class GrpcFleet : IAsyncLifetime
+public class GrpcFleet : IAsyncLifetime
 {
     private WebApplication _app = null!;
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "fleet-grpc-" + Guid.NewGuid().ToString("N"));
@@ -34,17 +34,23 @@ public sealed class GrpcFleet : IAsyncLifetime
 
     internal FleetClient Client { get; private set; } = null!;
 
+    /// <summary>More silo arguments (a subclass's options).</summary>
+    protected virtual string[] ExtraArguments => [];
+
+    /// <summary>The channel options of <see cref="Channel"/> (a subclass's TLS trust).</summary>
+    protected virtual GrpcChannelOptions ChannelOptions => new();
+
     public async Task InitializeAsync()
     {
         _app = await EmbeddedSilo.StartAsync([
             "--urls", "http://127.0.0.1:0", $"--Fleet:DataDirectory={_dataDirectory}", "--Logging:LogLevel:Default=Warning",
             $"--Fleet:SiloPort={EmbeddedSilo.FreePort()}", $"--Fleet:GatewayPort={EmbeddedSilo.FreePort()}", "--Fleet:Grpc:Port=0",
-            $"--Fleet:Gateway:BootstrapAdminToken={AdminToken}"]);
+            $"--Fleet:Gateway:BootstrapAdminToken={AdminToken}", .. ExtraArguments]);
         var port = _app.Services.GetRequiredService<GrpcEndpoint>().Port;
-        GrpcAddress = new Uri($"http://127.0.0.1:{port}");
+        GrpcAddress = new Uri($"{(ExtraArguments.Any(a => a.Contains("Certificate", StringComparison.Ordinal)) ? "https" : "http")}://127.0.0.1:{port}");
         var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         RestAddress = new Uri(addresses.First(a => !a.EndsWith($":{port}", StringComparison.Ordinal)) + "/");
-        Channel = GrpcChannel.ForAddress(GrpcAddress);
+        Channel = GrpcChannel.ForAddress(GrpcAddress, ChannelOptions);
         Client = new FleetClient(Channel);
     }
 
@@ -89,7 +95,7 @@ public sealed class GrpcFleet : IAsyncLifetime
     internal static CallOptions As(string? token, DateTime? deadline = null, CancellationToken ct = default) =>
         new(token is null ? [] : new Metadata { { "authorization", $"Bearer {token}" } }, deadline, ct);
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Channel.Dispose();
         await _app.StopAsync();
