@@ -9,6 +9,7 @@ using Fleet.Store.Secrets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 
 namespace Fleet.Gateway;
 
@@ -20,15 +21,20 @@ public static class GatewayExtensions
         services.AddFleetTelemetry(configuration);
         services.AddSingleton(GatewayOptions.From(configuration));
         services.AddSingleton<RequestReader>();
-        services.AddSingleton(sp => new ResourceService(sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<RequestReader>()));
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new ResourceService(
+            sp.GetRequiredService<IResourceStore>(),
+            sp.GetRequiredService<RequestReader>(),
+            sp.GetRequiredService<StoreChangeSignal>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None));
+        services.AddFleetOpenApi();
         services.AddSingleton(sp => new TokenAuthenticator(sp.GetRequiredService<ITokenStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IApiAuthenticator>(sp => sp.GetRequiredService<TokenAuthenticator>());
         services.AddSingleton(sp => new TokenService(sp.GetRequiredService<ITokenStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RequestReader>(), sp.GetRequiredService<TokenAuthenticator>()));
         services.AddSingleton(sp => new AuditService(sp.GetRequiredService<IAuditLog>()));
         // Creates the initial admin token before the server takes requests (hosted services start before Kestrel).
         services.AddHostedService<AdminTokenBootstrap>();
-        services.AddSingleton(sp => new ResourceWatchService(sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<StoreChangeSignal>()));
         services.AddSingleton(sp => new EventService(sp.GetRequiredService<IEventLog>()));
         services.AddFleetGrpc();
         services.AddSingleton(sp => new WebhookRejections(sp.GetService<TimeProvider>() ?? TimeProvider.System));
@@ -55,6 +61,8 @@ public static class GatewayExtensions
 
         app.MapOperationsApi();
         app.MapResourcesApi();
+        app.MapApplyApi();
+        app.MapFleetOpenApi();
         app.MapEventsApi();
         app.MapTokensApi();
         app.MapAuditApi();

@@ -2,6 +2,7 @@ using System.Net;
 using Fleet.Gateway.Grpc;
 using Fleet.Gateway.Grpc.V1;
 using Fleet.Gateway.Services;
+using WatchEvent = Fleet.Gateway.Grpc.V1.WatchEvent;
 using Fleet.Grpc.Tests.Support;
 using Fleet.Store;
 using Fleet.TestSupport;
@@ -168,8 +169,79 @@ public sealed class FleetServiceTests(GrpcFleet fleet) : IClassFixture<GrpcFleet
         await fleet.Client.DeleteAsync(new DeleteRequest { Kind = Kind.Secret, Namespace = "ordered", Name = "b" }, Admin);
         await ReadAsync(4);
 
-        Assert.Equal(["Added b v1", "Modified a v2", "Added c v1", "Deleted b"], seen);
+        // Resumed from a version, the watch cannot know what the client holds: objects created before it opened are MODIFIED.
+        Assert.Equal(["Modified b v1", "Modified a v2", "Modified c v1", "Deleted b"], seen);
         Assert.Equal(versions.Order().Distinct().ToList(), versions);
+    }
+
+    [Fact]
+    public async Task Watch_WithoutAResourceVersion_StartsWithEveryObjectAdded()
+    {
+        await fleet.Client.ApplyAsync(new ApplyRequest { Object = GrpcFleet.Secret("fresh", "a", "v1") }, Admin);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var watch = fleet.Client.Watch(new WatchRequest { Kind = Kind.Secret, Namespace = "fresh" }, GrpcFleet.As(fleet.AdminToken, ct: cts.Token));
+
+        Assert.True(await watch.ResponseStream.MoveNext(cts.Token));
+        Assert.Equal((WatchEvent.Types.Type.Added, "a"), (watch.ResponseStream.Current.Type, watch.ResponseStream.Current.Object.Secret.Metadata.Name));
+        await fleet.Client.ApplyAsync(new ApplyRequest { Object = GrpcFleet.Secret("fresh", "b", "v1") }, Admin);
+        Assert.True(await watch.ResponseStream.MoveNext(cts.Token));
+        Assert.Equal((WatchEvent.Types.Type.Added, "b"), (watch.ResponseStream.Current.Type, watch.ResponseStream.Current.Object.Secret.Metadata.Name));
+    }
+
+    [Fact]
+    public async Task List_PagesWithLimitAndContinue_AndGivesTheVersionToWatchFrom()
+    {
+        foreach (var name in new[] { "a", "b", "c", "d", "e" })
+        {
+            await fleet.Client.ApplyAsync(new ApplyRequest { Object = GrpcFleet.Secret("paged", name, "v1") }, Admin);
+        }
+
+        var names = new List<string>();
+        var request = new ListRequest { Kind = Kind.Secret, Namespace = "paged", Limit = 2 };
+        var pages = 0;
+        ListResponse page;
+        do
+        {
+            page = await fleet.Client.ListAsync(request, Admin);
+            names.AddRange(page.Items.Select(i => i.Secret.Metadata.Name));
+            request.Continue = page.Continue;
+            pages++;
+        }
+        while (page.Continue.Length > 0);
+
+        Assert.Equal(["a", "b", "c", "d", "e"], names);
+        Assert.Equal(3, pages);
+        Assert.True(long.Parse(page.ResourceVersion, System.Globalization.CultureInfo.InvariantCulture) > 0);
+    }
+
+    [Fact]
+    public async Task Actions_SuspendResumeAndReconcile_ChangeTheObjectAsRestDoes()
+    {
+        var repo = new Resource { GitRepository = new GitRepository { Metadata = new ObjectMeta { Namespace = "actions", Name = "app" }, Spec = new GitRepositorySpec { Url = "https://example.com/app.git", Interval = "1h", Suspend = true } } };
+        await fleet.Client.ApplyAsync(new ApplyRequest { Object = repo }, Admin);
+        var target = new ActionRequest { Kind = Kind.GitRepository, Namespace = "actions", Name = "app" };
+
+        var resumed = await fleet.Client.ResumeAsync(target, Admin);
+        Assert.False(resumed.GitRepository.Spec.Suspend);
+        var suspended = await fleet.Client.SuspendAsync(target, Admin);
+        Assert.True(suspended.GitRepository.Spec.Suspend);
+        var reconciled = await fleet.Client.ReconcileAsync(target, Admin);
+        Assert.True(reconciled.GitRepository.Metadata.Annotations.ContainsKey("reconcile.fluxcd.io/requestedAt"));
+        Assert.Equal(suspended.GitRepository.Metadata.Generation, reconciled.GitRepository.Metadata.Generation);
+
+        var viewer = GrpcFleet.As(await fleet.TokenAsync("grpc-viewer-actions", "viewer", "actions"));
+        var denied = await FailsAsync(() => fleet.Client.ReconcileAsync(target, viewer).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
+    }
+
+    [Fact]
+    public async Task Apply_DryRun_AnswersButStoresNothing()
+    {
+        var answer = await fleet.Client.ApplyAsync(new ApplyRequest { Object = GrpcFleet.Cluster("dry", "east", "prod"), DryRun = true }, Admin);
+        Assert.Equal("east", answer.Object.Cluster.Metadata.Name);
+
+        var ex = await FailsAsync(() => fleet.Client.GetAsync(new GetRequest { Kind = Kind.Cluster, Namespace = "dry", Name = "east" }, Admin).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, ex.StatusCode);
     }
 
     [Fact]

@@ -146,7 +146,7 @@ public sealed class InteropTests(GrpcFleet fleet) : IClassFixture<GrpcFleet>
 
         var described = (await python.RunAsync(fleet.GrpcAddress, null, "describe", "fleet.v1.Fleet")).Single;
         var methods = described["methods"]!.AsArray().Select(m => m!.GetValue<string>()).ToList();
-        Assert.Superset(new HashSet<string> { "Apply", "Get", "List", "Delete", "Register", "Watch", "WatchEvents" }, methods.ToHashSet());
+        Assert.Superset(new HashSet<string> { "Apply", "Get", "List", "Delete", "Reconcile", "Suspend", "Resume", "Register", "Watch", "WatchEvents" }, methods.ToHashSet());
 
         var health = (await python.RunAsync(fleet.GrpcAddress, null, "health", "{}")).Single;
         Assert.Equal("SERVING", health["status"]!.GetValue<string>());

@@ -19,6 +19,7 @@ internal static class Problems
         ApiErrorKind.Forbidden => Forbidden(ex.Message),
         ApiErrorKind.NotAllowed => MethodNotAllowed(ex.Message),
         ApiErrorKind.TooLarge => TooLarge(ex.Message),
+        ApiErrorKind.Gone => Json(StatusCodes.Status410Gone, "Gone", ex.Message),
         _ => Status(StatusCodes.Status500InternalServerError, ex.Message),
     };
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 
 namespace Fleet.Gateway.Apis;
@@ -8,7 +9,7 @@ namespace Fleet.Gateway.Apis;
 /// bodies that are neither JSON nor YAML (415; form and text/plain posts need no CORS preflight). Webhooks keep
 /// their providers' content types and are checked by their signatures instead.
 /// </summary>
-internal sealed class RequestGuard(RequestDelegate next, GatewayOptions options)
+internal sealed partial class RequestGuard(RequestDelegate next, GatewayOptions options, ILogger<RequestGuard> logger)
 {
     private static readonly string[] BodyTypes = ["application/json", "application/yaml", "application/x-yaml", "text/yaml", "application/merge-patch+json"];
 
@@ -33,7 +34,18 @@ internal sealed class RequestGuard(RequestDelegate next, GatewayOptions options)
             await Problems.UnsupportedMediaType($"{sent} is not accepted: send application/json or application/yaml").ExecuteAsync(context);
             return;
         }
-        await next(context);
+        try
+        {
+            await next(context);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && !context.Response.HasStarted)
+        {
+            // The stack trace goes to the log; the client gets problem+json without .NET names.
+            LogUnhandled(logger, ex, request.Method, request.Path);
+            context.Response.Clear();
+            await Problems.Status(StatusCodes.Status500InternalServerError, $"{request.Method} {request.Path} failed on the server; the silo's log has the details").ExecuteAsync(context);
+            return;
+        }
         var response = context.Response;
         if (response is { HasStarted: false, StatusCode: >= 400, ContentType: null, ContentLength: null })
         {
@@ -58,4 +70,7 @@ internal sealed class RequestGuard(RequestDelegate next, GatewayOptions options)
         Uri.TryCreate(origin, UriKind.Absolute, out var uri)
         && string.Equals(uri.Scheme, request.Scheme, StringComparison.OrdinalIgnoreCase)
         && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error answering {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception ex, string method, string path);
 }

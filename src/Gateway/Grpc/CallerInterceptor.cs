@@ -22,6 +22,9 @@ internal sealed class CallerInterceptor(IApiAuthenticator authenticator, AuditSe
         [$"/{V1.Fleet.Descriptor.FullName}/Apply"] = "apply",
         [$"/{V1.Fleet.Descriptor.FullName}/Delete"] = "delete",
         [$"/{V1.Fleet.Descriptor.FullName}/Register"] = "register",
+        [$"/{V1.Fleet.Descriptor.FullName}/Reconcile"] = "reconcile",
+        [$"/{V1.Fleet.Descriptor.FullName}/Suspend"] = "suspend",
+        [$"/{V1.Fleet.Descriptor.FullName}/Resume"] = "resume",
     };
 
     private static readonly string RegisterMethod = $"/{V1.Fleet.Descriptor.FullName}/Register";

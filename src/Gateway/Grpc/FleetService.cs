@@ -13,14 +13,14 @@ namespace Fleet.Gateway.Grpc;
 /// the caller <see cref="CallerInterceptor"/> authenticated, and the result back into messages. Rules (roles,
 /// namespaces, validation) live in the services, as for REST.
 /// </summary>
-internal sealed class FleetService(ResourceService resources, TokenService tokens, ResourceWatchService watches, EventService events, IHostApplicationLifetime lifetime)
+internal sealed class FleetService(ResourceService resources, TokenService tokens, EventService events, IHostApplicationLifetime lifetime)
     : V1.Fleet.FleetBase
 {
     public override async Task<ApplyResponse> Apply(ApplyRequest request, ServerCallContext context)
     {
         var (kind, ns, name, body) = ProtoResources.ToBody(request.Object);
         var mode = request.CreateOnly ? WriteMode.Create : WriteMode.Replace;
-        var result = await resources.WriteAsync(CallerInterceptor.CallerOf(context), kind, ns, mode == WriteMode.Create ? null : name, body, mode, context.CancellationToken);
+        var result = await resources.WriteAsync(CallerInterceptor.CallerOf(context), kind, ns, mode == WriteMode.Create ? null : name, body, mode, context.CancellationToken, request.DryRun);
         return new ApplyResponse { Object = ProtoResources.ToProto(result.Object), Created = result.Created };
     }
 
@@ -33,18 +33,26 @@ internal sealed class FleetService(ResourceService resources, TokenService token
     public override async Task<ListResponse> List(ListRequest request, ServerCallContext context)
     {
         var kind = ProtoResources.KindOf(request.Kind);
-        var items = await resources.ListAsync(CallerInterceptor.CallerOf(context), kind, Optional(request.Namespace), Optional(request.LabelSelector), context.CancellationToken);
-        var response = new ListResponse();
-        response.Items.AddRange(items.Select(ProtoResources.ToProto));
+        var options = new ListOptions(Optional(request.LabelSelector), Optional(request.FieldSelector), request.Limit > 0 ? request.Limit : null, Optional(request.Continue));
+        var page = await resources.ListPageAsync(CallerInterceptor.CallerOf(context), kind, Optional(request.Namespace), options, context.CancellationToken);
+        var response = new ListResponse { Continue = page.Continue ?? "", ResourceVersion = page.ResourceVersion.ToString(CultureInfo.InvariantCulture) };
+        response.Items.AddRange(page.Items.Select(ProtoResources.ToProto));
         return response;
     }
 
     public override async Task<DeleteResponse> Delete(DeleteRequest request, ServerCallContext context)
     {
         var kind = ProtoResources.KindOf(request.Kind);
-        await resources.DeleteAsync(CallerInterceptor.CallerOf(context), kind, request.Namespace, request.Name, context.CancellationToken);
+        await resources.DeleteAsync(CallerInterceptor.CallerOf(context), kind, request.Namespace, request.Name, context.CancellationToken, request.DryRun);
         return new DeleteResponse();
     }
+
+    public override async Task<Resource> Reconcile(ActionRequest request, ServerCallContext context) =>
+        ProtoResources.ToProto(await resources.RequestReconcileAsync(CallerInterceptor.CallerOf(context), ProtoResources.KindOf(request.Kind), request.Namespace, request.Name, context.CancellationToken, request.DryRun));
+
+    public override Task<Resource> Suspend(ActionRequest request, ServerCallContext context) => SetSuspendedAsync(request, context, suspend: true);
+
+    public override Task<Resource> Resume(ActionRequest request, ServerCallContext context) => SetSuspendedAsync(request, context, suspend: false);
 
     public override async Task<RegisterResponse> Register(RegisterRequest request, ServerCallContext context)
     {
@@ -58,20 +66,17 @@ internal sealed class FleetService(ResourceService resources, TokenService token
         return new RegisterResponse { Cluster = ProtoResources.ToProto(registered.Cluster).Cluster, Secret = registered.Secret.Name };
     }
 
-    public override async Task Watch(WatchRequest request, IServerStreamWriter<WatchEvent> responseStream, ServerCallContext context)
+    public override async Task Watch(WatchRequest request, IServerStreamWriter<V1.WatchEvent> responseStream, ServerCallContext context)
     {
         var kind = ProtoResources.KindOf(request.Kind);
-        long? from = null;
-        if (request.ResourceVersion.Length > 0)
-        {
-            from = long.TryParse(request.ResourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var v)
-                ? v
-                : throw GrpcErrors.Invalid("resource_version", $"\"{request.ResourceVersion}\" is not a resource version");
-        }
         using var stop = Stopping(context);
+        // Opening checks the request (selectors, a resource version still in the change feed) before anything streams.
+        var changes = await resources.WatchAsync(
+            CallerInterceptor.CallerOf(context), kind, Optional(request.Namespace),
+            new WatchOptions(Optional(request.LabelSelector), Optional(request.FieldSelector), Optional(request.ResourceVersion)), stop.Token);
         try
         {
-            await foreach (var change in watches.WatchAsync(CallerInterceptor.CallerOf(context), kind, Optional(request.Namespace), Optional(request.LabelSelector), from, stop.Token))
+            await foreach (var change in changes.WithCancellation(stop.Token))
             {
                 await responseStream.WriteAsync(ProtoResources.ToProto(change), stop.Token);
             }
@@ -98,6 +103,9 @@ internal sealed class FleetService(ResourceService resources, TokenService token
             // Cancelled, past its deadline, or the host is stopping: the stream ends here.
         }
     }
+
+    private async Task<Resource> SetSuspendedAsync(ActionRequest request, ServerCallContext context, bool suspend) =>
+        ProtoResources.ToProto(await resources.SetSuspendedAsync(CallerInterceptor.CallerOf(context), ProtoResources.KindOf(request.Kind), request.Namespace, request.Name, suspend, context.CancellationToken, request.DryRun));
 
     private static Event ToProto(FleetEvent e) => new()
     {

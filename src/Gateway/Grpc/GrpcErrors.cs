@@ -18,6 +18,7 @@ internal static class GrpcErrors
         ApiErrorKind.Forbidden => StatusCode.PermissionDenied,
         ApiErrorKind.NotAllowed => StatusCode.FailedPrecondition,
         ApiErrorKind.TooLarge => StatusCode.ResourceExhausted,
+        ApiErrorKind.Gone => StatusCode.OutOfRange,
         _ => StatusCode.Internal,
     };
 
@@ -32,6 +33,7 @@ internal static class GrpcErrors
         ApiErrorKind.Forbidden => StatusCodes.Status403Forbidden,
         ApiErrorKind.NotAllowed => StatusCodes.Status405MethodNotAllowed,
         ApiErrorKind.TooLarge => StatusCodes.Status413PayloadTooLarge,
+        ApiErrorKind.Gone => StatusCodes.Status410Gone,
         _ => StatusCodes.Status500InternalServerError,
     };
 

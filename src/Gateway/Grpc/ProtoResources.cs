@@ -103,17 +103,17 @@ internal static class ProtoResources
         _ => throw GrpcErrors.Invalid("object", "required: one of cluster, git_repository, application, receiver, secret"),
     };
 
-    public static WatchEvent ToProto(ResourceWatchEvent e) => new()
+    public static V1.WatchEvent ToProto(Services.WatchEvent e) => new()
     {
         Type = e.Type switch
         {
-            WatchEventType.Added => WatchEvent.Types.Type.Added,
-            WatchEventType.Deleted => WatchEvent.Types.Type.Deleted,
-            _ => WatchEvent.Types.Type.Modified,
+            WatchEventType.Added => V1.WatchEvent.Types.Type.Added,
+            WatchEventType.Deleted => V1.WatchEvent.Types.Type.Deleted,
+            _ => V1.WatchEvent.Types.Type.Modified,
         },
         Object = e.Type == WatchEventType.Deleted
-            ? Identity(ResourceKinds.ByKind(e.Object.Kind)!, e.Object.Namespace, e.Object.Name, e.ResourceVersion)
+            ? Identity(ResourceKinds.ByKind(e.Object.Kind)!, e.Object.Namespace, e.Object.Name, e.Object.ResourceVersion)
             : ToProto(e.Object),
-        ResourceVersion = e.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ResourceVersion = e.Object.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

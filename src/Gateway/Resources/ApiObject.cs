@@ -48,6 +48,22 @@ internal static class ApiObject
         return obj;
     }
 
+    /// <summary>A list with Kubernetes' list metadata: the resource version to watch from, and the next page's token.</summary>
+    public static JsonObject List(string kind, IEnumerable<StoredResource> items, long resourceVersion, string? continueToken)
+    {
+        var list = List(kind, items);
+        var metadata = new JsonObject { ["resourceVersion"] = resourceVersion.ToString(CultureInfo.InvariantCulture) };
+        if (continueToken is not null)
+        {
+            metadata["continue"] = continueToken;
+        }
+        var items2 = list["items"]!;
+        list.Remove("items");
+        list["metadata"] = metadata;
+        list["items"] = items2;
+        return list;
+    }
+
     public static JsonObject List(string kind, IEnumerable<StoredResource> items)
     {
         var arr = new JsonArray();

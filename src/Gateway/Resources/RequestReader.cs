@@ -32,6 +32,20 @@ internal sealed class RequestReader(SecretCipher cipher, GatewayOptions options)
 
     public static async Task<(JsonObject? Body, string? Error)> ParseBodyAsync(HttpRequest request, CancellationToken ct)
     {
+        var (docs, error) = await ParseDocumentsAsync(request, multiple: false, ct);
+        if (docs is null)
+        {
+            return (null, error);
+        }
+        return docs.Count != 1 ? (null, $"the body holds {docs.Count} YAML documents; send exactly one object") : (docs[0], null);
+    }
+
+    /// <summary>
+    /// The objects of a body: YAML documents (<c>---</c>-separated), or JSON (one object, a Kubernetes <c>List</c> with
+    /// <c>items</c>, or an array). With <paramref name="multiple"/> false, a JSON list is refused.
+    /// </summary>
+    public static async Task<(List<JsonObject>? Documents, string? Error)> ParseDocumentsAsync(HttpRequest request, bool multiple, CancellationToken ct)
+    {
         if (request.ContentLength > MaxBodyBytes)
         {
             return (null, $"request body is larger than {MaxBodyBytes} bytes");
@@ -60,23 +74,31 @@ internal sealed class RequestReader(SecretCipher cipher, GatewayOptions options)
             if (!yaml && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
             {
                 // No or unknown content type: JSON when it looks like JSON, else YAML.
-                yaml = !text.TrimStart().StartsWith('{');
+                var start = text.TrimStart();
+                yaml = !start.StartsWith('{') && !(multiple && start.StartsWith('['));
             }
-            JsonNode? node;
+            List<JsonNode?> nodes;
             if (yaml)
             {
-                var docs = YamlJson.ParseDocuments(text).Where(d => d is not null).ToList();
-                if (docs.Count != 1)
-                {
-                    return (null, $"the body holds {docs.Count} YAML documents; send exactly one object");
-                }
-                node = docs[0];
+                nodes = YamlJson.ParseDocuments(text).Where(d => d is not null).ToList();
             }
             else
             {
-                node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+                var node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+                nodes = multiple && node is JsonArray array ? [.. array]
+                    : multiple && node is JsonObject list && list["kind"]?.ToString() is { } k && k.EndsWith("List", StringComparison.Ordinal) && list["items"] is JsonArray items ? [.. items]
+                    : [node];
             }
-            return node is JsonObject o ? (o, null) : (null, "the body must be an object");
+            var docs = new List<JsonObject>(nodes.Count);
+            for (var i = 0; i < nodes.Count; i++)
+            {
+                if (nodes[i] is not JsonObject o)
+                {
+                    return (null, multiple ? $"document {i + 1} is not an object" : "the body must be an object");
+                }
+                docs.Add(o);
+            }
+            return (docs, null);
         }
         catch (JsonException ex)
         {
@@ -88,13 +110,16 @@ internal sealed class RequestReader(SecretCipher cipher, GatewayOptions options)
         }
     }
 
-    /// <summary>Checks a body against the route it was sent to; collects every field problem.</summary>
-    public ReadResult Read(JsonObject body, ResourceKind kind, string ns, string? routeName)
+    /// <summary>
+    /// Checks a body against the route it was sent to; collects every field problem. <paramref name="lenient"/>
+    /// ignores unknown fields, as for Flux's apiVersions (a Flux document converted to a Fleet kind).
+    /// </summary>
+    public ReadResult Read(JsonObject body, ResourceKind kind, string ns, string? routeName, bool lenient = false)
     {
         var errors = new List<FieldError>();
         var apiVersion = body["apiVersion"]?.GetValueKind() == JsonValueKind.String ? body["apiVersion"]!.GetValue<string>() : null;
         var bodyKind = body["kind"]?.GetValueKind() == JsonValueKind.String ? body["kind"]!.GetValue<string>() : null;
-        var strict = true;
+        var strict = !lenient;
         if (apiVersion is null)
         {
             errors.Add(new FieldError("apiVersion", $"required: {FleetApi.ApiVersion}"));

@@ -31,6 +31,9 @@ public enum ApiErrorKind
 
     /// <summary>A size or count limit. REST 413, gRPC RESOURCE_EXHAUSTED.</summary>
     TooLarge,
+
+    /// <summary>A watch's resourceVersion is older than the change feed reaches back: list again. REST 410, gRPC OUT_OF_RANGE.</summary>
+    Gone,
 }
 
 /// <summary>A failed API call with a message that names what is wrong (never a .NET type name, never a secret).</summary>

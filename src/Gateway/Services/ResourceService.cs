@@ -24,15 +24,31 @@ public sealed record WriteResult(StoredResource Object, bool Created);
 /// objects, enforces the caller's role and namespaces, and writes the store. Failures are <see cref="ApiException"/>s.
 /// The gateway only writes objects; the silo's change dispatcher turns the writes into work.
 /// </summary>
-public sealed class ResourceService
+public sealed partial class ResourceService
 {
     private readonly IResourceStore _store;
     private readonly RequestReader _reader;
+    private readonly StoreChangeSignal _signal;
+    private readonly TimeProvider _time;
+    private readonly CancellationToken _stopping;
 
     internal ResourceService(IResourceStore store, RequestReader reader)
+        : this(store, reader, new StoreChangeSignal(), TimeProvider.System, CancellationToken.None)
+    {
+    }
+
+    /// <param name="store">The API object store.</param>
+    /// <param name="reader">Reads and checks request objects.</param>
+    /// <param name="signal">Wakes watches when this process commits a change (they also poll, for other processes' writes).</param>
+    /// <param name="time">The clock of the change feed's gap handling and of reconcile requests.</param>
+    /// <param name="stopping">Ends every watch when the host stops.</param>
+    internal ResourceService(IResourceStore store, RequestReader reader, StoreChangeSignal signal, TimeProvider time, CancellationToken stopping)
     {
         _store = store;
         _reader = reader;
+        _signal = signal;
+        _time = time;
+        _stopping = stopping;
     }
 
     /// <summary>The kind served under <paramref name="plural"/> (e.g. <c>clusters</c>).</summary>
@@ -68,8 +84,12 @@ public sealed class ResourceService
         return caller.Namespaces is null ? items : items.Where(i => caller.CanSee(i.Namespace)).ToList();
     }
 
-    /// <summary>Validates <paramref name="body"/> against the route (<paramref name="routeName"/> null for a create by POST) and stores it.</summary>
-    public async Task<WriteResult> WriteAsync(Caller caller, ResourceKind kind, string ns, string? routeName, JsonObject body, WriteMode mode, CancellationToken ct)
+    /// <summary>
+    /// Validates <paramref name="body"/> against the route (<paramref name="routeName"/> null for a create by POST) and
+    /// stores it; a <paramref name="dryRun"/> does every check (validation, the caller's rules, conflicts) and returns
+    /// what would be stored, changing nothing.
+    /// </summary>
+    public async Task<WriteResult> WriteAsync(Caller caller, ResourceKind kind, string ns, string? routeName, JsonObject body, WriteMode mode, CancellationToken ct, bool dryRun = false)
     {
         if (kind.ReadOnly)
         {
@@ -88,6 +108,10 @@ public sealed class ResourceService
         {
             throw new ApiException(ApiErrorKind.AlreadyExists, $"{kind.Kind} {ns}/{obj.Name} already exists; use PUT to update it");
         }
+        if (dryRun)
+        {
+            return new WriteResult(WouldStore(obj, existing, mode == WriteMode.Create ? 0 : obj.ExpectedResourceVersion), existing is null);
+        }
         try
         {
             var stored = await _store.PutAsync(kind.Kind, ns, obj.Name, obj.Labels, obj.Annotations, obj.SpecJson, mode == WriteMode.Create ? 0 : obj.ExpectedResourceVersion, ct);
@@ -99,7 +123,8 @@ public sealed class ResourceService
         }
     }
 
-    public async Task DeleteAsync(Caller caller, ResourceKind kind, string ns, string name, CancellationToken ct)
+    /// <summary>Deletes an object; a <paramref name="dryRun"/> checks that it exists and may be deleted, and deletes nothing.</summary>
+    public async Task DeleteAsync(Caller caller, ResourceKind kind, string ns, string name, CancellationToken ct, bool dryRun = false)
     {
         if (kind.ReadOnly)
         {
@@ -107,6 +132,11 @@ public sealed class ResourceService
         }
         AuditScope.Describe(null, kind.Kind, ns, name);
         Authorize(caller, kind, ns, name);
+        if (dryRun)
+        {
+            _ = await _store.GetAsync(kind.Kind, ns, name, ct) ?? throw ApiException.NotFound(kind, ns, name);
+            return;
+        }
         if (!await _store.DeleteAsync(kind.Kind, ns, name, ct))
         {
             throw ApiException.NotFound(kind, ns, name);

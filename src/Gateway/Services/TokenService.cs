@@ -265,7 +265,7 @@ public sealed class TokenService
         return read.Object ?? throw new ApiException(ApiErrorKind.Invalid, $"registration of cluster \"{name}\" is invalid: {string.Join("; ", read.Errors)}", read.Errors);
     }
 
-    private static NewResource ToNew(ResourceKind kind, string ns, ValidObject o) => new(kind.Kind, ns, o.Name, o.Labels, o.Annotations, o.SpecJson);
+    private static ResourceWrite ToNew(ResourceKind kind, string ns, ValidObject o) => new(kind.Kind, ns, o.Name, o.Labels, o.Annotations, o.SpecJson, 0);
 
     /// <summary>Whether an admin may see and revoke a token: all-namespace admins every one, others those limited to their namespaces.</summary>
     private static bool Manages(Caller caller, ApiTokenRecord token) =>

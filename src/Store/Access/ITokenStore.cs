@@ -40,15 +40,6 @@ public sealed record RegistrationTokenRecord(
     public bool IsUsable(DateTimeOffset now) => RevokedAt is null && ExpiresAt > now && Uses < MaxUses;
 }
 
-/// <summary>An object created by <see cref="ITokenStore.RegisterAsync"/>.</summary>
-public sealed record NewResource(
-    string Kind,
-    string Namespace,
-    string Name,
-    IReadOnlyDictionary<string, string> Labels,
-    IReadOnlyDictionary<string, string> Annotations,
-    string SpecJson);
-
 /// <summary>What <see cref="ITokenStore.RegisterAsync"/> did.</summary>
 public enum RegistrationOutcome
 {
@@ -96,8 +87,8 @@ public interface ITokenStore
 
     /// <summary>
     /// In one transaction: takes one use of registration token <paramref name="tokenId"/> if it is usable at
-    /// <paramref name="now"/>, and creates <paramref name="objects"/>, none of which may exist. Either all of it
+    /// <paramref name="now"/>, and creates <paramref name="objects"/>, none of which may exist (their expected resource versions are ignored). Either all of it
     /// happens or none (two concurrent registrations with a last use: exactly one succeeds).
     /// </summary>
-    Task<RegistrationResult> RegisterAsync(string tokenId, DateTimeOffset now, IReadOnlyList<NewResource> objects, CancellationToken ct = default);
+    Task<RegistrationResult> RegisterAsync(string tokenId, DateTimeOffset now, IReadOnlyList<ResourceWrite> objects, CancellationToken ct = default);
 }

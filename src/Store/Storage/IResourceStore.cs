@@ -42,6 +42,20 @@ public interface IResourceStore
         long? expectedResourceVersion = null,
         CancellationToken ct = default);
 
+    /// <summary>
+    /// Lists one page of objects of a kind, narrowed in the database (namespaces, labels, fields), ordered by namespace
+    /// and name, so paging through 10,000 objects reads each only once. Unlike <see cref="ListAsync"/>, which the grains
+    /// use to read everything, this is what API lists use.
+    /// </summary>
+    Task<ResourcePage> ListPageAsync(ResourceQuery query, CancellationToken ct = default);
+
+    /// <summary>
+    /// Creates or updates several objects in one transaction, all or nothing, each as <see cref="PutAsync"/> does; a
+    /// conflict on any of them throws <see cref="ResourceConflictException"/> and writes none. Returns the stored
+    /// objects in the order given.
+    /// </summary>
+    Task<IReadOnlyList<StoredResource>> PutManyAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken ct = default);
+
     /// <summary>Replaces the status; does not bump the generation. Returns null when the object does not exist.</summary>
     Task<StoredResource?> UpdateStatusAsync(string kind, string ns, string name, string statusJson, CancellationToken ct = default);
 
@@ -54,9 +68,26 @@ public interface IResourceStore
     /// <summary>The highest change sequence committed so far (0 when none).</summary>
     Task<long> LatestChangeAsync(CancellationToken ct = default);
 
+    /// <summary>
+    /// Where a reader of the change feed starts to see every change with a resource version above
+    /// <paramref name="resourceVersion"/>: a sequence to pass as <c>after</c> to <see cref="ChangesAsync"/>. Null when the
+    /// feed was trimmed past that version (the changes after it are no longer all there).
+    /// </summary>
+    Task<long?> ChangePositionAsync(long resourceVersion, CancellationToken ct = default);
+
     /// <summary>Deletes all but the newest <paramref name="keep"/> changes; returns how many were deleted.</summary>
     Task<int> TrimChangesAsync(int keep, CancellationToken ct = default);
 }
+
+/// <summary>One object to write with <see cref="IResourceStore.PutManyAsync"/>: the arguments of <see cref="IResourceStore.PutAsync"/>.</summary>
+public sealed record ResourceWrite(
+    string Kind,
+    string Namespace,
+    string Name,
+    IReadOnlyDictionary<string, string> Labels,
+    IReadOnlyDictionary<string, string> Annotations,
+    string SpecJson,
+    long? ExpectedResourceVersion = null);
 
 /// <summary>A write based on an outdated resource version.</summary>
 public sealed class ResourceConflictException(string kind, string ns, string name, long? expected, long? actual)

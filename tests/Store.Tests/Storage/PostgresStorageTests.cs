@@ -9,10 +9,13 @@ public sealed class PostgresStorageTests : StorageContract
     [PostgresFact] public Task Changes_FeedRecordsEveryCommittedWriteInOrder_Postgres() => Changes_FeedRecordsEveryCommittedWriteInOrder_AndSignalsIt();
     [PostgresFact] public Task Resources_GenerationBumpsOnlyOnSpecChange_Postgres() => Resources_GenerationBumpsOnlyOnSpecChange_ResourceVersionOnEveryChange();
     [PostgresFact] public Task Resources_WrongExpectedResourceVersion_Conflicts_Postgres() => Resources_WrongExpectedResourceVersion_Conflicts();
+    [PostgresFact] public Task Resources_PutMany_WritesAllOrNothing_Postgres() => Resources_PutMany_WritesAllOrNothing();
     [PostgresFact] public Task Resources_ListAnswersLabelSelectors_Postgres() => Resources_ListAnswersLabelSelectors();
     [PostgresFact] public Task Events_AppendListFilterAndStream_Postgres() => Events_AppendListFilterAndStreamAfterASequence();
     [PostgresFact] public Task Events_RetentionDeletesByAgeAndCount_Postgres() => Events_RetentionDeletesByAgeAndCount();
     [PostgresFact] public Task Blobs_AreStoredOnceUnderTheirDigest_Postgres() => Blobs_AreStoredOnceUnderTheirDigest();
+    [PostgresFact] public Task Pages_WalkEveryObjectOnceInOrder_Postgres() => Pages_WalkEveryObjectOnceInOrder_WithFiltersInTheQuery();
+    [PostgresFact] public Task ChangePosition_StartsAfterAVersion_AndIsGoneOnceTrimmed_Postgres() => ChangePosition_StartsAfterAVersion_AndIsGoneOnceTrimmed();
     [PostgresFact] public Task ApiTokens_StoreHashesAndRevokeByName_Postgres() => ApiTokens_StoreHashesAndRevokeByName();
     [PostgresFact] public Task Registration_TakesOneUseAndCreatesEverythingOrNothing_Postgres() => Registration_TakesOneUseAndCreatesEverythingOrNothing();
     [PostgresFact] public Task Audit_AppendsInOrderPagesAfterASequenceAndExpires_Postgres() => Audit_AppendsInOrderPagesAfterASequenceAndExpires();

@@ -10,10 +10,13 @@ public sealed class SqliteStorageTests : StorageContract, IDisposable
     [Fact] public Task Changes_FeedRecordsEveryCommittedWriteInOrder_Sqlite() => Changes_FeedRecordsEveryCommittedWriteInOrder_AndSignalsIt();
     [Fact] public Task Resources_GenerationBumpsOnlyOnSpecChange_Sqlite() => Resources_GenerationBumpsOnlyOnSpecChange_ResourceVersionOnEveryChange();
     [Fact] public Task Resources_WrongExpectedResourceVersion_Conflicts_Sqlite() => Resources_WrongExpectedResourceVersion_Conflicts();
+    [Fact] public Task Resources_PutMany_WritesAllOrNothing_Sqlite() => Resources_PutMany_WritesAllOrNothing();
     [Fact] public Task Resources_ListAnswersLabelSelectors_Sqlite() => Resources_ListAnswersLabelSelectors();
     [Fact] public Task Events_AppendListFilterAndStream_Sqlite() => Events_AppendListFilterAndStreamAfterASequence();
     [Fact] public Task Events_RetentionDeletesByAgeAndCount_Sqlite() => Events_RetentionDeletesByAgeAndCount();
     [Fact] public Task Blobs_AreStoredOnceUnderTheirDigest_Sqlite() => Blobs_AreStoredOnceUnderTheirDigest();
+    [Fact] public Task Pages_WalkEveryObjectOnceInOrder_Sqlite() => Pages_WalkEveryObjectOnceInOrder_WithFiltersInTheQuery();
+    [Fact] public Task ChangePosition_StartsAfterAVersion_AndIsGoneOnceTrimmed_Sqlite() => ChangePosition_StartsAfterAVersion_AndIsGoneOnceTrimmed();
     [Fact] public Task ApiTokens_StoreHashesAndRevokeByName_Sqlite() => ApiTokens_StoreHashesAndRevokeByName();
     [Fact] public Task Registration_TakesOneUseAndCreatesEverythingOrNothing_Sqlite() => Registration_TakesOneUseAndCreatesEverythingOrNothing();
     [Fact] public Task Audit_AppendsInOrderPagesAfterASequenceAndExpires_Sqlite() => Audit_AppendsInOrderPagesAfterASequenceAndExpires();

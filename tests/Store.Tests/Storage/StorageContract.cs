@@ -9,7 +9,7 @@ namespace Fleet.Store.Tests.Storage;
 /// The behaviour every storage provider must have. Each provider's test class runs every case through a one-line
 /// fact, so that the PostgreSQL cases can be skipped where PostgreSQL is missing.
 /// </summary>
-public abstract class StorageContract
+public abstract partial class StorageContract
 {
     protected FakeTimeProvider Time { get; } = new();
 
@@ -83,6 +83,39 @@ public abstract class StorageContract
         await Assert.ThrowsAsync<ResourceConflictException>(() => r.PutAsync("Cluster", "ns", "new", Labels(), Labels(), "{}", 5));
         var v2 = await r.PutAsync("Cluster", "ns", "c", Labels(), Labels(), "{\"a\":1}", v1.ResourceVersion);
         Assert.Equal(2, v2.Generation);
+    }
+
+    protected async Task Resources_PutMany_WritesAllOrNothing()
+    {
+        await using var s = await CreateAsync();
+        var r = s.Resources;
+        var existing = await r.PutAsync("Cluster", "ns", "b", Labels("env=dev"), Labels(), "{}");
+        var changesBefore = await r.LatestChangeAsync();
+        var failing = new[]
+        {
+            new ResourceWrite("Cluster", "ns", "a", Labels("env=prod"), Labels(), "{}"),
+            new ResourceWrite("Cluster", "ns", "b", Labels("env=prod"), Labels(), "{\"x\":1}", existing.ResourceVersion + 7),
+        };
+        await Assert.ThrowsAsync<ResourceConflictException>(() => r.PutManyAsync(failing));
+        Assert.Null(await r.GetAsync("Cluster", "ns", "a"));
+        Assert.Equal("{}", (await r.GetAsync("Cluster", "ns", "b"))!.SpecJson);
+        Assert.Equal(changesBefore, await r.LatestChangeAsync());
+
+        var written = await r.PutManyAsync(
+        [
+            new ResourceWrite("Cluster", "ns", "a", Labels("env=prod"), Labels(), "{}"),
+            new ResourceWrite("Cluster", "ns", "b", Labels("env=prod"), Labels(), "{\"x\":1}", existing.ResourceVersion),
+            new ResourceWrite("GitRepository", "ns", "unchanged-later", Labels(), Labels(), "{}"),
+        ]);
+        Assert.Equal(["a", "b", "unchanged-later"], written.Select(w => w.Name));
+        Assert.Equal(2, written[1].Generation);
+        Assert.Equal("a,b", string.Join(",", (await r.ListAsync("Cluster", "ns", LabelSelector.Parse("env=prod"))).Select(x => x.Name)));
+        Assert.Equal(3, (await r.ChangesAsync(changesBefore, 100)).Count);
+
+        // Writing the same again changes nothing: no new versions, no change feed rows.
+        var again = await r.PutManyAsync([new ResourceWrite("Cluster", "ns", "a", Labels("env=prod"), Labels(), "{}")]);
+        Assert.Equal(written[0].ResourceVersion, again[0].ResourceVersion);
+        Assert.Equal(3, (await r.ChangesAsync(changesBefore, 100)).Count);
     }
 
     protected async Task Resources_ListAnswersLabelSelectors()
@@ -203,7 +236,7 @@ public abstract class StorageContract
         var token = new RegistrationTokenRecord("aaaaaaaaaaaaaaaa", "edge", "site", "hash", now.AddHours(1), 2, 0, Labels("site=berlin"), null, "admin", now);
         Assert.True(await t.CreateRegistrationTokenAsync(token));
         Assert.False(await t.CreateRegistrationTokenAsync(token with { Id = "bbbbbbbbbbbbbbbb" }));
-        NewResource[] Objects(string name) =>
+        ResourceWrite[] Objects(string name) =>
         [
             new("Secret", "edge", name + "-credentials", Labels(), Labels(), "{}"),
             new("Cluster", "edge", name, Labels("site=berlin"), Labels(), "{\"server\":\"https://10.0.0.1\"}"),

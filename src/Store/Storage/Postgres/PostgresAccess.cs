@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace Fleet.Store.Storage.Postgres;
 
-internal sealed class PostgresTokenStore(PostgresStorageProvider db, TimeProvider time, StoreChangeSignal signal) : ITokenStore
+internal sealed class PostgresTokenStore(PostgresStorageProvider db, StoreChangeSignal signal) : ITokenStore
 {
     public async Task<bool> CreateApiTokenAsync(ApiTokenRecord token, CancellationToken ct = default)
     {
@@ -53,7 +53,7 @@ internal sealed class PostgresTokenStore(PostgresStorageProvider db, TimeProvide
         return await AccessSql.RevokeRegistrationTokenAsync(c, null, ns, name, now, ct);
     }
 
-    public async Task<RegistrationResult> RegisterAsync(string tokenId, DateTimeOffset now, IReadOnlyList<NewResource> objects, CancellationToken ct = default)
+    public async Task<RegistrationResult> RegisterAsync(string tokenId, DateTimeOffset now, IReadOnlyList<ResourceWrite> objects, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
@@ -70,7 +70,7 @@ internal sealed class PostgresTokenStore(PostgresStorageProvider db, TimeProvide
             StoredResource? stored;
             try
             {
-                stored = (await PostgresResourceStore.PutAsync(c, tx, time, o.Kind, o.Namespace, o.Name, o.Labels, o.Annotations, o.SpecJson, 0, ct)).Stored;
+                stored = (await ((PostgresResourceStore)db.Resources).PutInTransactionAsync(c, tx, o with { ExpectedResourceVersion = 0 }, ct)).Stored;
             }
             catch (ResourceConflictException)
             {

@@ -53,6 +53,46 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         return list;
     }
 
+    public async Task<ResourcePage> ListPageAsync(ResourceQuery query, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+
+        // Read before the rows: the page holds at least every change up to this version (a watch from it may repeat
+        // a change the page already shows, never miss one).
+        long version;
+        await using (var rv = new NpgsqlCommand("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM resource_version_seq", c, tx))
+        {
+            version = (long)(await rv.ExecuteScalarAsync(ct))!;
+        }
+
+        await using var cmd = new NpgsqlCommand { Connection = c, Transaction = tx };
+        cmd.Parameters.AddWithValue("kind", query.Kind);
+        cmd.CommandText = LabelSelectorSql.BuildPage(Columns, query, value =>
+        {
+            var p = "p" + cmd.Parameters.Count;
+            cmd.Parameters.AddWithValue(p, value);
+            return "@" + p;
+        });
+        if (query.Selector is { IsEmpty: false })
+        {
+            // As in ListAsync: keep the hash join over the labels.
+            cmd.CommandText = "SET LOCAL enable_nestloop = off; " + cmd.CommandText;
+        }
+
+        var rows = new List<StoredResource>();
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                rows.Add(Read(r));
+            }
+        }
+
+        var (items, next) = LabelSelectorSql.FinishPage(rows, query);
+        return new ResourcePage(items, next, version);
+    }
+
     public async Task<StoredResource> PutAsync(
         string kind,
         string ns,
@@ -61,27 +101,50 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         IReadOnlyDictionary<string, string> annotations,
         string specJson,
         long? expectedResourceVersion = null,
-        CancellationToken ct = default)
+        CancellationToken ct = default) =>
+        (await PutManyAsync([new ResourceWrite(kind, ns, name, labels, annotations, specJson, expectedResourceVersion)], ct))[0];
+
+    public async Task<IReadOnlyList<StoredResource>> PutManyAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken ct = default)
     {
-        StorageFormat.ValidateName(kind, "kind");
-        StorageFormat.ValidateName(ns, "namespace");
-        StorageFormat.ValidateName(name, "name");
-        ArgumentNullException.ThrowIfNull(specJson);
+        ArgumentNullException.ThrowIfNull(writes);
+        foreach (var w in writes)
+        {
+            StorageFormat.ValidateName(w.Kind, "kind");
+            StorageFormat.ValidateName(w.Namespace, "namespace");
+            StorageFormat.ValidateName(w.Name, "name");
+            ArgumentNullException.ThrowIfNull(w.SpecJson);
+        }
+
         await using var c = await db.OpenAsync(ct);
         while (true)
         {
             await using var tx = await c.BeginTransactionAsync(ct);
-            var (stored, changed) = await PutAsync(c, tx, time, kind, ns, name, labels, annotations, specJson, expectedResourceVersion, ct);
-            if (stored is null)
+            var stored = new List<StoredResource>(writes.Count);
+            var changed = false;
+            var raced = false;
+            foreach (var w in writes)
             {
-                // Created concurrently by another writer between our read and insert: decide again.
+                var (result, wrote) = await PutInTransactionAsync(c, tx, w, ct);
+                if (result is null)
+                {
+                    raced = true;
+                    break;
+                }
+
+                stored.Add(result);
+                changed |= wrote;
+            }
+
+            if (raced)
+            {
+                // An object was created concurrently by another writer between our read and insert: decide again.
                 await tx.RollbackAsync(ct);
                 continue;
             }
 
+            await tx.CommitAsync(ct);
             if (changed)
             {
-                await tx.CommitAsync(ct);
                 signal.Raise();
             }
 
@@ -89,28 +152,14 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         }
     }
 
-    /// <summary>
-    /// The write of <see cref="PutAsync(string, string, string, IReadOnlyDictionary{string, string}, IReadOnlyDictionary{string, string}, string, long?, CancellationToken)"/>
-    /// inside a transaction the caller commits (and then signals, when it changed something). A null result means
-    /// another writer created the object after this transaction read it: roll back and decide again.
-    /// </summary>
-    internal static async Task<(StoredResource? Stored, bool Changed)> PutAsync(
-        NpgsqlConnection c,
-        NpgsqlTransaction tx,
-        TimeProvider time,
-        string kind,
-        string ns,
-        string name,
-        IReadOnlyDictionary<string, string> labels,
-        IReadOnlyDictionary<string, string> annotations,
-        string specJson,
-        long? expectedResourceVersion,
-        CancellationToken ct)
+    /// <summary>One object of a put inside the caller's transaction; null when a concurrent create won the race (the caller rolls back and retries).</summary>
+    internal async Task<(StoredResource? Stored, bool Wrote)> PutInTransactionAsync(NpgsqlConnection c, NpgsqlTransaction tx, ResourceWrite w, CancellationToken ct)
     {
+        var (kind, ns, name, specJson, labels) = (w.Kind, w.Namespace, w.Name, w.SpecJson, w.Labels);
         var labelsJson = StorageFormat.MapToJson(labels);
-        var annotationsJson = StorageFormat.MapToJson(annotations);
+        var annotationsJson = StorageFormat.MapToJson(w.Annotations);
         var existing = await GetAsync(c, tx, kind, ns, name, forUpdate: true, ct);
-        if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+        if (w.ExpectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
         {
             throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
         }
@@ -248,6 +297,16 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         await using var c = await db.OpenAsync(ct);
         await using var cmd = new NpgsqlCommand("SELECT COALESCE(MAX(seq), 0) FROM resource_changes", c);
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    public async Task<long?> ChangePositionAsync(long resourceVersion, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand(ChangePositionSql.Query, c);
+        cmd.Parameters.AddWithValue("rv", resourceVersion);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        return ChangePositionSql.Decide(resourceVersion, r.IsDBNull(0) ? null : r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1), r.IsDBNull(2) ? null : r.GetInt64(2), r.GetInt64(3));
     }
 
     public async Task<int> TrimChangesAsync(int keep, CancellationToken ct = default)

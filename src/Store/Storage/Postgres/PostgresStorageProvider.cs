@@ -35,7 +35,7 @@ internal sealed class PostgresStorageProvider : IStorageProvider
         DataSource = builder.Build();
         signal ??= new StoreChangeSignal();
         Resources = new PostgresResourceStore(this, time, signal);
-        Tokens = new PostgresTokenStore(this, time, signal);
+        Tokens = new PostgresTokenStore(this, signal);
         Audit = new PostgresAuditLog(this, time);
         Events = new PostgresEventLog(this, time);
         Blobs = new PostgresBlobStore(this);

@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Fleet.Store.Storage.Sqlite;
 
-internal sealed class SqliteTokenStore(SqliteStorageProvider db, TimeProvider time, StoreChangeSignal signal) : ITokenStore
+internal sealed class SqliteTokenStore(SqliteStorageProvider db, StoreChangeSignal signal) : ITokenStore
 {
     public Task<bool> CreateApiTokenAsync(ApiTokenRecord token, CancellationToken ct = default) =>
         db.WriteAsync(c => AccessSql.InsertApiTokenAsync(c, null, token, ct), ct);
@@ -41,7 +41,7 @@ internal sealed class SqliteTokenStore(SqliteStorageProvider db, TimeProvider ti
     public Task<bool> RevokeRegistrationTokenAsync(string ns, string name, DateTimeOffset now, CancellationToken ct = default) =>
         db.WriteAsync(c => AccessSql.RevokeRegistrationTokenAsync(c, null, ns, name, now, ct), ct);
 
-    public Task<RegistrationResult> RegisterAsync(string tokenId, DateTimeOffset now, IReadOnlyList<NewResource> objects, CancellationToken ct = default) =>
+    public Task<RegistrationResult> RegisterAsync(string tokenId, DateTimeOffset now, IReadOnlyList<ResourceWrite> objects, CancellationToken ct = default) =>
         db.WriteAsync(
             async c =>
             {
@@ -56,7 +56,7 @@ internal sealed class SqliteTokenStore(SqliteStorageProvider db, TimeProvider ti
                 {
                     try
                     {
-                        created.Add((await SqliteResourceStore.PutAsync(c, tx, time, o.Kind, o.Namespace, o.Name, o.Labels, o.Annotations, o.SpecJson, 0, ct)).Stored);
+                        created.Add((await ((SqliteResourceStore)db.Resources).PutInTransactionAsync(c, tx, o with { ExpectedResourceVersion = 0 }, ct)).Stored);
                     }
                     catch (ResourceConflictException)
                     {

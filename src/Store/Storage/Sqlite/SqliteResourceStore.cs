@@ -44,7 +44,43 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
         return list;
     }
 
-    public Task<StoredResource> PutAsync(
+    public async Task<ResourcePage> ListPageAsync(ResourceQuery query, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenReadAsync(ct);
+
+        // One read transaction: the resource version and the rows come from the same WAL snapshot.
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+        long version;
+        await using (var rv = c.CreateCommand())
+        {
+            rv.Transaction = tx;
+            rv.CommandText = "SELECT value FROM counters WHERE name = 'resource_version'";
+            version = (long)(await rv.ExecuteScalarAsync(ct))!;
+        }
+
+        await using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.Parameters.AddWithValue("@kind", query.Kind);
+        cmd.CommandText = LabelSelectorSql.BuildPage(Columns, query, value =>
+        {
+            var p = "@p" + cmd.Parameters.Count;
+            cmd.Parameters.AddWithValue(p, value);
+            return p;
+        });
+        var rows = new List<StoredResource>();
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                rows.Add(Read(r));
+            }
+        }
+
+        var (items, next) = LabelSelectorSql.FinishPage(rows, query);
+        return new ResourcePage(items, next, version);
+    }
+
+    public async Task<StoredResource> PutAsync(
         string kind,
         string ns,
         string name,
@@ -52,20 +88,36 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
         IReadOnlyDictionary<string, string> annotations,
         string specJson,
         long? expectedResourceVersion = null,
-        CancellationToken ct = default)
+        CancellationToken ct = default) =>
+        (await PutManyAsync([new ResourceWrite(kind, ns, name, labels, annotations, specJson, expectedResourceVersion)], ct))[0];
+
+    public Task<IReadOnlyList<StoredResource>> PutManyAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken ct = default)
     {
-        StorageFormat.ValidateName(kind, "kind");
-        StorageFormat.ValidateName(ns, "namespace");
-        StorageFormat.ValidateName(name, "name");
-        ArgumentNullException.ThrowIfNull(specJson);
-        return db.WriteAsync(
+        ArgumentNullException.ThrowIfNull(writes);
+        foreach (var w in writes)
+        {
+            StorageFormat.ValidateName(w.Kind, "kind");
+            StorageFormat.ValidateName(w.Namespace, "namespace");
+            StorageFormat.ValidateName(w.Name, "name");
+            ArgumentNullException.ThrowIfNull(w.SpecJson);
+        }
+
+        return db.WriteAsync<IReadOnlyList<StoredResource>>(
             async c =>
             {
                 await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
-                var (stored, changed) = await PutAsync(c, tx, time, kind, ns, name, labels, annotations, specJson, expectedResourceVersion, ct);
+                var stored = new List<StoredResource>(writes.Count);
+                var changed = false;
+                foreach (var w in writes)
+                {
+                    var (result, wrote) = await PutInTransactionAsync(c, tx, w, ct);
+                    stored.Add(result);
+                    changed |= wrote;
+                }
+
+                await tx.CommitAsync(ct);
                 if (changed)
                 {
-                    await tx.CommitAsync(ct);
                     signal.Raise();
                 }
 
@@ -74,24 +126,14 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
             ct);
     }
 
-    /// <summary>The write of <see cref="PutAsync(string, string, string, IReadOnlyDictionary{string, string}, IReadOnlyDictionary{string, string}, string, long?, CancellationToken)"/> inside a transaction the caller commits (and then signals, when it changed something).</summary>
-    internal static async Task<(StoredResource Stored, bool Changed)> PutAsync(
-        SqliteConnection c,
-        SqliteTransaction tx,
-        TimeProvider time,
-        string kind,
-        string ns,
-        string name,
-        IReadOnlyDictionary<string, string> labels,
-        IReadOnlyDictionary<string, string> annotations,
-        string specJson,
-        long? expectedResourceVersion,
-        CancellationToken ct)
+    /// <summary>One object of a put, inside the caller's transaction; whether anything was written.</summary>
+    internal async Task<(StoredResource Stored, bool Wrote)> PutInTransactionAsync(SqliteConnection c, SqliteTransaction tx, ResourceWrite w, CancellationToken ct)
     {
-        var labelsJson = StorageFormat.MapToJson(labels);
-        var annotationsJson = StorageFormat.MapToJson(annotations);
+        var (kind, ns, name, specJson) = (w.Kind, w.Namespace, w.Name, w.SpecJson);
+        var labelsJson = StorageFormat.MapToJson(w.Labels);
+        var annotationsJson = StorageFormat.MapToJson(w.Annotations);
         var existing = await GetAsync(c, tx, kind, ns, name, ct);
-        if (expectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
+        if (w.ExpectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
         {
             throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
         }
@@ -128,7 +170,7 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
             await cmd.ExecuteNonQueryAsync(ct);
         }
 
-        await ReplaceLabelsAsync(c, tx, kind, ns, name, labels, ct);
+        await ReplaceLabelsAsync(c, tx, kind, ns, name, w.Labels, ct);
         await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Spec, ct);
         return (new StoredResource(kind, ns, name, uid, generation, rv, StorageFormat.MapFromJson(labelsJson), StorageFormat.MapFromJson(annotationsJson), specJson, existing?.StatusJson, StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(created))), true);
     }
@@ -226,6 +268,17 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
         await using var cmd = c.CreateCommand();
         cmd.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM resource_changes";
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    public async Task<long?> ChangePositionAsync(long resourceVersion, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenReadAsync(ct);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = ChangePositionSql.Query;
+        cmd.Parameters.AddWithValue("@rv", resourceVersion);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        return ChangePositionSql.Decide(resourceVersion, r.IsDBNull(0) ? null : r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1), r.IsDBNull(2) ? null : r.GetInt64(2), r.GetInt64(3));
     }
 
     public Task<int> TrimChangesAsync(int keep, CancellationToken ct = default) =>

@@ -28,7 +28,7 @@ internal sealed class SqliteStorageProvider : IStorageProvider
         }.ToString();
         signal ??= new StoreChangeSignal();
         Resources = new SqliteResourceStore(this, time, signal);
-        Tokens = new SqliteTokenStore(this, time, signal);
+        Tokens = new SqliteTokenStore(this, signal);
         Audit = new SqliteAuditLog(this, time);
         Events = new SqliteEventLog(this, time);
         Blobs = new SqliteBlobStore(this, time);
