@@ -4,8 +4,8 @@
     /usr/bin/python3 fleet_client.py [--address 127.0.0.1:5081] [--token T] [--deadline S] [--max-messages N] \
         METHOD ['JSON request']
 
-METHOD is a method of fleet.v1.Fleet (Get, List, Apply, Delete, Watch, WatchEvents) with the proto3 JSON of its
-request, or one of:
+METHOD is a method of fleet.v1.Fleet (Apply, Get, List, Delete, Reconcile, Suspend, Resume, Register, Watch,
+WatchEvents) with the proto3 JSON of its request, or one of:
     list-services        the services the server offers, from server reflection (grpc.reflection.v1alpha)
     describe SYMBOL      a service's methods, from the file descriptors reflection returns
     health [SERVICE]     grpc.health.v1 Check
