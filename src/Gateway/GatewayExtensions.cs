@@ -1,5 +1,6 @@
 using Fleet.Gateway.Apis;
 using Fleet.Gateway.Diagnostics;
+using Fleet.Gateway.Grpc;
 using Fleet.Gateway.Resources;
 using Fleet.Gateway.Security;
 using Fleet.Gateway.Services;
@@ -12,7 +13,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace Fleet.Gateway;
 
-/// <summary>Wires the gateway (REST API, events, health, metrics) into a web application.</summary>
+/// <summary>Wires the gateway (REST API, gRPC API, events, health, metrics) into a web application.</summary>
 public static class GatewayExtensions
 {
     public static IServiceCollection AddFleetGateway(this IServiceCollection services, IConfiguration? configuration = null)
@@ -35,6 +36,8 @@ public static class GatewayExtensions
         // Creates the initial admin token before the server takes requests (hosted services start before Kestrel).
         services.AddHostedService<AdminTokenBootstrap>();
         services.AddSingleton(sp => new PlacementDiffService(sp.GetRequiredService<ResourceService>(), sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<SecretReader>()));
+        services.AddSingleton(sp => new EventService(sp.GetRequiredService<IEventLog>()));
+        services.AddFleetGrpc();
         services.AddSingleton(sp => new WebhookRejections(sp.GetService<TimeProvider>() ?? TimeProvider.System));
         return services;
     }
@@ -43,14 +46,18 @@ public static class GatewayExtensions
     {
         if (app is IApplicationBuilder pipeline)
         {
-            pipeline.Use(async (context, next) =>
+            // gRPC calls have a port of their own and authenticate in their interceptor.
+            pipeline.UseFleetGrpcPort(rest =>
             {
-                await next(context);
-                FleetTelemetry.Requests.Add(1, new KeyValuePair<string, object?>("method", context.Request.Method), new KeyValuePair<string, object?>("code", context.Response.StatusCode));
+                rest.Use(async (context, next) =>
+                {
+                    await next(context);
+                    FleetTelemetry.Requests.Add(1, new KeyValuePair<string, object?>("method", context.Request.Method), new KeyValuePair<string, object?>("code", context.Response.StatusCode));
+                });
+                rest.UseMiddleware<RequestGuard>();
+                rest.UseMiddleware<CallerMiddleware>();
+                rest.UseMiddleware<AuditMiddleware>();
             });
-            pipeline.UseMiddleware<RequestGuard>();
-            pipeline.UseMiddleware<CallerMiddleware>();
-            pipeline.UseMiddleware<AuditMiddleware>();
         }
 
         app.MapOperationsApi();
@@ -63,6 +70,7 @@ public static class GatewayExtensions
         app.MapRegistrationsApi();
         app.MapDiffApi();
         app.MapHooksApi();
+        app.MapFleetGrpc();
         return app;
     }
 }

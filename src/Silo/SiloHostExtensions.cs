@@ -1,6 +1,7 @@
 using System.Net;
 using Fleet.Abstractions.Grains;
 using Fleet.Gateway;
+using Fleet.Gateway.Grpc;
 using Fleet.Grains;
 using Fleet.Store;
 using Fleet.Store.Secrets;
@@ -61,6 +62,11 @@ internal static class SiloHostExtensions
         // assets manifest, in every environment (ASP.NET Core does this by itself in Development only).
         builder.WebHost.UseStaticWebAssets();
         builder.Services.AddFleetConsole();
+        if (options.Gateway || options.Role == ProcessRole.Gateway)
+        {
+            // The gRPC API on its own HTTP/2 port (Fleet:Grpc:Port, default 5081).
+            builder.AddFleetGrpcEndpoint();
+        }
         return builder;
     }
 

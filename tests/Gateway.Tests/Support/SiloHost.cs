@@ -76,6 +76,8 @@ public sealed class SiloHost : IAsyncDisposable
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "fleet-silo-" + Guid.NewGuid().ToString("N"));
         string[] args = ["--urls", "http://127.0.0.1:0", $"--Fleet:DataDirectory={dataDirectory}", "--Logging:LogLevel:Default=Warning",
             $"--Fleet:SiloPort={EmbeddedSilo.FreePort()}", $"--Fleet:GatewayPort={EmbeddedSilo.FreePort()}",
+            // Silos run side by side here: the gRPC port is a free one, not the fixed default.
+            "--Fleet:Grpc:Port=0",
             // The tests' git repositories are made under the temp directory and fetched as file:// URLs.
             $"--Fleet:Gateway:AllowedFileRoots={Path.GetTempPath()}", AdminTokenArgument, .. extraArgs];
         var app = await EmbeddedSilo.StartAsync(args);

@@ -59,7 +59,7 @@ public sealed class SiloProcess : IAsyncDisposable
         };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Fleet.Silo.dll"));
         foreach (var a in (string[])["--urls", $"http://127.0.0.1:{http}", $"--Fleet:DataDirectory={dataDirectory}", $"--Fleet:SiloPort={siloPort}",
-                     $"--Fleet:GatewayPort={Silo.EmbeddedSilo.FreePort()}", "--Logging:LogLevel:Default=Warning",
+                     $"--Fleet:GatewayPort={Silo.EmbeddedSilo.FreePort()}", "--Fleet:Grpc:Port=0", "--Logging:LogLevel:Default=Warning",
                      $"--Fleet:Gateway:AllowedFileRoots={Path.GetTempPath()}", Fleet.Gateway.Tests.Support.SiloHost.AdminTokenArgument, .. args])
         {
             psi.ArgumentList.Add(a);
