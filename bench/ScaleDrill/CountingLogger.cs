@@ -5,12 +5,13 @@ namespace Fleet.Bench.ScaleDrill;
 
 /// <summary>
 /// The embedded silo's log: warnings and errors counted per category (a drill of 10,000 clusters would drown the
-/// console otherwise), the first few errors printed in full. The counts go into the report.
+/// console otherwise), the first few warnings and errors printed in full. The counts go into the report.
 /// </summary>
 internal sealed class CountingLoggerProvider : ILoggerProvider
 {
-    private const int PrintedErrors = 10;
-    private int _printed;
+    private const int Printed = 10;
+    private int _printedErrors;
+    private int _printedWarnings;
 
     public ConcurrentDictionary<string, long> Warnings { get; } = new(StringComparer.Ordinal);
 
@@ -38,7 +39,7 @@ internal sealed class CountingLoggerProvider : ILoggerProvider
 
             var counts = logLevel >= LogLevel.Error ? owner.Errors : owner.Warnings;
             counts.AddOrUpdate(category, 1, (_, n) => n + 1);
-            if (logLevel >= LogLevel.Error && Interlocked.Increment(ref owner._printed) <= PrintedErrors)
+            if (Interlocked.Increment(ref logLevel >= LogLevel.Error ? ref owner._printedErrors : ref owner._printedWarnings) <= Printed)
             {
                 Console.Error.WriteLine($"silo {logLevel}: {category}: {formatter(state, exception)}{(exception is null ? "" : " (" + exception.GetType().Name + ": " + exception.Message + ")")}");
             }

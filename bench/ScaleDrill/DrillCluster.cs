@@ -77,7 +77,7 @@ internal sealed class DrillCluster : IAsyncDisposable
         var root = Directory.CreateTempSubdirectory("fleet-failover-drill-").FullName;
         var pg = await PostgresServer.StartAsync();
         ChildProcesses.OnExit(() => pg.DisposeAsync().AsTask().GetAwaiter().GetResult());
-        var cs = await pg.CreateDatabaseAsync("fleet");
+        var cs = DrillDatabase.ForSilos(await pg.CreateDatabaseAsync("fleet"));
         var sim = await KubeSimProcess.StartAsync(options.Clusters, TimeSpan.FromMilliseconds(300));
         var repo = new GitRepo(root);
         DrillFleet.WriteApps(repo, 2, DrillFleet.Image(25));

@@ -9,6 +9,13 @@ namespace Fleet.Bench.ScaleDrill;
 /// </summary>
 internal sealed class DrillDatabase(string connectionString)
 {
+    /// <summary>
+    /// The connection string the silos get: Npgsql's default pool of 100 connections and a 30 s wait for one, as a
+    /// production deployment would have (the test server's strings keep pools small for parallel test processes).
+    /// </summary>
+    public static string ForSilos(string testConnectionString) =>
+        new NpgsqlConnectionStringBuilder(testConnectionString) { MaxPoolSize = 100, Timeout = 30 }.ToString();
+
     /// <summary>Placements of the namespace whose Ready condition is True (and, when given, whose applied revision contains <paramref name="revision"/>).</summary>
     public async Task<long> ReadyPlacementsAsync(string ns, string? revision = null)
     {

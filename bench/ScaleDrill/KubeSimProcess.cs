@@ -15,6 +15,7 @@ internal sealed class KubeSimProcess : IDisposable
     public const string Token = "drill-token";
 
     private readonly Process _process;
+    private volatile bool _disposed;
 
     private KubeSimProcess(Process process, int port, int clusters)
     {
@@ -65,6 +66,15 @@ internal sealed class KubeSimProcess : IDisposable
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         var sim = new KubeSimProcess(p, port, clusters);
+        p.EnableRaisingEvents = true;
+        p.Exited += (_, _) =>
+        {
+            if (!sim._disposed)
+            {
+                // Exit code 137 is SIGKILL (from outside: the drill never kills KubeSim before it ends).
+                Console.Error.WriteLine($"kubesim: EXITED with code {p.ExitCode} while the drill was running; every cluster is gone");
+            }
+        };
         await Eventually.WaitAsync(
             async () =>
             {
@@ -123,6 +133,7 @@ internal sealed class KubeSimProcess : IDisposable
 
     public void Dispose()
     {
+        _disposed = true;
         Http.Dispose();
         if (!_process.HasExited)
         {

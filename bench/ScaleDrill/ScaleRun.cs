@@ -54,7 +54,7 @@ internal static class ScaleRun
         var root = Directory.CreateTempSubdirectory("fleet-scale-drill-").FullName;
         await using var pg = await PostgresServer.StartAsync();
         ChildProcesses.OnExit(() => pg.DisposeAsync().AsTask().GetAwaiter().GetResult());
-        var cs = await pg.CreateDatabaseAsync("fleet");
+        var cs = DrillDatabase.ForSilos(await pg.CreateDatabaseAsync("fleet"));
         var db = new DrillDatabase(cs);
         using var sim = await KubeSimProcess.StartAsync(o.Clusters, o.ReadyDelay);
         using var repo = new GitRepo(root);
@@ -196,9 +196,13 @@ internal static class ScaleRun
 
             report.Add("silo log", "warnings", "warnings logged", logs.Warnings.Values.Sum(), "", "0");
             report.Add("silo log", "errors", "errors logged", logs.Errors.Values.Sum(), "", "0");
-            foreach (var (category, n) in logs.Errors.OrderByDescending(e => e.Value).Take(5))
+            foreach (var (kind, counts) in new[] { ("errors", logs.Errors), ("warnings", logs.Warnings) })
             {
-                report.Note("silo log", "errors: " + category, n.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                foreach (var (category, n) in counts.OrderByDescending(e => e.Value).Take(5))
+                {
+                    report.Note("silo log", $"{kind}: {category}", n.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    Console.WriteLine($"  silo log: {n} {kind} from {category}");
+                }
             }
 
             report.AddSeries("memory", rssSeries);
