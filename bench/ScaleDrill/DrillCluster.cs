@@ -69,6 +69,7 @@ internal sealed class DrillCluster : IAsyncDisposable
     public string WebhookPath { get; private set; } = "";
 
     private FleetApi? _api;
+    private readonly Dictionary<string, (int Silo, int Gateway)> _ports = new(StringComparer.Ordinal);
 
     /// <summary>PostgreSQL, KubeSim, the repository at image version 25, the silos and the gateway; the clusters, source and receiver registered.</summary>
     public static async Task<DrillCluster> StartAsync(FailoverOptions options)
@@ -115,6 +116,16 @@ internal sealed class DrillCluster : IAsyncDisposable
 
     private async Task<SiloProcess> StartAsync(string name, string[] args)
     {
+        // A process started again keeps its Orleans ports, as a silo with a configured port would: Orleans then
+        // declares the earlier generation at that address dead at once, instead of the new silo waiting for the
+        // dead silos' membership entries to expire (minutes) before it may join.
+        if (!_ports.TryGetValue(name, out var ports))
+        {
+            ports = (SiloProcess.FreePort(), SiloProcess.FreePort());
+            _ports[name] = ports;
+        }
+
+        args = [.. args, $"--Fleet:SiloPort={ports.Silo}", $"--Fleet:GatewayPort={ports.Gateway}"];
         var p = await SiloProcess.StartAsync(name, Path.Combine(_root, name), args);
         ChildProcesses.Register(p.Id);
         return p;

@@ -48,15 +48,24 @@ internal static class DrillCommands
         var command = new Command(name, description) { clusters, silos, outage, interval, timeout };
         command.SetAction(async (parse, _) =>
         {
-            var checks = await drill(new FailoverOptions
+            try
             {
-                Clusters = Positive(parse.GetValue(clusters), "--clusters"),
-                Silos = Math.Max(2, parse.GetValue(silos)),
-                Outage = parse.GetValue(outage),
-                Interval = parse.GetValue(interval),
-                Timeout = parse.GetValue(timeout),
-            });
-            return checks.Verdict(name);
+                var checks = await drill(new FailoverOptions
+                {
+                    Clusters = Positive(parse.GetValue(clusters), "--clusters"),
+                    Silos = Math.Max(2, parse.GetValue(silos)),
+                    Outage = parse.GetValue(outage),
+                    Interval = parse.GetValue(interval),
+                    Timeout = parse.GetValue(timeout),
+                });
+                return checks.Verdict(name);
+            }
+            catch (Exception e)
+            {
+                // The drill could not run to its checks: say why (a silo that did not start, PostgreSQL missing).
+                Console.Error.WriteLine($"{name}: the drill failed before its checks: {e}");
+                return 2;
+            }
         });
         return command;
     }

@@ -16,6 +16,9 @@ internal sealed class DrillDatabase(string connectionString)
     public static string ForSilos(string testConnectionString) =>
         new NpgsqlConnectionStringBuilder(testConnectionString) { MaxPoolSize = 100, Timeout = 30 }.ToString();
 
+    /// <summary>Drops the drill's pooled connections: after PostgreSQL restarted, each of them is broken.</summary>
+    public static void ForgetConnections() => NpgsqlConnection.ClearAllPools();
+
     /// <summary>Placements of the namespace whose Ready condition is True (and, when given, whose applied revision contains <paramref name="revision"/>).</summary>
     public async Task<long> ReadyPlacementsAsync(string ns, string? revision = null)
     {

@@ -58,6 +58,7 @@ internal static class FailoverDrills
         o.Log("killed every silo and the gateway, stopped PostgreSQL (immediate); starting them again");
         var restart = Stopwatch.StartNew();
         await drill.Postgres.StartServerAsync();
+        DrillDatabase.ForgetConnections();
         await drill.StartProcessesAsync();
 
         var countsAfter = await drill.Database.CountByKindAsync(DrillFleet.Ns);
@@ -130,6 +131,7 @@ internal static class FailoverDrills
         o.Log($"  log lines of the silos naming storage or Npgsql: {storageErrors}");
 
         await drill.Postgres.StartServerAsync();
+        DrillDatabase.ForgetConnections();
         var back = Stopwatch.StartNew();
         o.Log("PostgreSQL started again");
         var completed = await drill.WaitAllRunAsync(0, 27, "clusters on the new revision of app-0 after the outage");

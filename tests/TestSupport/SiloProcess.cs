@@ -102,8 +102,9 @@ public sealed class SiloProcess : IAsyncDisposable
                 {
                     return (await client.GetAsync(new Uri(silo.Gateway, "healthz"))).IsSuccessStatusCode;
                 }
-                catch (HttpRequestException)
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
                 {
+                    // Not listening yet, or too busy to answer within the probe's 2 s (a loaded machine): ask again.
                     return false;
                 }
             },
