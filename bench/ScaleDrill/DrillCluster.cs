@@ -103,10 +103,9 @@ internal sealed class DrillCluster : IAsyncDisposable
     public async Task StartProcessesAsync()
     {
         var start = Stopwatch.StartNew();
-        for (var i = 0; i < Options.Silos; i++)
-        {
-            Silos.Add(await StartAsync($"silo-{i}", [.. _shared, "--Fleet:Gateway=false"]));
-        }
+        // Together: a silo started again waits, before it joins, for every silo the membership table still lists
+        // as active; started one after the other, the first would wait for the earlier generation of the second.
+        Silos.AddRange(await Task.WhenAll(Enumerable.Range(0, Options.Silos).Select(i => StartAsync($"silo-{i}", [.. _shared, "--Fleet:Gateway=false"]))));
 
         Gateway = await StartAsync("gateway", [.. _shared, "--role", "gateway"]);
         _api?.Dispose();
