@@ -248,9 +248,31 @@ internal sealed class AdminApi
     private JsonObject ServerStats()
     {
         using var process = System.Diagnostics.Process.GetCurrentProcess();
+        // Requests summed over every cluster, so a benchmark of thousands of clusters reads them in one call.
+        var requests = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        long total = 0;
+        foreach (var c in _clusters.All)
+        {
+            var stats = c.Stats();
+            foreach (var (verb, n) in stats.Requests)
+            {
+                requests[verb] = requests.GetValueOrDefault(verb) + n;
+            }
+
+            total += stats.Total;
+        }
+
+        var requestsJson = new JsonObject();
+        foreach (var (verb, n) in requests)
+        {
+            requestsJson[verb] = n;
+        }
+
         return new JsonObject
         {
             ["clusters"] = _clusters.Count,
+            ["requests"] = requestsJson,
+            ["total"] = total,
             ["workingSetBytes"] = process.WorkingSet64,
             ["managedHeapBytes"] = GC.GetTotalMemory(false),
             ["time"] = FieldOwnership.Timestamp(_time.GetUtcNow()),

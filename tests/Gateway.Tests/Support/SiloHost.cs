@@ -31,10 +31,10 @@ public sealed class SiloHost : IAsyncDisposable
     /// The admin token of every silo the tests start: given as <c>Fleet:Gateway:BootstrapAdminToken</c>, so the silo
     /// creates it (hashed, like any token) on its first start; a restarted silo already has it.
     /// </summary>
-    public static string AdminToken { get; } = Fleet.Gateway.Security.TokenSecret.New(Fleet.Gateway.Security.TokenSecret.ApiPrefix).Text;
+    public static string AdminToken => Fleet.TestSupport.TestTokens.Admin;
 
     /// <summary>The argument that makes a silo create <see cref="AdminToken"/>.</summary>
-    public static string AdminTokenArgument => $"--Fleet:Gateway:BootstrapAdminToken={AdminToken}";
+    public static string AdminTokenArgument => Fleet.TestSupport.TestTokens.AdminArgument;
 
     public string DataDirectory { get; }
 

@@ -50,6 +50,9 @@ public sealed class AdminAndFaultTests(SimFixture sim) : IClassFixture<SimFixtur
         Assert.Equal(1, stats["requests"]!["get"]!.GetValue<long>());
         Assert.Equal(1, stats["requests"]!["delete"]!.GetValue<long>());
         Assert.Equal(5, stats["total"]!.GetValue<long>());
+        var server = JsonNode.Parse(await http.GetStringAsync("_sim/stats"))!;
+        Assert.True(server["total"]!.GetValue<long>() >= 5, "the server's total sums every cluster's");
+        Assert.True(server["requests"]!["apply"]!.GetValue<long>() >= 1, "the server's count per verb sums every cluster's");
         await http.DeleteAsync($"_sim/clusters/{k.Name}/stats");
         Assert.Equal(0, sim.Server.GetStats(k.Name).Total);
     }

@@ -58,9 +58,17 @@ public abstract partial class StorageContract
         Assert.True(changed.ResourceVersion > relabelled.ResourceVersion);
         Assert.Equal(created.Uid, changed.Uid);
 
+        var beforeStatus = await r.LatestChangeAsync();
         var status = await r.UpdateStatusAsync("Cluster", "team-a", "c1", "{\"ready\":true}");
         Assert.Equal(2, status!.Generation);
         Assert.True(status.ResourceVersion > changed.ResourceVersion);
+        var statusChange = Assert.Single(await r.ChangesAsync(beforeStatus, 10));
+        Assert.Equal((ResourceChangeType.Status, status.ResourceVersion), (statusChange.Type, statusChange.ResourceVersion));
+
+        // The same status again changes nothing: same resourceVersion, no change-feed row.
+        var unchanged = await r.UpdateStatusAsync("Cluster", "team-a", "c1", "{\"ready\":true}");
+        Assert.Equal((status.ResourceVersion, "{\"ready\":true}", "x"), (unchanged!.ResourceVersion, unchanged.StatusJson, unchanged.Annotations["note"]));
+        Assert.Empty(await r.ChangesAsync(statusChange.Sequence, 10));
 
         var read = await r.GetAsync("Cluster", "team-a", "c1");
         Assert.Equal("{\"server\":\"b\"}", read!.SpecJson);

@@ -8,6 +8,10 @@ internal sealed class PostgresEventLog(PostgresStorageProvider db, TimeProvider 
     /// <summary>
     /// Appends take this transaction-scoped advisory lock so that sequence numbers commit in order: a reader
     /// streaming with <c>after</c> must never see seq 8 committed before seq 7, or it would skip 7 for good.
+    /// The lock, the insert and the commit are one batch, one implicit transaction (Npgsql sends a single Sync after
+    /// the batch): the lock is released by the server as soon as the insert is done, never held across a round trip
+    /// to a busy client. With an explicit transaction, every append waited for the previous writer's COMMIT to come
+    /// back from its process; at 50,000 placements, appends queued 80 deep behind that lock.
     /// </summary>
     private const long AppendLock = 0x466C656574_02;
 
@@ -15,8 +19,7 @@ internal sealed class PostgresEventLog(PostgresStorageProvider db, TimeProvider 
     {
         var now = StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(time.GetUtcNow()));
         await using var c = await db.OpenAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
-        await using var batch = new NpgsqlBatch(c, tx);
+        await using var batch = new NpgsqlBatch(c);
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({AppendLock})"));
         var insert = new NpgsqlBatchCommand("INSERT INTO events (namespace, involved_kind, involved_name, type, reason, message, time) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq");
         insert.Parameters.Add(new NpgsqlParameter { Value = ns });
@@ -35,7 +38,6 @@ internal sealed class PostgresEventLog(PostgresStorageProvider db, TimeProvider 
             seq = r.GetInt64(0);
         }
 
-        await tx.CommitAsync(ct);
         return new FleetEvent(seq, ns, involvedKind, involvedName, type, reason, message, now);
     }
 

@@ -233,23 +233,43 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
     {
         ArgumentNullException.ThrowIfNull(statusJson);
         await using var c = await db.OpenAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
-        var existing = await GetAsync(c, tx, kind, ns, name, forUpdate: true, ct);
-        if (existing is null || existing.StatusJson == statusJson)
-        {
-            return existing;
-        }
-
-        await using var cmd = new NpgsqlCommand("UPDATE resources SET status = @status, resource_version = nextval('resource_version_seq') WHERE kind = @kind AND namespace = @ns AND name = @name RETURNING resource_version", c, tx);
+        // One statement, one round trip: status writes are the most frequent writes (every placement outcome), and a
+        // transaction of four round trips kept its row locked while a busy silo got round to the next one. The
+        // update, its change-feed row and the read of an unchanged object share one snapshot; the WHERE clause is
+        // re-checked on the newest row when a concurrent writer got there first.
+        await using var cmd = new NpgsqlCommand(
+            $"""
+             WITH u AS (
+                 UPDATE resources r SET status = @status, resource_version = nextval('resource_version_seq')
+                 WHERE r.kind = @kind AND r.namespace = @ns AND r.name = @name AND r.status IS DISTINCT FROM @status
+                 RETURNING {Columns}),
+             ch AS (
+                 INSERT INTO resource_changes (kind, namespace, name, resource_version, change)
+                 SELECT kind, namespace, name, resource_version, @change FROM u)
+             SELECT u.*, true FROM u
+             UNION ALL
+             SELECT {Columns}, false FROM resources r
+             WHERE r.kind = @kind AND r.namespace = @ns AND r.name = @name AND NOT EXISTS (SELECT 1 FROM u)
+             """,
+            c);
         cmd.Parameters.AddWithValue("status", statusJson);
         cmd.Parameters.AddWithValue("kind", kind);
         cmd.Parameters.AddWithValue("ns", ns);
         cmd.Parameters.AddWithValue("name", name);
-        var rv = (long)(await cmd.ExecuteScalarAsync(ct))!;
-        await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Status, ct);
-        await tx.CommitAsync(ct);
-        signal.Raise();
-        return existing with { StatusJson = statusJson, ResourceVersion = rv };
+        cmd.Parameters.AddWithValue("change", ResourceChangeType.Status.ToString());
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        if (!await r.ReadAsync(ct))
+        {
+            return null;
+        }
+
+        var stored = Read(r);
+        if (r.GetBoolean(11))
+        {
+            signal.Raise();
+        }
+
+        return stored;
     }
 
     public async Task<bool> DeleteAsync(string kind, string ns, string name, CancellationToken ct = default)

@@ -1,13 +1,14 @@
 using System.Diagnostics;
 
-namespace Fleet.Grains.Tests.Support;
+namespace Fleet.TestSupport;
 
 /// <summary>A real git repository in a temporary directory, committed to with the git CLI.</summary>
 public sealed class GitRepo : IDisposable
 {
-    public GitRepo()
+    /// <summary>A new repository in a new directory under <paramref name="parent"/> (default: the temporary directory).</summary>
+    public GitRepo(string? parent = null)
     {
-        Directory = Path.Combine(Path.GetTempPath(), "fleet-repo-" + Guid.NewGuid().ToString("N"));
+        Directory = Path.Combine(parent ?? Path.GetTempPath(), "fleet-repo-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(Directory);
         Git("init", "-q", "-b", "main");
     }

@@ -1,10 +1,14 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
-using Fleet.TestSupport;
 
-namespace Fleet.Grains.Tests.Support;
+namespace Fleet.TestSupport;
 
-/// <summary>A silo as its own process (<c>dotnet Fleet.Silo.dll</c>), so that a test can kill it as a crash would.</summary>
+/// <summary>
+/// A silo (or, with <c>--role gateway</c>, a gateway) as its own process (<c>dotnet Fleet.Silo.dll</c>, found beside the
+/// calling assembly), so that a test or a drill can kill it as a crash would.
+/// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -31,9 +35,15 @@ public sealed class SiloProcess : IAsyncDisposable
     public HttpClient Client(TimeSpan? timeout = null)
     {
         var client = new HttpClient { BaseAddress = Gateway, Timeout = timeout ?? TimeSpan.FromSeconds(100) };
-        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Fleet.Gateway.Tests.Support.SiloHost.AdminToken);
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestTokens.Admin);
         return client;
     }
+
+    /// <summary>The operating system's process id.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>Called with each line the process writes (after it is kept in <see cref="Output"/>).</summary>
+    public event Action<string>? Line;
 
     /// <summary>What the process wrote, for the assertion message when something goes wrong.</summary>
     public string Output
@@ -49,8 +59,8 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public static async Task<SiloProcess> StartAsync(string name, string dataDirectory, params string[] args)
     {
-        var http = Silo.EmbeddedSilo.FreePort();
-        var siloPort = Silo.EmbeddedSilo.FreePort();
+        var http = FreePort();
+        var siloPort = FreePort();
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -59,8 +69,8 @@ public sealed class SiloProcess : IAsyncDisposable
         };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Fleet.Silo.dll"));
         foreach (var a in (string[])["--urls", $"http://127.0.0.1:{http}", $"--Fleet:DataDirectory={dataDirectory}", $"--Fleet:SiloPort={siloPort}",
-                     $"--Fleet:GatewayPort={Silo.EmbeddedSilo.FreePort()}", "--Fleet:Grpc:Port=0", "--Logging:LogLevel:Default=Warning",
-                     $"--Fleet:Gateway:AllowedFileRoots={Path.GetTempPath()}", Fleet.Gateway.Tests.Support.SiloHost.AdminTokenArgument, .. args])
+                     $"--Fleet:GatewayPort={FreePort()}", "--Fleet:Grpc:Port=0", "--Logging:LogLevel:Default=Warning",
+                     $"--Fleet:Gateway:AllowedFileRoots={Path.GetTempPath()}", TestTokens.AdminArgument, .. args])
         {
             psi.ArgumentList.Add(a);
         }
@@ -91,14 +101,18 @@ public sealed class SiloProcess : IAsyncDisposable
         await Eventually.WaitAsync(
             async () =>
             {
-                Assert.False(process.HasExited, $"silo {name} exited: {silo.Output}");
+                if (process.HasExited)
+                {
+                    throw new InvalidOperationException($"silo {name} exited: {silo.Output}");
+                }
+
                 try
                 {
                     return (await client.GetAsync(new Uri(silo.Gateway, "healthz"))).IsSuccessStatusCode;
                 }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
                 {
-                    // Not listening yet, or too busy starting to answer within the probe's timeout (a loaded machine).
+                    // Not listening yet, or too busy to answer within the probe's 2 s (a loaded machine): ask again.
                     return false;
                 }
             },
@@ -124,6 +138,14 @@ public sealed class SiloProcess : IAsyncDisposable
         _process.Dispose();
     }
 
+    /// <summary>A free loopback port.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     private void Append(string? line)
     {
         if (line is null)
@@ -138,5 +160,7 @@ public sealed class SiloProcess : IAsyncDisposable
                 _output.AppendLine(line);
             }
         }
+
+        Line?.Invoke(line);
     }
 }
