@@ -38,7 +38,7 @@ internal static class ConsoleBenchmark
         var token = TokenSecret.New(TokenSecret.ApiPrefix).Text;
         var repo = MakeRepository(data + "-repo");
         var app = await EmbeddedSilo.StartAsync(["--urls", "http://127.0.0.1:0", $"--Fleet:DataDirectory={data}", "--Logging:LogLevel:Default=Warning",
-            $"--Fleet:SiloPort={EmbeddedSilo.FreePort()}", $"--Fleet:GatewayPort={EmbeddedSilo.FreePort()}", $"--Fleet:Gateway:BootstrapAdminToken={token}",
+            $"--Fleet:SiloPort={EmbeddedSilo.FreePort()}", $"--Fleet:GatewayPort={EmbeddedSilo.FreePort()}", $"--Fleet:Gateway:BootstrapAdminToken={token}", "--Fleet:Grpc:Port=0",
             $"--Fleet:Gateway:AllowedFileRoots={Path.GetTempPath()}"]);
         var baseUri = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
         try

@@ -32,7 +32,7 @@ public sealed class FleetServer : IAsyncLifetime
     {
         _app = await EmbeddedSilo.StartAsync(["--urls", "http://127.0.0.1:0", $"--Fleet:DataDirectory={DataDirectory}", "--Logging:LogLevel:Default=Warning",
             $"--Fleet:SiloPort={EmbeddedSilo.FreePort()}", $"--Fleet:GatewayPort={EmbeddedSilo.FreePort()}",
-            $"--Fleet:Gateway:AllowedFileRoots={Path.GetTempPath()}", $"--Fleet:Gateway:BootstrapAdminToken={AdminToken}"]);
+            $"--Fleet:Gateway:AllowedFileRoots={Path.GetTempPath()}", $"--Fleet:Gateway:BootstrapAdminToken={AdminToken}", "--Fleet:Grpc:Port=0"]);
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseUri = new Uri(address + "/");
         Http = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(60) };
