@@ -26,6 +26,7 @@ internal static class FluxDocuments
     private static readonly Dictionary<(string ApiVersion, string Kind), (ResourceKind Kind, Func<JsonObject, List<FieldError>, JsonObject> Convert)> Conversions = new()
     {
         [("kustomize.toolkit.fluxcd.io/v1", "Kustomization")] = (ResourceKinds.Application, KustomizationToApplication),
+        [(FluxHelmRelease.ApiVersion, FluxHelmRelease.Kind)] = (ResourceKinds.Application, HelmReleaseToApplication),
     };
 
     /// <summary>The names apply accepts, for error messages.</summary>
@@ -80,6 +81,37 @@ internal static class FluxDocuments
             errors.Add(new FieldError($"metadata.annotations[{ClusterSelectorAnnotation}]", ex.Message));
         }
         return doc;
+    }
+
+    /// <summary>
+    /// A Flux HelmRelease becomes an Application rendering its chart (<see cref="FluxHelmRelease.ToApplication"/>); its
+    /// clusters come from <see cref="ClusterSelectorAnnotation"/>, which it must have: without it the release would go
+    /// nowhere, which is never what applying one means.
+    /// </summary>
+    private static JsonObject HelmReleaseToApplication(JsonObject doc, List<FieldError> errors)
+    {
+        var field = $"metadata.annotations[{ClusterSelectorAnnotation}]";
+        // Converted whatever the selector says, so that every other problem of the document is reported too; a
+        // missing or bad selector is an error, so nothing is written.
+        var clusters = new LabelSelectorSpec();
+        if (Text(doc["metadata"]?["annotations"]?[ClusterSelectorAnnotation]) is not { } selector)
+        {
+            errors.Add(new FieldError(field, "required on a HelmRelease: the label selector of the clusters it goes to (for example env=prod)"));
+        }
+        else
+        {
+            try
+            {
+                clusters = ToSpec(LabelSelector.Parse(selector)).Deserialize<LabelSelectorSpec>(FleetJson.Options)!;
+            }
+            catch (LabelSelectorException ex)
+            {
+                errors.Add(new FieldError(field, ex.Message));
+            }
+        }
+        var (application, problems) = FluxHelmRelease.ToApplication(doc, clusters);
+        errors.AddRange(problems);
+        return application ?? new JsonObject { ["apiVersion"] = FleetApi.ApiVersion, ["kind"] = ResourceKinds.Application.Kind, ["metadata"] = doc["metadata"]?.DeepClone() };
     }
 
     /// <summary>The structured form (<c>matchExpressions</c>) of a parsed selector.</summary>

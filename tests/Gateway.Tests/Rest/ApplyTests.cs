@@ -78,6 +78,51 @@ public sealed class ApplyTests(RestSilo rest)
     }
 
     [Fact]
+    public async Task Apply_TakesFluxHelmRepositoryAndHelmRelease_TheReleaseBecomesAnApplicationOfItsChart()
+    {
+        const string docs = """
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: HelmRepository
+            metadata:
+              name: podinfo
+            spec:
+              interval: 5m
+              url: https://stefanprodan.github.io/podinfo
+            ---
+            apiVersion: helm.toolkit.fluxcd.io/v2
+            kind: HelmRelease
+            metadata:
+              name: podinfo
+              annotations:
+                fleet.dev/cluster-selector: env=prod
+            spec:
+              interval: 10m
+              chart:
+                spec:
+                  chart: podinfo
+                  version: '>=6.0.0 <7.0.0'
+                  sourceRef:
+                    kind: HelmRepository
+                    name: podinfo
+              values:
+                replicaCount: 2
+            """;
+        var result = await rest.ApplyAsync(docs, "?namespace=apply-helm");
+        Assert.Equal(["created HelmRepository apply-helm/podinfo", "created Application apply-helm/podinfo"], Actions(result));
+        var app = await rest.Silo.GetJsonAsync("api/v1/namespaces/apply-helm/applications/podinfo");
+        Assert.Equal("podinfo", app["spec"]!["helm"]!["chart"]!.GetValue<string>());
+        Assert.Equal(2, app["spec"]!["helm"]!["values"]!["replicaCount"]!.GetValue<int>());
+        Assert.Equal("HelmRepository", app["spec"]!["sourceRef"]!["kind"]!.GetValue<string>());
+        Assert.Equal("""{"matchExpressions":[{"key":"env","operator":"In","values":["prod"]}]}""", app["spec"]!["clusterSelector"]!.ToJsonString());
+
+        // Without the clusters it goes to, a HelmRelease is refused, naming the annotation.
+        var (response, body) = await rest.SendAsync(HttpMethod.Post, "api/v1/apply?namespace=apply-helm",
+            docs[docs.IndexOf("apiVersion: helm", StringComparison.Ordinal)..].Replace("fleet.dev/cluster-selector", "other", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains("items[0].metadata.annotations[fleet.dev/cluster-selector]", body!["errors"]!.AsArray().Select(e => e!["field"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task Apply_WithAnyInvalidDocument_WritesNothing_AndNamesEveryProblemByDocument()
     {
         var docs = RestSilo.Cluster("apply-bad", "good") + """
