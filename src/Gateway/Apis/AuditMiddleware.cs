@@ -48,7 +48,9 @@ internal sealed class AuditMiddleware(RequestDelegate next, AuditService audit)
         var request = context.Request;
         var route = request.RouteValues;
         var segments = request.Path.Value!.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var plural = route["plural"] as string;
+        // Resource routes are mapped per kind (/api/v1/namespaces/{ns}/clusters/...): the plural is a path segment.
+        var plural = route["plural"] as string
+            ?? (segments.Length >= 5 && segments[2] == "namespaces" && ResourceKinds.ByPlural(segments[4]) is not null ? segments[4] : null);
         var collection = plural ?? segments.LastOrDefault(FixedKinds.ContainsKey);
         var kind = scope.Kind
             ?? (plural is not null ? ResourceKinds.ByPlural(plural)?.Kind ?? plural : collection is not null ? FixedKinds[collection] : "");
