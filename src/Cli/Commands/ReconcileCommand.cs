@@ -87,6 +87,7 @@ internal static class ReconcileCommand
 
     private static async Task<int> SourceAsync(FleetApiClient client, TextWriter output, string ns, string name, bool wait, CancellationToken ct)
     {
+        var before = wait ? Time(Str(await client.GetAsync(FleetApiClient.ResourcePath(CliKind.Source.Plural, ns, name), ct), "status", "lastFetchTime")) : default;
         var requested = await client.PostJsonAsync(FleetApiClient.ResourcePath(CliKind.Source.Plural, ns, name, "reconcile"), null, ct);
         output.WriteLine($"► fetch requested for GitRepository {ns}/{name}");
         if (!wait)
@@ -97,8 +98,11 @@ internal static class ReconcileCommand
         while (true)
         {
             var source = await client.GetAsync(FleetApiClient.ResourcePath(CliKind.Source.Plural, ns, name), ct);
-            // A fetch at or after the request answers it (second precision: the status keeps no finer time).
-            if (Time(Str(source, "status", "lastFetchTime")) >= at.AddSeconds(-1) || Str(source, "metadata", "generation") != Str(source, "status", "observedGeneration"))
+            // A fetch after the request answers it: a new fetch time, in the request's second or later (the status keeps
+            // whole seconds). A fetch from just before the request must not: it may have missed the newest commit.
+            var fetched = Time(Str(source, "status", "lastFetchTime"));
+            var sinceRequest = fetched > before && fetched >= at.AddTicks(-(at.Ticks % TimeSpan.TicksPerSecond));
+            if (sinceRequest || Str(source, "metadata", "generation") != Str(source, "status", "observedGeneration"))
             {
                 if (Ready(source) == "True")
                 {
