@@ -2,7 +2,6 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Threading.RateLimiting;
 using k8s;
 using k8s.Autorest;
 using k8s.Exceptions;
@@ -57,7 +56,7 @@ public sealed partial class KubeClient : IDisposable
     /// <summary>HTTP requests sent so far (every attempt counts).</summary>
     public long RequestCount => _transport.Requests;
 
-    internal RateLimiter? RateLimiter => _transport.RateLimiter;
+    internal TokenBucket? RateLimiter => _transport.RateLimiter;
 
     internal TimeSpan BackoffDelay(int attempt, TimeSpan? retryAfter) => _transport.BackoffDelay(attempt, retryAfter);
 

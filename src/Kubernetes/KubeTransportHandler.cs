@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 
 namespace Fleet.Kubernetes;
@@ -17,7 +16,7 @@ internal sealed class KubeTransportHandler : DelegatingHandler
 {
     private static readonly MediaTypeWithQualityHeaderValue JsonAccept = new("application/json");
     private readonly KubeClientOptions _options;
-    private readonly TokenBucketRateLimiter? _limiter;
+    private readonly TokenBucket? _limiter;
     private readonly TlsRejections _tls;
     private readonly Uri _server;
     private readonly ILogger _logger;
@@ -31,24 +30,14 @@ internal sealed class KubeTransportHandler : DelegatingHandler
         _logger = logger;
         if (options.Qps > 0)
         {
-            // Tokens are replenished in small steps so that the rate is smooth, as client-go's flowcontrol does.
-            var perSecondSteps = Math.Clamp((int)Math.Ceiling(options.Qps), 1, 100);
-            _limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = Math.Max(1, options.Burst),
-                TokensPerPeriod = Math.Max(1, (int)Math.Round(options.Qps / perSecondSteps)),
-                ReplenishmentPeriod = TimeSpan.FromSeconds(1.0 / perSecondSteps),
-                QueueLimit = int.MaxValue,
-                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-                AutoReplenishment = true,
-            });
+            _limiter = new TokenBucket(options.Qps, options.Burst, options.TimeProvider);
         }
     }
 
     /// <summary>HTTP requests sent so far (every attempt counts).</summary>
     public long Requests => Interlocked.Read(ref _requests);
 
-    public RateLimiter? RateLimiter => _limiter;
+    public TokenBucket? RateLimiter => _limiter;
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -64,7 +53,7 @@ internal sealed class KubeTransportHandler : DelegatingHandler
         {
             if (_limiter is not null)
             {
-                using var lease = await _limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+                await _limiter.TakeAsync(cancellationToken).ConfigureAwait(false);
             }
             Interlocked.Increment(ref _requests);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -158,10 +147,6 @@ internal sealed class KubeTransportHandler : DelegatingHandler
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
-        {
-            _limiter?.Dispose();
-        }
         base.Dispose(disposing);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.AspNetCore.Http;
 
 namespace Fleet.Kubernetes.Tests;
@@ -168,11 +169,46 @@ public sealed class TlsAndProbeTests : IClassFixture<TlsAndProbeTests.Certs>
         var limiter = client.RateLimiter!;
         for (var i = 0; i < 3; i++)
         {
-            using var lease = limiter.AttemptAcquire();
-            Assert.True(lease.IsAcquired);
+            Assert.True(limiter.TryTake());
         }
-        using var over = limiter.AttemptAcquire();
-        Assert.False(over.IsAcquired);
+        Assert.False(limiter.TryTake());
+    }
+
+    [Fact]
+    public async Task RateLimiter_RefillsWithTimeAndServesWaitersInTurn()
+    {
+        var time = new FakeTimeProvider();
+        var bucket = new TokenBucket(2, 2, time);
+        await bucket.TakeAsync(CancellationToken.None);
+        await bucket.TakeAsync(CancellationToken.None);
+        var first = bucket.TakeAsync(CancellationToken.None).AsTask();
+        var second = bucket.TakeAsync(CancellationToken.None).AsTask();
+        Assert.False(first.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        await first;
+        Assert.False(second.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        await second;
+
+        // Idle for a minute: the bucket holds its burst again, no more.
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.True(bucket.TryTake());
+        Assert.True(bucket.TryTake());
+        Assert.False(bucket.TryTake());
+    }
+
+    [Fact]
+    public async Task RateLimiter_CancelledWaitGivesItsTokenBack()
+    {
+        var time = new FakeTimeProvider();
+        var bucket = new TokenBucket(1, 1, time);
+        Assert.True(bucket.TryTake());
+        using var cts = new CancellationTokenSource();
+        var waiting = bucket.TakeAsync(cts.Token).AsTask();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(bucket.TryTake());
     }
 
     [Fact]

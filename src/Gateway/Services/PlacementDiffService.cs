@@ -58,9 +58,8 @@ public sealed class PlacementDiffService
         {
             throw new ApiException(ApiErrorKind.Conflict, $"Placement {ns}/{placementName} has no rendered manifests yet: its application has not rendered a revision for cluster {spec.Cluster}");
         }
-        var manifest = await _blobs.GetAsync(spec.ManifestDigest, ct)
+        var desired = await ManifestBlob.ReadAsync(_blobs, spec.ManifestDigest, ct)
             ?? throw new ApiException(ApiErrorKind.Conflict, $"the rendered manifests of Placement {ns}/{placementName} ({spec.ManifestDigest}) are no longer stored; reconcile the application");
-        var desired = JsonNode.Parse(manifest)!.AsArray().OfType<JsonObject>().ToList();
         using var client = await ConnectAsync(caller, ns, spec.Cluster, ct);
         var diffs = new List<ObjectDiff>();
         var seen = new HashSet<(string, string, string?, string)>();

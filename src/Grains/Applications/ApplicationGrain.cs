@@ -25,9 +25,19 @@ internal sealed partial class ApplicationGrain(
     IResourceStore store, IEventLog events, IBlobStore blobs, ArtifactCache artifacts, SecretReader secrets, HelmRenderer helm, HelmChartSource charts, ILogger<ApplicationGrain> logger)
     : ReconcilingGrain<ApplicationState>(state, store, events, logger), IApplicationGrain
 {
-    /// <summary>Substituted manifests of the current render (by rendered digest and variables), kept while the activation lives.</summary>
+    /// <summary>
+    /// What the current artifact and generation rendered, kept while the activation lives: the renders by key, the
+    /// positions of the objects that reference variables in each, and the substituted manifests by rendered digest
+    /// and variables. A full reconcile over 10,000 clusters then renders, parses and hashes once, not per cluster.
+    /// </summary>
+    private readonly Dictionary<string, (string Digest, IReadOnlyList<JsonObject> Objects)> _rendered = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int[]> _substitutable = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _substituted = new(StringComparer.Ordinal);
     private string? _substitutedFor;
+
+    /// <summary>Substituted manifests not yet stored: written in batches before any placement names them.</summary>
+    private readonly List<ReadOnlyMemory<byte>> _unstored = [];
+    private const int BlobWriteBatch = 500;
 
     protected override string KindName => ResourceKinds.Application.Kind;
 
@@ -189,6 +199,8 @@ internal sealed partial class ApplicationGrain(
         // Render once per customization used, then substitute per cluster. Substitutions of an older revision are dropped.
         if (_substitutedFor != $"{artifact.Digest}|{generation}")
         {
+            _rendered.Clear();
+            _substitutable.Clear();
             _substituted.Clear();
             _substitutedFor = $"{artifact.Digest}|{generation}";
         }
@@ -210,11 +222,16 @@ internal sealed partial class ApplicationGrain(
         }
         catch (Exception ex) when (ex is RenderException or SubstitutionSourceException)
         {
+            // Substitutions not stored must not be named later: forget them all.
+            _unstored.Clear();
+            _substituted.Clear();
             // Nothing live changes: placements keep the last good manifests.
             var reason = ex is RenderException ? Reasons.BuildFailed : Reasons.ArtifactFailed;
             await ReportAsync(spec, placements, artifact.Revision, null, ConditionStatus.False, reason, ex.Message, ct);
             return Jitter(retry);
         }
+
+        await StoreSubstitutedAsync(ct);
 
         // Clusters that left the selection: prune there (when prune is on) and remove the placement.
         await UpdatePlacementsAsync(placements.Where(p => !desired.ContainsKey(p.Key))
@@ -253,9 +270,13 @@ internal sealed partial class ApplicationGrain(
         // A chart renders per values and cluster version too: both are in its key.
         var chart = spec.Helm is null ? null : await helm.PrepareAsync(Namespace, Name, spec, customization, cluster, ct);
         var key = $"{artifactDigest}|{customization?.Name}{chart?.Key}|{generation}";
-        if (State.Renders.TryGetValue(key, out var known) && await blobs.GetAsync(known, ct) is { } cached)
+        if (_rendered.TryGetValue(key, out var kept))
         {
-            return (known, JsonNode.Parse(cached)!.AsArray().Select(n => n!.AsObject()).ToList());
+            return kept;
+        }
+        if (State.Renders.TryGetValue(key, out var known) && await ManifestBlob.ReadAsync(blobs, known, ct) is { } cached)
+        {
+            return _rendered[key] = (known, cached);
         }
         using var span = GrainTracing.Start("render", Key);
         if (chart is not null)
@@ -286,7 +307,8 @@ internal sealed partial class ApplicationGrain(
     /// <summary>Stores a render under its key (dropping those of older artifacts and generations) and announces it.</summary>
     private async Task<(string Digest, IReadOnlyList<JsonObject> Objects)> KeepRenderAsync(string key, string artifactDigest, long generation, IReadOnlyList<JsonObject> objects, string message, CancellationToken ct)
     {
-        var digest = await blobs.PutAsync(Serialize(objects), ct);
+        var digest = await blobs.PutAsync(ManifestBlob.Objects(objects), ct);
+        _rendered[key] = (digest, objects);
         // Keep only the renders of the current generation and artifact: older ones are never asked for again.
         var renders = State.Renders.Where(r => r.Key.StartsWith(artifactDigest + "|", StringComparison.Ordinal) && r.Key.EndsWith("|" + generation, StringComparison.Ordinal))
             .ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
@@ -322,18 +344,45 @@ internal sealed partial class ApplicationGrain(
         {
             return known;
         }
+        // Only objects that reference a variable can change: the others stay in the shared rendered blob.
+        if (!_substitutable.TryGetValue(rendered.Digest, out var positions))
+        {
+            positions = _substitutable[rendered.Digest] = Enumerable.Range(0, rendered.Objects.Count)
+                .Where(i => rendered.Objects[i].ToJsonString().Contains("${", StringComparison.Ordinal)).ToArray();
+        }
         IReadOnlyList<JsonObject> substituted;
         try
         {
-            substituted = Rendering.PostBuild.Substitute(rendered.Objects.Select(o => o.DeepClone().AsObject()).ToList(), vars);
+            substituted = Rendering.PostBuild.Substitute(positions.Select(i => rendered.Objects[i].DeepClone().AsObject()).ToList(), vars);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not RenderException)
         {
             throw new RenderException($"postBuild substitution for cluster {cluster.Name}: {ex.Message}");
         }
-        var digest = await blobs.PutAsync(Serialize(substituted), ct);
-        _substituted[hash] = digest;
-        return digest;
+        var changed = positions.Select((at, i) => KeyValuePair.Create(at, substituted[i]))
+            .Where(r => !JsonNode.DeepEquals(r.Value, rendered.Objects[r.Key])).ToList();
+        if (changed.Count == 0)
+        {
+            return _substituted[hash] = rendered.Digest;
+        }
+        var overlay = ManifestBlob.Overlay(rendered.Digest, changed);
+        var digest = ManifestBlob.Digest(overlay);
+        _unstored.Add(overlay);
+        if (_unstored.Count >= BlobWriteBatch)
+        {
+            await StoreSubstitutedAsync(ct);
+        }
+        return _substituted[hash] = digest;
+    }
+
+    /// <summary>Writes the substituted manifests computed so far, in one round trip.</summary>
+    private async Task StoreSubstitutedAsync(CancellationToken ct)
+    {
+        if (_unstored.Count > 0)
+        {
+            await blobs.PutManyAsync([.. _unstored], ct);
+            _unstored.Clear();
+        }
     }
 
     private async Task<IReadOnlyDictionary<string, string>> SubstituteFromAsync(SubstituteReference source, CancellationToken ct)
@@ -558,16 +607,6 @@ internal sealed partial class ApplicationGrain(
     }
 
     private static string? Str(JsonObject obj, string key) => obj[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-
-    private static byte[] Serialize(IReadOnlyList<JsonObject> objects)
-    {
-        var array = new JsonArray();
-        foreach (var o in objects)
-        {
-            array.Add(o.DeepClone());
-        }
-        return Encoding.UTF8.GetBytes(array.ToJsonString());
-    }
 }
 
 /// <summary>A <c>postBuild.substituteFrom</c> source is missing or of a kind Fleet does not keep.</summary>

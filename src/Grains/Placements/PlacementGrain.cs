@@ -92,12 +92,11 @@ internal sealed partial class PlacementGrain(
             return await FailAsync(spec, ex.Reason, ex.Message, retry, ct);
         }
 
-        var manifest = await blobs.GetAsync(spec.ManifestDigest, ct);
-        if (manifest is null)
+        var objects = await ManifestBlob.ReadAsync(blobs, spec.ManifestDigest, ct);
+        if (objects is null)
         {
             return await FailAsync(spec, Reasons.ArtifactFailed, $"rendered manifests {spec.ManifestDigest} are not in the store", retry, ct);
         }
-        var objects = JsonNode.Parse(manifest)!.AsArray().Select(n => n!.AsObject()).ToList();
         // Helm hooks run around the apply (PlacementGrain.Hooks.cs), never with the rest.
         (objects, var hooks) = HelmHooks.Split(objects);
         var install = State.LastAppliedRevision is null;

@@ -35,6 +35,9 @@ public sealed class StoreOptions
     /// <summary>At most this many entries of the change feed are kept (readers further behind start over from a full list).</summary>
     public int ChangeRetentionCount { get; set; } = 100_000;
 
+    /// <summary>Memory kept for recently read blobs (rendered manifests shared by many placements); 0 turns the cache off.</summary>
+    public long BlobCacheBytes { get; set; } = 64L << 20;
+
     /// <summary>Throws a clear error naming the first invalid option.</summary>
     public void Validate()
     {

@@ -50,7 +50,12 @@ public static class StoreServiceCollectionExtensions
         });
         services.AddSingleton(sp => sp.GetRequiredService<IStorageProvider>().Resources);
         services.AddSingleton(sp => sp.GetRequiredService<IStorageProvider>().Events);
-        services.AddSingleton(sp => sp.GetRequiredService<IStorageProvider>().Blobs);
+        services.AddSingleton(sp =>
+        {
+            var blobs = sp.GetRequiredService<IStorageProvider>().Blobs;
+            var cacheBytes = sp.GetRequiredService<IOptions<StoreOptions>>().Value.BlobCacheBytes;
+            return cacheBytes > 0 ? new CachedBlobStore(blobs, cacheBytes) : blobs;
+        });
         services.AddSingleton(sp => sp.GetRequiredService<IStorageProvider>().Tokens);
         services.AddSingleton(sp => sp.GetRequiredService<IStorageProvider>().Audit);
         services.AddSingleton<StoreStatus>();

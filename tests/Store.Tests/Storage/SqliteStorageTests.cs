@@ -15,6 +15,7 @@ public sealed class SqliteStorageTests : StorageContract, IDisposable
     [Fact] public Task Events_AppendListFilterAndStream_Sqlite() => Events_AppendListFilterAndStreamAfterASequence();
     [Fact] public Task Events_RetentionDeletesByAgeAndCount_Sqlite() => Events_RetentionDeletesByAgeAndCount();
     [Fact] public Task Blobs_AreStoredOnceUnderTheirDigest_Sqlite() => Blobs_AreStoredOnceUnderTheirDigest();
+    [Fact] public Task Blobs_PutManyAndOverlays_Sqlite() => Blobs_PutManyStoresEachOnceInOneCall_AndOverlaysReadThroughTheCache();
     [Fact] public Task Pages_WalkEveryObjectOnceInOrder_Sqlite() => Pages_WalkEveryObjectOnceInOrder_WithFiltersInTheQuery();
     [Fact] public Task ChangePosition_StartsAfterAVersion_AndIsGoneOnceTrimmed_Sqlite() => ChangePosition_StartsAfterAVersion_AndIsGoneOnceTrimmed();
     [Fact] public Task ApiTokens_StoreHashesAndRevokeByName_Sqlite() => ApiTokens_StoreHashesAndRevokeByName();

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using Fleet.Abstractions;
 using Fleet.Store.Storage;
 using Microsoft.Extensions.Time.Testing;
@@ -208,6 +209,39 @@ public abstract partial class StorageContract
         Assert.Contains("sha256:XYZ", ex.Message);
         Assert.True(await b.DeleteAsync(d1));
         Assert.False(await b.ExistsAsync(d1));
+    }
+
+    protected async Task Blobs_PutManyStoresEachOnceInOneCall_AndOverlaysReadThroughTheCache()
+    {
+        await using var s = await CreateAsync();
+        var b = new CachedBlobStore(s.Blobs, 1 << 20);
+        var first = Encoding.UTF8.GetBytes("first");
+        var digests = await b.PutManyAsync([first, Encoding.UTF8.GetBytes("second"), first]);
+        Assert.Equal(3, digests.Count);
+        Assert.Equal(digests[0], digests[2]);
+        Assert.Equal(await s.Blobs.PutAsync(first), digests[0]);
+        Assert.Equal("second", Encoding.UTF8.GetString((await s.Blobs.GetAsync(digests[1]))!));
+        Assert.Empty(await b.PutManyAsync([]));
+
+        // A rendered array, and a cluster's overlay that replaces its second object.
+        var rendered = new[] { new JsonObject { ["kind"] = "Namespace" }, new JsonObject { ["kind"] = "ConfigMap", ["data"] = new JsonObject { ["name"] = "${cluster_name}" } } };
+        var baseDigest = (await b.PutManyAsync([ManifestBlob.Objects(rendered)]))[0];
+        var substituted = new JsonObject { ["kind"] = "ConfigMap", ["data"] = new JsonObject { ["name"] = "sim-0001" } };
+        var overlay = ManifestBlob.Overlay(baseDigest, [KeyValuePair.Create(1, substituted)]);
+        var overlayDigest = await b.PutAsync(overlay);
+        Assert.Equal(ManifestBlob.Digest(overlay), overlayDigest);
+        var read = await ManifestBlob.ReadAsync(b, overlayDigest, default);
+        Assert.NotNull(read);
+        Assert.Equal(["Namespace", "ConfigMap"], read.Select(o => (string)o["kind"]!));
+        Assert.Equal("sim-0001", (string)read[1]["data"]!["name"]!);
+        var plain = await ManifestBlob.ReadAsync(b, baseDigest, default);
+        Assert.Equal("${cluster_name}", (string)plain![1]["data"]!["name"]!);
+
+        // Cached reads survive the row, and a delete through the cache forgets it; a missing base reads as missing.
+        Assert.True(await s.Blobs.DeleteAsync(baseDigest));
+        Assert.NotNull(await ManifestBlob.ReadAsync(b, overlayDigest, default));
+        Assert.False(await b.DeleteAsync(baseDigest));
+        Assert.Null(await ManifestBlob.ReadAsync(b, overlayDigest, default));
     }
 
     protected async Task ApiTokens_StoreHashesAndRevokeByName()

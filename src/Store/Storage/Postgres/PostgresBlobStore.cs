@@ -16,6 +16,23 @@ internal sealed class PostgresBlobStore(PostgresStorageProvider db) : IBlobStore
         return digest;
     }
 
+    public async Task<IReadOnlyList<string>> PutManyAsync(IReadOnlyList<ReadOnlyMemory<byte>> contents, CancellationToken ct = default)
+    {
+        var digests = contents.Select(b => StorageFormat.Digest(b.Span)).ToArray();
+        if (contents.Count == 0)
+        {
+            return digests;
+        }
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand(
+            "INSERT INTO blobs (digest, size, data) SELECT * FROM unnest(@d, @s, @b) ON CONFLICT DO NOTHING", c);
+        cmd.Parameters.AddWithValue("d", digests);
+        cmd.Parameters.AddWithValue("s", contents.Select(b => (long)b.Length).ToArray());
+        cmd.Parameters.AddWithValue("b", contents.Select(b => b.ToArray()).ToArray());
+        await cmd.ExecuteNonQueryAsync(ct);
+        return digests;
+    }
+
     public async Task<byte[]?> GetAsync(string digest, CancellationToken ct = default)
     {
         StorageFormat.ValidateDigest(digest);
