@@ -80,7 +80,7 @@ public sealed partial record ClusterConnection
         config.FirstMessageHandlerSetup = handler =>
         {
             handler.MaxConnectionsPerServer = options.MaxConnections;
-            handler.PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90);
+            handler.PooledConnectionIdleTimeout = options.IdleConnectionTimeout;
             handler.PooledConnectionLifetime = TimeSpan.FromMinutes(10);
             handler.ConnectTimeout = options.RequestTimeout;
             handler.KeepAlivePingDelay = TimeSpan.FromSeconds(30);

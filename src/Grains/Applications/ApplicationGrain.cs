@@ -92,7 +92,7 @@ internal sealed partial class ApplicationGrain(
             }
             else
             {
-                snapshot.Placements[cluster] = placement;
+                snapshot.Placements[cluster] = Kept(placement);
             }
 
             if (snapshot.TargetIndex.TryGetValue(cluster, out var i))
@@ -150,7 +150,7 @@ internal sealed partial class ApplicationGrain(
             var cluster = written.Labels[PlacementLabels.Cluster];
             var i = indexes[cluster];
             var next = Read(written);
-            snapshot.Placements[cluster] = written;
+            snapshot.Placements[cluster] = Kept(written);
             snapshot.Targets[i] = snapshot.Targets[i] with { SpecRevision = next.Revision, SpecDigest = next.ManifestDigest, Phase = written.StatusJson is null ? PlacementPhase.Pending : PlacementPhase.Progressing };
         }
 
@@ -238,7 +238,7 @@ internal sealed partial class ApplicationGrain(
             .Select(p => (p.Key, (StoredResource?)p.Value, Read(p.Value) with { Deleting = true, Prune = spec.Prune })).ToList(), ct);
 
         var snapshot = new Snapshot(generation, artifact.Revision, targets, targets.Select((t, i) => (t.Cluster, i)).ToDictionary(x => x.Cluster, x => x.i, StringComparer.Ordinal),
-            desired, placements, Jitter(interval), Time.GetUtcNow() + (interval * 0.9));
+            desired, placements.ToDictionary(p => p.Key, p => Kept(p.Value), StringComparer.Ordinal), Jitter(interval), Time.GetUtcNow() + (interval * 0.9));
         await ApplyPlanAsync(spec, snapshot, ct);
         await HintWaitingPlacementsAsync(placements);
         _snapshot = snapshot;
@@ -447,6 +447,12 @@ internal sealed partial class ApplicationGrain(
 
     /// <summary>Placements written per transaction: large enough to amortise the commit, small enough that placements start applying while the rest are written.</summary>
     private const int PlacementWriteBatch = 250;
+
+    /// <summary>
+    /// A placement as the snapshot keeps it: its spec and labels, not its status (whose phase is in the targets):
+    /// the status holds the inventory, and an application of 10,000 clusters would keep 10,000 of them.
+    /// </summary>
+    private static StoredResource Kept(StoredResource placement) => placement with { StatusJson = null };
 
     private static PlacementSpec Read(StoredResource placement) => JsonSerializer.Deserialize<PlacementSpec>(placement.SpecJson, FleetJson.Options)!;
 
