@@ -279,7 +279,7 @@ internal static class GoToml
     {
         try
         {
-            return (Dictionary<string, object?>)FromToml(Tomlyn.TomlSerializer.Deserialize<Tomlyn.Model.TomlTable>(text)!)!;
+            return (Dictionary<string, object?>)FromToml(Tomlyn.TomlSerializer.Deserialize(text, HelmTomlContext.Default.TomlTable)!)!;
         }
         catch (Tomlyn.TomlException e)
         {
@@ -310,3 +310,10 @@ internal static class GoToml
         _ => GoJson.QuoteString(GoValues.Format(v), false),
     };
 }
+
+/// <summary>
+/// Tomlyn's metadata for its document model, made by its source generator: no reflection, so Native AOT builds that
+/// include the Helm engine (the <c>fleet</c> CLI) stay free of trimming warnings.
+/// </summary>
+[Tomlyn.Serialization.TomlSerializable(typeof(Tomlyn.Model.TomlTable))]
+internal sealed partial class HelmTomlContext : Tomlyn.Serialization.TomlSerializerContext;
