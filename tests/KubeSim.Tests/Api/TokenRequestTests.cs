@@ -18,7 +18,7 @@ public sealed class TokenRequestTests(SimFixture sim) : IClassFixture<SimFixture
             Assert.Equal(HttpStatusCode.Created, (await k.Post("api/v1/namespaces", Manifests.Namespace(ns))).Status);
         }
 
-        var created = await k.Post($"api/v1/namespaces/{ns}/serviceaccounts", $$"""{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"{{name}}"}}""");
+        var created = await k.Post($"api/v1/namespaces/{ns}/serviceaccounts", $$$"""{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"{{{name}}}"}}""");
         Assert.Equal(HttpStatusCode.Created, created.Status);
         return created.Str("metadata.uid")!;
     }
