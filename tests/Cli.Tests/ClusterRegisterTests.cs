@@ -106,6 +106,13 @@ public sealed partial class ClusterRegisterTests(FleetServer server, RegisterTar
         Assert.Contains($"cluster {_ns}/{cluster} unchanged in Fleet at {server.BaseUri} (credentials in Secret {cluster}-credentials, configured)", rerunOut, StringComparison.Ordinal);
         Assert.DoesNotContain("eyJ", rerunOut + rerunError, StringComparison.Ordinal);
         await WaitReadyAsync(cluster);
+
+        // A registration token does not take over a cluster that exists, and the command says how to renew instead.
+        var (taken, _, takenError) = await _cli.RunAsync("cluster", "register", cluster, "--kubeconfig", kubeconfig, "--context", "sim",
+            "--registration-token", await RegistrationTokenAsync());
+        Assert.Equal(1, taken);
+        Assert.Contains("already exists", takenError, StringComparison.Ordinal);
+        Assert.Contains("run this again logged in with an operator API token", takenError, StringComparison.Ordinal);
     }
 
     [Fact]

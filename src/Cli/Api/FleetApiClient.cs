@@ -192,7 +192,7 @@ internal sealed class FleetApiClient : IDisposable
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => CliHost.NotAuthorized,
             _ => CliHost.Failure,
         };
-        return new CliException(message.ToString(), code);
+        return new CliException(message.ToString(), code) { Status = response.StatusCode };
     }
 
     public void Dispose() => _http.Dispose();

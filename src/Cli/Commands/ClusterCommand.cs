@@ -69,7 +69,7 @@ internal static class ClusterCommand
             var access = new AgentAccess(parse.GetRequiredValue(agentNamespace), parse.GetRequiredValue(serviceAccount), parse.GetRequiredValue(clusterRole),
                 parse.GetValue(tokenSecret), Duration(parse.GetRequiredValue(tokenExpiry), "--token-expiry"), Duration(parse.GetRequiredValue(tokenWait), "--token-wait"));
             var clusterLabels = TokenCommand.KeyValues(parse.GetValue(labels) ?? [], "--label");
-            var fleet = FleetSide(context, parse, registrationToken, ns);
+            using var fleet = FleetSide(context, parse, registrationToken, ns);
             var isDryRun = parse.GetValue(dryRun);
 
             var file = KubeconfigFile.Load(KubeconfigFile.Locate(parse.GetValue(kubeconfig), context.Environment), parse.GetValue(kubeContext));
@@ -150,11 +150,12 @@ internal static class ClusterCommand
     private const string RegistrationPrefix = "fleetreg_";
 
     /// <summary>The Fleet side of a registration: the registrations API with a registration token, apply with an API token.</summary>
-    private sealed class FleetRegistrar(FleetApiClient client, bool registration, string ns)
+    private sealed class FleetRegistrar(FleetApiClient client, bool registration, string ns) : IDisposable
     {
+        public void Dispose() => client.Dispose();
+
         public async Task<string> RegisterAsync(string name, string server, string? caPem, string token, JsonObject labels, CancellationToken ct)
         {
-            using var _ = client;
             if (registration)
             {
                 var body = new JsonObject { ["name"] = name, ["server"] = server, ["token"] = token };
@@ -171,7 +172,7 @@ internal static class ClusterCommand
                 {
                     answer = await client.PostJsonAsync("api/v1/registrations", body, ct);
                 }
-                catch (CliException ex) when (ex.Message.Contains("already exists", StringComparison.Ordinal))
+                catch (CliException ex) when (ex.Status == System.Net.HttpStatusCode.Conflict)
                 {
                     throw new CliException(ex.Message + "\n  to renew a registered cluster's credentials, run this again logged in with an operator API token", ex.ExitCode);
                 }
@@ -185,7 +186,6 @@ internal static class ClusterCommand
 
         public async Task DryRunAsync(TextWriter output, string name, string server, string? caPem, JsonObject labels, CancellationToken ct)
         {
-            using var _ = client;
             var ca = caPem is null ? "no CA (the system's trusted CAs)" : "its CA from the kubeconfig";
             var labelText = labels.Count == 0 ? "" : ", labels " + string.Join(',', labels.Select(l => $"{l.Key}={l.Value}"));
             if (registration)
