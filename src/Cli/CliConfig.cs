@@ -106,4 +106,7 @@ internal sealed record CliConfig(string? Server, string? Token, string? Namespac
 internal sealed class CliException(string message, int exitCode = CliHost.Failure) : Exception(message)
 {
     public int ExitCode { get; } = exitCode;
+
+    /// <summary>The HTTP status of the Fleet API's answer, when the failure is one.</summary>
+    public System.Net.HttpStatusCode? Status { get; init; }
 }

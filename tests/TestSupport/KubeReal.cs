@@ -58,10 +58,11 @@ public sealed class KubeReal : IAsyncDisposable
         return null;
     }
 
-    public static async Task<KubeReal> StartAsync()
+    /// <summary>Starts one; <paramref name="controllers"/> also runs kube-controller-manager (token Secrets, namespace deletion, garbage collection).</summary>
+    public static async Task<KubeReal> StartAsync(bool controllers = false)
     {
         var dir = Directory.CreateTempSubdirectory("kubesim-kube-real-").FullName;
-        var (code, stdout, stderr) = await Run("start", dir);
+        var (code, stdout, stderr) = controllers ? await Run("start", dir, "--controllers") : await Run("start", dir);
         if (code != 0)
         {
             throw new InvalidOperationException($"kube-real start failed (exit {code}): {stderr}");

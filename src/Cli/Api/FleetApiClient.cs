@@ -34,6 +34,9 @@ internal sealed class FleetApiClient : IDisposable
 
     public Uri Server { get; }
 
+    /// <summary>What a 401 answer's message advises; null for the API token's advice (log in, or pass --token).</summary>
+    public string? UnauthorizedHint { get; init; }
+
     /// <summary><c>api/v1/namespaces/{ns}/{plural}[/{name}[/{sub}]]</c> with each segment escaped; <paramref name="ns"/> null for every namespace.</summary>
     public static string ResourcePath(string plural, string? ns, string? name = null, string? sub = null)
     {
@@ -85,7 +88,7 @@ internal sealed class FleetApiClient : IDisposable
         var text = await response.Content.ReadAsStringAsync(deadline.Token);
         if (!response.IsSuccessStatusCode)
         {
-            throw Failure(method, path, response, text);
+            throw Failure(method, path, response, text, UnauthorizedHint);
         }
         try
         {
@@ -161,7 +164,7 @@ internal sealed class FleetApiClient : IDisposable
     }
 
     /// <summary>An error answer as one message: the problem's detail, then each field path and what is wrong there.</summary>
-    internal static CliException Failure(HttpMethod method, string path, HttpResponseMessage response, string body)
+    internal static CliException Failure(HttpMethod method, string path, HttpResponseMessage response, string body, string? unauthorizedHint = null)
     {
         var status = (int)response.StatusCode;
         ProblemDetails? problem = null;
@@ -181,7 +184,7 @@ internal sealed class FleetApiClient : IDisposable
         }
         if (response.StatusCode == HttpStatusCode.Unauthorized)
         {
-            message.Append("\n  (run 'fleet login' or pass --token / FLEET_TOKEN)");
+            message.Append("\n  (").Append(unauthorizedHint ?? "run 'fleet login' or pass --token / FLEET_TOKEN").Append(')');
         }
         var code = response.StatusCode switch
         {
@@ -189,7 +192,7 @@ internal sealed class FleetApiClient : IDisposable
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => CliHost.NotAuthorized,
             _ => CliHost.Failure,
         };
-        return new CliException(message.ToString(), code);
+        return new CliException(message.ToString(), code) { Status = response.StatusCode };
     }
 
     public void Dispose() => _http.Dispose();

@@ -23,6 +23,7 @@ public static class FleetCommands
             EventsCommand.Create(context),
             DiffCommand.Create(context),
             TokenCommand.Create(context),
+            ClusterCommand.Create(context),
             RenderCommand.Create(),
             CompletionCommand.Create(),
         };

@@ -259,13 +259,24 @@ internal static class GoToml
             switch (map[k])
             {
                 case IDictionary<string, object?> sub:
-                    sb.Append('\n').Append(' ', indent).Append('[').Append(full).Append("]\n");
+                    // As BurntSushi/toml: a blank line before top-level tables only (none at the very start).
+                    if (prefix.Length == 0 && sb.Length > 0)
+                    {
+                        sb.Append('\n');
+                    }
+
+                    sb.Append(' ', indent).Append('[').Append(full).Append("]\n");
                     WriteTable(sb, sub, full, indent + 2);
                     break;
                 case IList<object?> l when l.Count > 0 && l.All(x => x is IDictionary<string, object?>):
                     foreach (var item in l.Cast<IDictionary<string, object?>>())
                     {
-                        sb.Append('\n').Append(' ', indent).Append("[[").Append(full).Append("]]\n");
+                        if (sb.Length > 0)
+                        {
+                            sb.Append('\n');
+                        }
+
+                        sb.Append(' ', indent).Append("[[").Append(full).Append("]]\n");
                         WriteTable(sb, item, full, indent + 2);
                     }
 
@@ -279,7 +290,7 @@ internal static class GoToml
     {
         try
         {
-            return (Dictionary<string, object?>)FromToml(Tomlyn.TomlSerializer.Deserialize<Tomlyn.Model.TomlTable>(text)!)!;
+            return (Dictionary<string, object?>)FromToml(Tomlyn.TomlSerializer.Deserialize(text, HelmTomlContext.Default.TomlTable)!)!;
         }
         catch (Tomlyn.TomlException e)
         {
@@ -298,6 +309,17 @@ internal static class GoToml
         _ => v.ToString(),
     };
 
+    /// <summary>BurntSushi/toml's floats: nan and inf by name, else every digit ('f', never an exponent) with ".0" added to a whole number.</summary>
+    private static string Float(double d)
+    {
+        if (double.IsNaN(d) || double.IsInfinity(d))
+        {
+            return (double.IsNegative(d) ? "-" : "") + (double.IsNaN(d) ? "nan" : "inf");
+        }
+        var text = GoValues.FormatFloat(d, 'f', -1);
+        return text.Contains('.', StringComparison.Ordinal) ? text : text + ".0";
+    }
+
     private static string Key(string k) => k.Length > 0 && k.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-') ? k : GoJson.QuoteString(k, false);
 
     private static string Scalar(object? v) => v switch
@@ -305,8 +327,15 @@ internal static class GoToml
         string s => GoJson.QuoteString(s, false),
         bool b => b ? "true" : "false",
         int or long => Convert.ToString(v, CultureInfo.InvariantCulture)!,
-        double d => d % 1 == 0 && Math.Abs(d) < 1e16 ? d.ToString("0.0", CultureInfo.InvariantCulture) : GoValues.FormatFloat(d, 'g', -1),
+        double d => Float(d),
         IList<object?> l => "[" + string.Join(", ", l.Select(Scalar)) + "]",
         _ => GoJson.QuoteString(GoValues.Format(v), false),
     };
 }
+
+/// <summary>
+/// Tomlyn's metadata for its document model, made by its source generator: no reflection, so Native AOT builds that
+/// include the Helm engine (the <c>fleet</c> CLI) stay free of trimming warnings.
+/// </summary>
+[Tomlyn.Serialization.TomlSerializable(typeof(Tomlyn.Model.TomlTable))]
+internal sealed partial class HelmTomlContext : Tomlyn.Serialization.TomlSerializerContext;

@@ -172,6 +172,20 @@ internal static class Discovery
                 });
             }
 
+            if (KubeApi.HasToken(t))
+            {
+                resources.Add(new JsonObject
+                {
+                    ["name"] = t.Plural + "/token",
+                    ["singularName"] = string.Empty,
+                    ["namespaced"] = t.Namespaced,
+                    ["group"] = "authentication.k8s.io",
+                    ["version"] = "v1",
+                    ["kind"] = "TokenRequest",
+                    ["verbs"] = Strings(["create"]),
+                });
+            }
+
             if (t.HasStatus)
             {
                 resources.Add(new JsonObject
@@ -254,6 +268,16 @@ internal static class Discovery
                         ["subresource"] = "scale",
                         ["responseKind"] = new JsonObject { ["group"] = "autoscaling", ["version"] = "v1", ["kind"] = "Scale" },
                         ["verbs"] = Strings(["get", "patch", "update"]),
+                    });
+                }
+
+                if (KubeApi.HasToken(t))
+                {
+                    subresources.Add(new JsonObject
+                    {
+                        ["subresource"] = "token",
+                        ["responseKind"] = new JsonObject { ["group"] = "authentication.k8s.io", ["version"] = "v1", ["kind"] = "TokenRequest" },
+                        ["verbs"] = Strings(["create"]),
                     });
                 }
 

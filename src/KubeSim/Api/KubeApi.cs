@@ -223,7 +223,7 @@ internal sealed partial class KubeApi
         }
 
         if (sub is not null && !(sub == "status" && type.HasStatus) && !(sub == "scale" && HasScale(type))
-            && !(sub == "finalize" && type == BuiltinResources.Namespaces))
+            && !(sub == "finalize" && type == BuiltinResources.Namespaces) && !(sub == "token" && HasToken(type)))
         {
             throw KubeException.ResourceNotFound();
         }
@@ -244,9 +244,16 @@ internal sealed partial class KubeApi
         {
             var verb = r.Method switch { "POST" => "create", "PUT" => "update", "PATCH" => "patch", _ => t.Name is null ? "deletecollection" : "delete" };
             var where = t.Namespace is null ? "at the cluster scope" : $"in the namespace \"{t.Namespace}\"";
+            var resource = t.Subresource is null ? t.Type.Plural : $"{t.Type.Plural}/{t.Subresource}";
             throw new KubeException(403, "Forbidden",
-                $"{t.Type.QualifiedResource} {(t.Name is null ? string.Empty : $"\"{t.Name}\" ")}is forbidden: User \"system:serviceaccount:kubesim:read-only\" cannot {verb} resource \"{t.Type.Plural}\" in API group \"{t.Type.Group}\" {where}",
+                $"{t.Type.QualifiedResource} {(t.Name is null ? string.Empty : $"\"{t.Name}\" ")}is forbidden: User \"system:serviceaccount:kubesim:read-only\" cannot {verb} resource \"{resource}\" in API group \"{t.Type.Group}\" {where}",
                 new StatusDetails(t.Name, t.Type.Group, t.Type.Plural));
+        }
+
+        if (t.Subresource == "token")
+        {
+            c.Count(Verb.Create);
+            return r.Method == "POST" ? CreateToken(c, t, r) : throw KubeException.MethodNotAllowed(r.Method);
         }
 
         switch (r.Method)

@@ -115,6 +115,13 @@ internal sealed partial class HttpFrontEnd
 
         var cluster = _clusters.Find(segments[1]);
         var access = Authenticate(ctx);
+        if (access == Access.None && cluster is not null && BearerToken(ctx) is { } presented
+            && _api.Tokens.Authenticates(cluster, presented, _options.TimeProvider.GetUtcNow()))
+        {
+            // A service-account token from the cluster's TokenRequest API: KubeSim has no authorization, so full access.
+            access = Access.Full;
+        }
+
         if (access == Access.None)
         {
             await Write(ctx, Unauthorized());
@@ -205,15 +212,20 @@ internal sealed partial class HttpFrontEnd
         return true;
     }
 
-    private Access Authenticate(HttpContext ctx)
+    private static string? BearerToken(HttpContext ctx)
     {
         var header = ctx.Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+    }
+
+    private Access Authenticate(HttpContext ctx)
+    {
+        if (BearerToken(ctx) is not { } token)
         {
             return Access.None;
         }
 
-        var presented = Encoding.UTF8.GetBytes(header[7..].Trim());
+        var presented = Encoding.UTF8.GetBytes(token);
         if (CryptographicOperations.FixedTimeEquals(presented, _token))
         {
             return Access.Full;

@@ -12,6 +12,7 @@ internal static class BuiltinResources
     public static readonly ResourceType ReplicaSets = Find("apps", "replicasets");
     public static readonly ResourceType Jobs = Find("batch", "jobs");
     public static readonly ResourceType Services = Find("", "services");
+    public static readonly ResourceType ServiceAccounts = Find("", "serviceaccounts");
     public static readonly ResourceType Crds = Find("apiextensions.k8s.io", "customresourcedefinitions");
 
     /// <summary>The group versions in the order kube-apiserver lists them in <c>/apis</c>.</summary>

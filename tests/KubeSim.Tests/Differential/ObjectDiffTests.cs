@@ -19,7 +19,7 @@ public sealed class ObjectDiffTests(DiffFixture fixture) : DiffTestBase(fixture)
     [KubeRealFact]
     public Task Discovery_ListsCoreAndAppsResourcesAsTheRealServer() => Compare(async s =>
     {
-        await s.Send("GET", "api/v1", project: Resources("configmaps", "secrets", "services", "services/status", "namespaces", "namespaces/status", "pods", "pods/status", "serviceaccounts"));
+        await s.Send("GET", "api/v1", project: Resources("configmaps", "secrets", "services", "services/status", "namespaces", "namespaces/status", "pods", "pods/status", "serviceaccounts", "serviceaccounts/token"));
         await s.Send("GET", "apis/apps/v1", project: Resources("deployments", "deployments/scale", "deployments/status", "statefulsets", "statefulsets/scale", "replicasets", "replicasets/scale", "daemonsets"));
         await s.Send("GET", "apis/batch/v1", project: Resources("jobs", "jobs/status", "cronjobs"));
     });

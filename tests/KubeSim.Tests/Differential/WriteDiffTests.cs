@@ -148,4 +148,30 @@ public sealed class WriteDiffTests(DiffFixture fixture) : DiffTestBase(fixture)
             """);
         await s.Send("PATCH", "apis/rbac.authorization.k8s.io/v1/namespaces/d-imm/rolebindings/rb", """{"roleRef":{"name":"b"}}""", "application/merge-patch+json");
     });
+
+    [KubeRealFact]
+    public Task TokenRequest_IssuesAndRefusesAsTheRealServer() => Compare(async s =>
+    {
+        await Namespace(s, "d-token");
+        await s.Send("POST", "api/v1/namespaces/d-token/serviceaccounts", """{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"agent"}}""");
+        const string Path = "api/v1/namespaces/d-token/serviceaccounts/agent/token";
+        // The token itself differs (RS256 against HS256, another key): compared as "a JWT of three parts".
+        static JsonNode? Token(JsonNode? n)
+        {
+            if (n?["status"]?["token"] is JsonValue token)
+            {
+                n["status"]!["token"] = token.GetValue<string>().Split('.').Length == 3 ? "<jwt>" : "<not a jwt>";
+            }
+
+            return n;
+        }
+
+        await s.Send("POST", Path, """{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"expirationSeconds":7200}}""", project: Token);
+        await s.Send("POST", Path, "{}", project: Token);
+        await s.Send("POST", Path, """{"spec":{"audiences":["fleet"],"expirationSeconds":600}}""", project: Token);
+        await s.Send("POST", Path, """{"spec":{"expirationSeconds":100}}""");
+        await s.Send("POST", Path, """{"spec":{"expirationSeconds":5000000000}}""");
+        await s.Send("POST", Path, """{"apiVersion":"v1","kind":"ConfigMap"}""");
+        await s.Send("POST", "api/v1/namespaces/d-token/serviceaccounts/nobody/token", "{}");
+    });
 }
