@@ -21,7 +21,7 @@ public sealed class GrainOptions
     /// <summary>Git fetches running at once on one silo; the rest wait their turn.</summary>
     public int ConcurrentFetches { get; set; } = 4;
 
-    /// <summary>Applies (server-side apply and prune, not health waits) running at once on one silo.</summary>
+    /// <summary>Placement reconciles (reading, applying, pruning, reporting; not health waits) running at once on one silo.</summary>
     public int ApplySlotsPerSilo { get; set; } = 32;
 
     /// <summary>Applies running at once against one cluster.</summary>
