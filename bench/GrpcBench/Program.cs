@@ -14,6 +14,15 @@ using Microsoft.Extensions.Logging;
 // changes (each to its own Secret, a counter in a label) for SECONDS. Checks that every change reaches every stream
 // exactly once and in order, and prints the apply rate and the delivery latency (apply call start to the event on a
 // stream). Usage: dotnet run -c Release --project bench/GrpcBench [-- --streams 200 --writers 50 --seconds 60]
+// With --status-writes it measures the store's status writes alone instead (see StatusWriteBench):
+// dotnet run -c Release --project bench/GrpcBench -- --status-writes --writers 16 --seconds 15 [--size 2000] [--postgres CONNSTR]
+if (args.Contains("--status-writes"))
+{
+    var pg = Array.IndexOf(args, "--postgres");
+    await Fleet.Bench.Grpc.StatusWriteBench.RunAsync(Option("--writers", 16), Option("--seconds", 15), Option("--size", 2000), pg >= 0 && pg + 1 < args.Length ? args[pg + 1] : null);
+    return;
+}
+
 var streams = Option("--streams", 200);
 var writers = Option("--writers", 50);
 var seconds = Option("--seconds", 10);

@@ -30,6 +30,17 @@ public sealed class ChangeFeedCursorTests
     }
 
     [Fact]
+    public void DeliveredBeyond_NamesWhatWasPassedBeyondAnOpenGap_ForAHandOver()
+    {
+        var time = new FakeTimeProvider();
+        var cursor = new ChangeFeedCursor(0);
+        cursor.Accept([Change(1), Change(3), Change(5)], time.GetUtcNow());
+        Assert.Equal((1L, new long[] { 3, 5 }), (cursor.Position, cursor.DeliveredBeyond.ToArray()));
+        cursor.Accept([Change(2), Change(4)], time.GetUtcNow());
+        Assert.Equal((5L, Array.Empty<long>()), (cursor.Position, cursor.DeliveredBeyond.ToArray()));
+    }
+
+    [Fact]
     public void GapThatNeverFills_IsSkippedAfterTheTimeout()
     {
         var time = new FakeTimeProvider();

@@ -8,6 +8,7 @@ public sealed class SqliteStorageTests : StorageContract, IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("fleet-sqlite-").FullName;
 
     [Fact] public Task Changes_FeedRecordsEveryCommittedWriteInOrder_Sqlite() => Changes_FeedRecordsEveryCommittedWriteInOrder_AndSignalsIt();
+    [Fact] public Task ChangeObjects_KeepEveryVersion_Sqlite() => ChangeObjects_KeepEveryVersion_EvenOfTwoQuickWritesToOneObject();
     [Fact] public Task Resources_GenerationBumpsOnlyOnSpecChange_Sqlite() => Resources_GenerationBumpsOnlyOnSpecChange_ResourceVersionOnEveryChange();
     [Fact] public Task Resources_WrongExpectedResourceVersion_Conflicts_Sqlite() => Resources_WrongExpectedResourceVersion_Conflicts();
     [Fact] public Task Resources_PutMany_WritesAllOrNothing_Sqlite() => Resources_PutMany_WritesAllOrNothing();
