@@ -15,11 +15,11 @@ using Microsoft.Extensions.Logging;
 // exactly once and in order, and prints the apply rate and the delivery latency (apply call start to the event on a
 // stream). Usage: dotnet run -c Release --project bench/GrpcBench [-- --streams 200 --writers 50 --seconds 60]
 // With --status-writes it measures the store's status writes alone instead (see StatusWriteBench):
-// dotnet run -c Release --project bench/GrpcBench -- --status-writes --writers 16 --seconds 15 [--size 2000] [--postgres CONNSTR]
+// dotnet run -c Release --project bench/GrpcBench -- --status-writes --writers 16 --seconds 15 [--size 2000] [--postgres CONNSTR] [--keep-objects]
 if (args.Contains("--status-writes"))
 {
     var pg = Array.IndexOf(args, "--postgres");
-    await Fleet.Bench.Grpc.StatusWriteBench.RunAsync(Option("--writers", 16), Option("--seconds", 15), Option("--size", 2000), pg >= 0 && pg + 1 < args.Length ? args[pg + 1] : null);
+    await Fleet.Bench.Grpc.StatusWriteBench.RunAsync(Option("--writers", 16), Option("--seconds", 15), Option("--size", 2000), pg >= 0 && pg + 1 < args.Length ? args[pg + 1] : null, args.Contains("--keep-objects"));
     return;
 }
 

@@ -11,11 +11,12 @@ namespace Fleet.Bench.Grpc;
 /// The store's hottest write on its own: WRITERS tasks replace the status of their own objects (a status of about
 /// SIZE bytes, different every time) for SECONDS, through <see cref="IResourceStore.UpdateStatusAsync"/> as every
 /// placement outcome does. Prints status writes per second, so the cost of what the change feed records per write
-/// can be compared before and after a change of the store.
+/// can be compared before and after a change of the store. With <c>--keep-objects</c> the store is asked to keep each
+/// change's object in the feed, as it is while a watch is open.
 /// </summary>
 internal static class StatusWriteBench
 {
-    public static async Task RunAsync(int writers, int seconds, int size, string? postgres)
+    public static async Task RunAsync(int writers, int seconds, int size, string? postgres, bool keepObjects)
     {
         var dir = Directory.CreateTempSubdirectory("fleet-status-bench-").FullName;
         var builder = Host.CreateApplicationBuilder([
@@ -29,6 +30,9 @@ internal static class StatusWriteBench
         try
         {
             var store = host.Services.GetRequiredService<IResourceStore>();
+
+            // As while a watch is open (SQLite copies each change's object into the feed only then).
+            using var keep = keepObjects ? host.Services.GetRequiredService<StoreChangeSignal>().KeepObjects() : null;
             var ns = "bench-" + Guid.NewGuid().ToString("N")[..8];
             const int objectsPerWriter = 20;
             for (var w = 0; w < writers; w++)
@@ -56,7 +60,7 @@ internal static class StatusWriteBench
             Volatile.Write(ref running, false);
             await Task.WhenAll(tasks);
             var total = writes.Sum();
-            Console.WriteLine($"status writes ({(postgres is null ? "SQLite" : "PostgreSQL")}, {writers} writers, status of {size:N0} bytes): {total:N0} in {clock.Elapsed.TotalSeconds:N1} s = {total / clock.Elapsed.TotalSeconds:N0} writes/s");
+            Console.WriteLine($"status writes ({(postgres is null ? "SQLite" : "PostgreSQL")}{(keepObjects ? ", objects kept as for a watch" : "")}, {writers} writers, status of {size:N0} bytes): {total:N0} in {clock.Elapsed.TotalSeconds:N1} s = {total / clock.Elapsed.TotalSeconds:N0} writes/s");
         }
         finally
         {

@@ -22,6 +22,13 @@ internal sealed partial class WatchFeed : IDisposable
     /// <summary>How often the reader polls the feed when this process signals nothing (writes of other processes).</summary>
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long the store keeps the changes' objects after the last watch ended (SQLite copies them only while asked,
+    /// <see cref="StoreChangeSignal.KeepObjects"/>), so that a client reconnecting from its last version still gets
+    /// every version since it left.
+    /// </summary>
+    public static readonly TimeSpan KeepObjectsAfterLastWatch = TimeSpan.FromMinutes(10);
+
     private readonly IResourceStore _store;
     private readonly StoreChangeSignal _signal;
     private readonly TimeProvider _time;
@@ -32,6 +39,8 @@ internal sealed partial class WatchFeed : IDisposable
     private readonly HashSet<WatchSubscription> _subscriptions = [];
     private readonly CancellationTokenRegistration _onStopping;
     private Run? _run;
+    private IDisposable? _keepObjects;
+    private ITimer? _releaseObjects;
     private long _overflows;
     private long _reads;
     private bool _stopped;
@@ -93,6 +102,14 @@ internal sealed partial class WatchFeed : IDisposable
     /// </summary>
     public async Task<WatchSubscription> SubscribeAsync(Func<ResourceChange, bool> filter, CancellationToken ct)
     {
+        // The store keeps the objects of changes from before the reader's start position on.
+        lock (_gate)
+        {
+            _releaseObjects?.Dispose();
+            _releaseObjects = null;
+            _keepObjects ??= _signal.KeepObjects();
+        }
+
         // Read before taking the lock; used only when this subscription starts the reader.
         var latest = await _store.LatestChangeAsync(ct);
         lock (_gate)
@@ -145,6 +162,9 @@ internal sealed partial class WatchFeed : IDisposable
             }
             _subscriptions.Clear();
             StopReader();
+            _releaseObjects?.Dispose();
+            _keepObjects?.Dispose();
+            _keepObjects = null;
         }
     }
 
@@ -154,6 +174,21 @@ internal sealed partial class WatchFeed : IDisposable
         {
             _run = null;
             run.Stop.Cancel();
+            _releaseObjects?.Dispose();
+            _releaseObjects = _time.CreateTimer(_ => ReleaseObjects(), null, KeepObjectsAfterLastWatch, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>No watch came back in time: the store may stop keeping the changes' objects.</summary>
+    private void ReleaseObjects()
+    {
+        lock (_gate)
+        {
+            if (_run is null && _keepObjects is not null)
+            {
+                _keepObjects.Dispose();
+                _keepObjects = null;
+            }
         }
     }
 

@@ -8,7 +8,10 @@ namespace Fleet.Store.Storage;
 /// the writing transaction, so that a reader sees every version of an object even when two writes fall between two
 /// reads (re-reading the object would show only the second). The copy is one <c>INSERT ... SELECT</c> in the same
 /// statement or transaction as the write, with no extra round trip; bench/GrpcBench's <c>--status-writes</c> mode
-/// measures what it costs the status write (docs/benchmarks.md).
+/// measures what it costs the status write (docs/benchmarks.md). On PostgreSQL it cost nothing measurable and the
+/// writers (silos) cannot know whether some gateway watches, so rows always keep objects there; on SQLite it cost
+/// about a fifth of the status write rate, and every writer shares the process with the watches, so rows keep
+/// objects only while a watch reader asks for them (<see cref="StoreChangeSignal.ObjectsWanted"/>).
 /// </summary>
 internal static class ChangeFeedSql
 {
@@ -29,6 +32,10 @@ internal static class ChangeFeedSql
     /// that still exists (write it after an update, before a delete), with the object's row as it is now.
     /// </summary>
     public const string InsertFromResource = "INSERT INTO resource_changes (" + InsertColumns + ") SELECT kind, namespace, name, @rv, @change, " + BodyColumns
+        + " FROM resources WHERE kind = @kind AND namespace = @ns AND name = @name";
+
+    /// <summary>As <see cref="InsertFromResource"/>, without the object (nobody reads it).</summary>
+    public const string InsertKeyFromResource = "INSERT INTO resource_changes (kind, namespace, name, resource_version, change) SELECT kind, namespace, name, @rv, @change"
         + " FROM resources WHERE kind = @kind AND namespace = @ns AND name = @name";
 
     /// <summary>One row of <see cref="Select"/> (with its object) or <see cref="SelectKeys"/> (without).</summary>

@@ -136,8 +136,36 @@ public sealed record ResourceChange(long Sequence, string Kind, string Namespace
 /// <summary>Tells listeners in this process that the store committed a change (the change itself is read from the feed).</summary>
 public sealed class StoreChangeSignal
 {
+    private int _objectReaders;
+
     /// <summary>Raised after a commit, on the writer's thread; handlers must be quick and must not throw.</summary>
     public event Action? Committed;
 
+    /// <summary>
+    /// Whether a reader in this process wants the changes' objects (<see cref="KeepObjects"/>). The SQLite store,
+    /// whose writers all run in this process, copies an object into its change row only then; PostgreSQL always does.
+    /// </summary>
+    public bool ObjectsWanted => Volatile.Read(ref _objectReaders) > 0;
+
+    /// <summary>Asks the store to keep each change's object in the feed until the result is disposed.</summary>
+    public IDisposable KeepObjects()
+    {
+        Interlocked.Increment(ref _objectReaders);
+        return new Release(this);
+    }
+
     internal void Raise() => Committed?.Invoke();
+
+    private sealed class Release(StoreChangeSignal signal) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                Interlocked.Decrement(ref signal._objectReaders);
+            }
+        }
+    }
 }

@@ -58,7 +58,7 @@ public sealed class PostgresStorageTests : StorageContract
 
     private async Task<PostgresStorageProvider> OpenAsync(string cs)
     {
-        var s = new PostgresStorageProvider(cs, Time);
+        var s = new PostgresStorageProvider(cs, Time, Signal);
         await s.InitializeAsync(default);
         return s;
     }

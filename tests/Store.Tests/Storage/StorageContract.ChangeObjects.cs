@@ -7,6 +7,7 @@ public abstract partial class StorageContract
     protected async Task ChangeObjects_KeepEveryVersion_EvenOfTwoQuickWritesToOneObject()
     {
         await using var s = await CreateAsync();
+        using var keep = Signal.KeepObjects();
         var r = s.Resources;
         var created = await r.PutAsync("Cluster", "team-a", "c1", Labels("env=prod"), Labels("note=a"), "{\"server\":\"a\"}");
         var first = await r.UpdateStatusAsync("Cluster", "team-a", "c1", "{\"ready\":false}");
