@@ -193,8 +193,9 @@ public sealed partial class ResourceService
         {
             // The change keeps the object's last state, so a delete is shown to a watch whose selector it matched.
             var labels = state?.Labels ?? before?.Labels;
-            if (before is null && (labels is null || (query.Selector is { } s && !s.Matches(labels))))
+            if (before is null && query.Selector is { } s && (labels is null || !s.Matches(labels)))
             {
+                // Never shown, and it did not match (or, an old change without its object, it cannot be told).
                 return null;
             }
             shown.Remove(key);

@@ -10,7 +10,7 @@ namespace Fleet.Store.Storage;
 /// statement or transaction as the write, with no extra round trip; bench/GrpcBench's <c>--status-writes</c> mode
 /// measures what it costs the status write (docs/benchmarks.md). On PostgreSQL it cost nothing measurable and the
 /// writers (silos) cannot know whether some gateway watches, so rows always keep objects there; on SQLite it cost
-/// about a fifth of the status write rate, and every writer shares the process with the watches, so rows keep
+/// about a third of the status write rate, and every writer shares the process with the watches, so rows keep
 /// objects only while a watch reader asks for them (<see cref="StoreChangeSignal.ObjectsWanted"/>).
 /// </summary>
 internal static class ChangeFeedSql

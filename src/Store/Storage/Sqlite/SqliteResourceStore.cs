@@ -300,7 +300,7 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
 
     /// <summary>
     /// Records a change of an object that exists, with its row as it is now while a watch in this process wants the
-    /// objects (copying them cost about a fifth of the status write rate, see ChangeFeedSql); false when there is
+    /// objects (copying them cost about a third of the status write rate, see ChangeFeedSql); false when there is
     /// no such object.
     /// </summary>
     private async Task<bool> RecordChangeAsync(SqliteConnection c, SqliteTransaction tx, string kind, string ns, string name, long rv, ResourceChangeType type, CancellationToken ct)
