@@ -14,6 +14,15 @@ using Microsoft.Extensions.Logging;
 // changes (each to its own Secret, a counter in a label) for SECONDS. Checks that every change reaches every stream
 // exactly once and in order, and prints the apply rate and the delivery latency (apply call start to the event on a
 // stream). Usage: dotnet run -c Release --project bench/GrpcBench [-- --streams 200 --writers 50 --seconds 60]
+// With --status-writes it measures the store's status writes alone instead (see StatusWriteBench):
+// dotnet run -c Release --project bench/GrpcBench -- --status-writes --writers 16 --seconds 15 [--size 2000] [--postgres CONNSTR] [--keep-objects]
+if (args.Contains("--status-writes"))
+{
+    var pg = Array.IndexOf(args, "--postgres");
+    await Fleet.Bench.Grpc.StatusWriteBench.RunAsync(Option("--writers", 16), Option("--seconds", 15), Option("--size", 2000), pg >= 0 && pg + 1 < args.Length ? args[pg + 1] : null, args.Contains("--keep-objects"));
+    return;
+}
+
 var streams = Option("--streams", 200);
 var writers = Option("--writers", 50);
 var seconds = Option("--seconds", 10);
@@ -49,41 +58,55 @@ try
     var writing = true;
     var written = new int[writers];
     using var stop = new CancellationTokenSource();
+    long resumed = 0;
     var watchers = Enumerable.Range(0, streams).Select(s => Task.Run(async () =>
     {
-        using var call = client(s).Watch(new WatchRequest { Kind = Kind.Secret, Namespace = ns, ResourceVersion = from }, headers, cancellationToken: stop.Token);
-        try
+        // A stream the server ends for falling behind (RESOURCE_EXHAUSTED) is opened again from the version it
+        // names, as a client would; the check below then tells whether anything was lost on the way.
+        var resumeFrom = from;
+        while (!stop.IsCancellationRequested)
         {
-            await foreach (var e in call.ResponseStream.ReadAllAsync(stop.Token))
+            using var call = client(s).Watch(new WatchRequest { Kind = Kind.Secret, Namespace = ns, ResourceVersion = resumeFrom }, headers, cancellationToken: stop.Token);
+            try
             {
-                var now = Stopwatch.GetTimestamp();
-                var meta = e.Object.Secret.Metadata;
-                var w = int.Parse(meta.Name.AsSpan(1), CultureInfo.InvariantCulture);
-                var seq = int.Parse(meta.Labels["seq"], CultureInfo.InvariantCulture);
-                var last = lastSeen[s, w];
-                if (seq == last)
+                await foreach (var e in call.ResponseStream.ReadAllAsync(stop.Token))
                 {
-                    Interlocked.Increment(ref duplicates);
-                }
-                else if (seq < last)
-                {
-                    Interlocked.Increment(ref outOfOrder);
-                }
-                else
-                {
-                    Interlocked.Add(ref skipped, seq - last - 1);
-                    lastSeen[s, w] = seq;
-                    Interlocked.Increment(ref delivered);
-                    if (started.TryGetValue((w, seq), out var t0))
+                    var now = Stopwatch.GetTimestamp();
+                    var meta = e.Object.Secret.Metadata;
+                    var w = int.Parse(meta.Name.AsSpan(1), CultureInfo.InvariantCulture);
+                    var seq = int.Parse(meta.Labels["seq"], CultureInfo.InvariantCulture);
+                    var last = lastSeen[s, w];
+                    if (seq == last)
                     {
-                        latencies.Add(Stopwatch.GetElapsedTime(t0, now).TotalMilliseconds);
+                        Interlocked.Increment(ref duplicates);
+                    }
+                    else if (seq < last)
+                    {
+                        Interlocked.Increment(ref outOfOrder);
+                    }
+                    else
+                    {
+                        Interlocked.Add(ref skipped, seq - last - 1);
+                        lastSeen[s, w] = seq;
+                        Interlocked.Increment(ref delivered);
+                        if (started.TryGetValue((w, seq), out var t0))
+                        {
+                            latencies.Add(Stopwatch.GetElapsedTime(t0, now).TotalMilliseconds);
+                        }
                     }
                 }
+                return;
             }
-        }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled)
-        {
-            // The benchmark is over.
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled || stop.IsCancellationRequested)
+            {
+                // The benchmark is over.
+                return;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted && ex.GetRpcStatus()?.GetDetail<Google.Rpc.ErrorInfo>() is { } info)
+            {
+                Interlocked.Increment(ref resumed);
+                resumeFrom = info.Metadata["resourceVersion"];
+            }
         }
     })).ToArray();
 
@@ -130,6 +153,8 @@ try
     Console.WriteLine($"applies: {changes:N0} in {writeTime.TotalSeconds:N1} s = {changes / writeTime.TotalSeconds:N0} calls/s ({writers} writers)");
     Console.WriteLine($"events: {Interlocked.Read(ref delivered):N0} delivered of {expected:N0} expected ({streams} streams x {changes:N0} changes) = {Interlocked.Read(ref delivered) / (writeTime + drainTime).TotalSeconds:N0} events/s; drained {drainTime.TotalSeconds:N1} s after the writes stopped");
     Console.WriteLine($"order: {Interlocked.Read(ref duplicates)} duplicates, {Interlocked.Read(ref outOfOrder)} out of order, {Interlocked.Read(ref skipped):N0} changes a stream never saw (coalesced into a later state)");
+    var feed = app.Services.GetRequiredService<Fleet.Gateway.Watch.WatchFeed>();
+    Console.WriteLine($"shared change-feed reader: {feed.Reads:N0} reads of the feed; {Interlocked.Read(ref resumed)} streams ended for falling behind and resumed ({feed.Overflows} dropped)");
     Console.WriteLine($"delivery latency (apply call start to event): p50 {P(0.50):N1} ms, p99 {P(0.99):N1} ms, max {(sorted.Length > 0 ? sorted[^1] : double.NaN):N1} ms");
 }
 finally

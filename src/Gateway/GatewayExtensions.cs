@@ -4,12 +4,14 @@ using Fleet.Gateway.Grpc;
 using Fleet.Gateway.Resources;
 using Fleet.Gateway.Security;
 using Fleet.Gateway.Services;
+using Fleet.Gateway.Watch;
 using Fleet.Store;
 using Fleet.Store.Secrets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Fleet.Gateway;
 
@@ -22,10 +24,17 @@ public static class GatewayExtensions
         services.AddSingleton(GatewayOptions.From(configuration));
         services.AddSingleton<RequestReader>();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new WatchFeed(
+            sp.GetRequiredService<IResourceStore>(),
+            sp.GetRequiredService<StoreChangeSignal>(),
+            sp.GetRequiredService<TimeProvider>(),
+            WatchFeedOptions.From(configuration),
+            sp.GetRequiredService<ILogger<WatchFeed>>(),
+            sp.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None));
         services.AddSingleton(sp => new ResourceService(
             sp.GetRequiredService<IResourceStore>(),
             sp.GetRequiredService<RequestReader>(),
-            sp.GetRequiredService<StoreChangeSignal>(),
+            sp.GetRequiredService<WatchFeed>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None));
         services.AddFleetOpenApi();

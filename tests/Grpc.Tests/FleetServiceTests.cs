@@ -248,17 +248,18 @@ public sealed class FleetServiceTests(GrpcFleet fleet) : IClassFixture<GrpcFleet
     public async Task Watch_CancelledByTheClient_IsReleasedOnTheServerAtOnce()
     {
         var streams = fleet.Services.GetRequiredService<GrpcStreams>();
-        var before = streams.Count;
+        var feed = fleet.Services.GetRequiredService<Fleet.Gateway.Watch.WatchFeed>();
+        var before = (streams.Count, feed.Subscriptions);
         using var cts = new CancellationTokenSource();
         using var watch = fleet.Client.Watch(new WatchRequest { Kind = Kind.Application, Namespace = "cancel" }, GrpcFleet.As(fleet.AdminToken, ct: cts.Token));
         var reading = watch.ResponseStream.MoveNext(cts.Token);
-        await Eventually.WaitAsync(() => streams.Count == before + 1, "the watch open on the server");
+        await Eventually.WaitAsync(() => (streams.Count, feed.Subscriptions) == (before.Count + 1, before.Subscriptions + 1), "the watch open on the server, subscribed to the shared reader");
 
         await cts.CancelAsync();
 
         await Assert.ThrowsAnyAsync<Exception>(() => reading);
-        // Nothing changes in the store meanwhile: only the cancellation can end the server's stream.
-        await Eventually.WaitAsync(() => streams.Count == before, "the cancelled watch released on the server");
+        // Nothing changes in the store meanwhile: only the cancellation can end the server's stream and its subscription.
+        await Eventually.WaitAsync(() => (streams.Count, feed.Subscriptions) == before, "the cancelled watch released on the server");
     }
 
     [Fact]

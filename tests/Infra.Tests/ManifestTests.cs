@@ -93,6 +93,26 @@ public sealed class ManifestTests
     }
 
     [Fact]
+    public void Gateway_ServesGrpcOnPort5081_AndTakesTheBootstrapAdminTokenFromAnOptionalSecret()
+    {
+        var gateway = One("Deployment", "fleet-gateway");
+        var container = Container(gateway);
+        var args = Args(gateway);
+        Assert.Contains("--Fleet:Grpc:Address=*", args);
+        Assert.Contains("--Fleet:Grpc:Port=5081", args);
+        var port = Assert.Single(container["ports"]!.AsArray(), p => (string?)p!["name"] == "grpc")!;
+        Assert.Equal(5081, (int)port["containerPort"]!);
+        var servicePort = Assert.Single(One("Service", "fleet-gateway")["spec"]!["ports"]!.AsArray(), p => (string?)p!["name"] == "grpc")!;
+        Assert.Equal(("grpc", 5081, "kubernetes.io/h2c"), ((string?)servicePort["targetPort"], (int)servicePort["port"]!, (string?)servicePort["appProtocol"]));
+
+        // The token comes from a Secret that is not in the manifests (no token in Git), and the gateway starts without it.
+        var env = container["env"]!.AsArray().Single(e => (string?)e!["name"] == "Fleet__Gateway__BootstrapAdminToken")!;
+        var reference = env["valueFrom"]!["secretKeyRef"]!;
+        Assert.Equal(("fleet-admin-token", "token", true), ((string?)reference["name"], (string?)reference["key"], (bool)reference["optional"]!));
+        Assert.DoesNotContain(args, a => a.Contains("BootstrapAdminToken", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ExampleOverlay_PinsImageAndScalesSilos()
     {
         var overlay = Repo.Objects("overlays/example");

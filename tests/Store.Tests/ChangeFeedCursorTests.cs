@@ -30,6 +30,19 @@ public sealed class ChangeFeedCursorTests
     }
 
     [Fact]
+    public void DeliveredBeyond_NamesWhatWasPassedBeyondAnOpenGap_ForAHandOver()
+    {
+        var time = new FakeTimeProvider();
+        var cursor = new ChangeFeedCursor(0);
+        cursor.Accept([Change(1), Change(3), Change(5)], time.GetUtcNow());
+        Assert.Equal(1, cursor.Position);
+        Assert.Equal([3, 5], cursor.DeliveredBeyond);
+        cursor.Accept([Change(2), Change(4)], time.GetUtcNow());
+        Assert.Equal(5, cursor.Position);
+        Assert.Empty(cursor.DeliveredBeyond);
+    }
+
+    [Fact]
     public void GapThatNeverFills_IsSkippedAfterTheTimeout()
     {
         var time = new FakeTimeProvider();

@@ -175,6 +175,11 @@ internal static class ResourcesApi
         {
             // The client went away.
         }
+        catch (WatchTooSlowException)
+        {
+            // The client did not keep up: the stream ends, as Kubernetes ends a slow watch; the client watches
+            // again from the last resourceVersion it got (the change feed still holds what followed it).
+        }
     }
 
     private static Task<IResult> Write(ResourceKind kind, string ns, string? name, string? dryRun, HttpRequest request, Caller caller, ResourceService service, WriteMode mode, CancellationToken ct) =>

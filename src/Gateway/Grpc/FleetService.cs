@@ -85,6 +85,10 @@ internal sealed class FleetService(ResourceService resources, TokenService token
         {
             // Cancelled, past its deadline, or the host is stopping: the stream ends here.
         }
+        catch (WatchTooSlowException ex)
+        {
+            throw GrpcErrors.TooSlow(ex);
+        }
     }
 
     public override async Task WatchEvents(WatchEventsRequest request, IServerStreamWriter<Event> responseStream, ServerCallContext context)

@@ -52,6 +52,23 @@ internal static class GrpcErrors
         return status.ToRpcException();
     }
 
+    /// <summary>The reason in the <see cref="ErrorInfo"/> of a watch ended for falling behind.</summary>
+    public const string WatchTooSlowReason = "WATCH_TOO_SLOW";
+
+    /// <summary>
+    /// A watch that fell behind: <c>RESOURCE_EXHAUSTED</c> (its buffer of changes filled), with a
+    /// <c>google.rpc.ErrorInfo</c> (domain <c>fleet.dev</c>, reason <see cref="WatchTooSlowReason"/>) whose
+    /// <c>resourceVersion</c> metadata is the version to watch again from.
+    /// </summary>
+    public static RpcException TooSlow(WatchTooSlowException ex)
+    {
+        var info = new ErrorInfo { Reason = WatchTooSlowReason, Domain = "fleet.dev" };
+        info.Metadata["resourceVersion"] = ex.ResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var status = new Google.Rpc.Status { Code = (int)StatusCode.ResourceExhausted, Message = ex.Message };
+        status.Details.Add(Any.Pack(info));
+        return status.ToRpcException();
+    }
+
     /// <summary>A request that names no valid kind, field or value: INVALID_ARGUMENT with the one field violation.</summary>
     public static ApiException Invalid(string field, string message) =>
         new(ApiErrorKind.Invalid, $"{field}: {message}", [new Fleet.Abstractions.Resources.FieldError(field, message)]);

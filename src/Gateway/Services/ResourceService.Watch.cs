@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using Fleet.Abstractions.Resources;
+using Fleet.Gateway.Watch;
 using Fleet.Store;
 
 namespace Fleet.Gateway.Services;
@@ -31,16 +32,14 @@ public sealed record WatchOptions(string? LabelSelector = null, string? FieldSel
 
 public sealed partial class ResourceService
 {
-    /// <summary>How often a watch reads the change feed when this process signals nothing (writes of other silos).</summary>
-    private static readonly TimeSpan WatchPoll = TimeSpan.FromSeconds(1);
-
-    private const int WatchBatch = 500;
-
     /// <summary>
     /// Opens a watch on the objects of a kind, in one namespace or every namespace the caller may see. The checks
     /// (selectors, the resource version still in the change feed) happen here, so a front end can answer a bad
     /// request before it starts streaming; the events then run until <paramref name="ct"/> is cancelled or the host
     /// stops. A resource version older than the trimmed change feed is <see cref="ApiErrorKind.Gone"/>: list again.
+    /// The events are every change after the start, once each and in commit order, each with the object as that
+    /// change left it. A watch whose client falls too far behind ends with <see cref="WatchTooSlowException"/>,
+    /// which names the version to watch again from.
     /// </summary>
     public async Task<IAsyncEnumerable<WatchEvent>> WatchAsync(Caller caller, ResourceKind kind, string? ns, WatchOptions options, CancellationToken ct)
     {
@@ -50,177 +49,181 @@ public sealed partial class ResourceService
             // Nothing there for this caller, as for a list; the watch stays open and shows nothing.
             query = query with { Namespaces = [] };
         }
-        long? from = null;
+        Start? from = null;
         if (options.ResourceVersion is { Length: > 0 } text && text != "0")
         {
             if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var rv))
             {
                 throw new ApiException(ApiErrorKind.BadRequest, $"resourceVersion: \"{text}\" is not a resource version");
             }
-            from = await _store.ChangePositionAsync(rv, ct)
+            var position = await _store.ChangePositionAsync(rv, ct)
                 ?? throw new ApiException(ApiErrorKind.Gone, $"resourceVersion {rv} is too old: the change feed no longer reaches back to it; list again and watch from the list's metadata.resourceVersion");
+            from = new Start(position, rv);
         }
-        return Watch(query, from, ct);
+        return Watch(caller, query, from, ct);
     }
 
-    private async IAsyncEnumerable<WatchEvent> Watch(ResourceQuery query, long? from, [EnumeratorCancellation] CancellationToken ct)
+    /// <summary>Where a watch starts: after a change-feed position, reported to its client as a resource version.</summary>
+    private sealed record Start(long Position, long ResourceVersion);
+
+    private async IAsyncEnumerable<WatchEvent> Watch(Caller caller, ResourceQuery query, Start? from, [EnumeratorCancellation] CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _stopping);
         var token = stop.Token;
-        var wake = new WakeUp();
-        _signal.Committed += wake.Set;
-        try
-        {
-            // What this watch has shown as present, with the labels to describe a delete.
-            var shown = new Dictionary<ResourceKey, StoredResource>();
 
-            // A watch resumed from a version cannot know what the client holds: an object it has not shown yet is
-            // ADDED when created after the watch opened, MODIFIED otherwise (clients treat both as "now it is this").
-            DateTimeOffset? addedAfter = from is null ? null : _time.GetUtcNow().AddMilliseconds(-1);
+        // What this watch has shown as present, with the labels to describe a delete.
+        var shown = new Dictionary<ResourceKey, StoredResource>();
+
+        // A watch resumed from a version cannot know what the client holds: an object it has not shown yet is
+        // ADDED when created after the watch opened, MODIFIED otherwise (clients treat both as "now it is this").
+        DateTimeOffset? addedAfter = from is null ? null : _time.GetUtcNow().AddMilliseconds(-1);
+        if (from is null)
+        {
             var initial = new List<WatchEvent>();
-            if (from is null)
+            ResourceKey? after = null;
+            do
             {
-                var first = true;
-                ResourceKey? after = null;
-                do
+                var page = await _store.ListPageAsync(query with { Limit = MaxListLimit, After = after }, token);
+                from ??= new Start(await _store.ChangePositionAsync(page.ResourceVersion, token) ?? await _store.LatestChangeAsync(token), page.ResourceVersion);
+                foreach (var item in page.Items)
                 {
-                    var page = await _store.ListPageAsync(query with { Limit = MaxListLimit, After = after }, token);
-                    if (first)
-                    {
-                        from = await _store.ChangePositionAsync(page.ResourceVersion, token) ?? await _store.LatestChangeAsync(token);
-                        first = false;
-                    }
-                    foreach (var item in page.Items)
-                    {
-                        shown[new ResourceKey(item.Namespace, item.Name)] = item;
-                        initial.Add(new WatchEvent(WatchEventType.Added, item));
-                    }
-                    after = page.Next;
+                    shown[new ResourceKey(item.Namespace, item.Name)] = item;
+                    initial.Add(new WatchEvent(WatchEventType.Added, item));
                 }
-                while (after is not null);
+                after = page.Next;
             }
+            while (after is not null);
             foreach (var e in initial)
             {
                 yield return e;
             }
-            initial.Clear();
+        }
 
-            var cursor = new ChangeFeedCursor(from!.Value);
-            while (!token.IsCancellationRequested)
+        // Join the shared reader, then read from the store only what it had passed already: the hand-over is by
+        // feed position, so no change is missed or shown twice.
+        var version = from.ResourceVersion;
+        using var subscription = await SubscribeAsync(c => Concerns(caller, query, c), token);
+        if (subscription is null)
+        {
+            yield break;
+        }
+        var handOver = subscription.HandOver;
+        for (var position = from.Position; position < handOver.End;)
+        {
+            var read = await CatchUpAsync(position, token);
+            if (read is null || read.Count == 0)
             {
-                var armed = wake.Arm();
-                var read = await ReadChangesAsync(cursor, token);
-                foreach (var change in read)
+                break;
+            }
+            position = read[^1].Sequence;
+            foreach (var change in read)
+            {
+                if (handOver.Passed(change.Sequence) && Concerns(caller, query, change) && ToEvent(change, query, shown, addedAfter) is { } e)
                 {
-                    if (await ToEventAsync(change, query, shown, addedAfter, token) is { } e)
-                    {
-                        yield return e;
-                    }
-                }
-                if (read.Count == 0 && !await WaitAsync(armed, token))
-                {
-                    yield break;
+                    version = e.Object.ResourceVersion;
+                    yield return e;
                 }
             }
         }
-        finally
+
+        while (await WaitToReadAsync(subscription, token))
         {
-            _signal.Committed -= wake.Set;
+            while (!subscription.Overflowed && subscription.Changes.TryRead(out var change))
+            {
+                if (change.Sequence > from.Position && ToEvent(change, query, shown, addedAfter) is { } e)
+                {
+                    version = e.Object.ResourceVersion;
+                    yield return e;
+                }
+            }
+            if (subscription.Overflowed)
+            {
+                throw new WatchTooSlowException(version);
+            }
         }
     }
 
-    private async Task<IReadOnlyList<ResourceChange>> ReadChangesAsync(ChangeFeedCursor cursor, CancellationToken ct)
+    /// <summary>Whether a change may concern a watch: its kind, its scope, and what its caller may see.</summary>
+    private static bool Concerns(Caller caller, ResourceQuery query, ResourceChange change) =>
+        change.Kind == query.Kind && caller.CanSee(change.Namespace) && InScope(change.Namespace, change.Name, query);
+
+    private async Task<WatchSubscription?> SubscribeAsync(Func<ResourceChange, bool> filter, CancellationToken ct)
     {
         try
         {
-            return cursor.Accept(await _store.ChangesAsync(cursor.Position, WatchBatch, ct), _time.GetUtcNow());
+            return await _feed.SubscribeAsync(filter, ct);
         }
         catch (OperationCanceledException)
         {
-            return [];
+            return null;
         }
     }
 
-    /// <summary>Waits for a commit signal or the poll period; false once the watch is over.</summary>
-    private async Task<bool> WaitAsync(Task armed, CancellationToken ct)
+    private async Task<IReadOnlyList<ResourceChange>?> CatchUpAsync(long position, CancellationToken ct)
     {
         try
         {
-            await armed.WaitAsync(WatchPoll, _time, ct);
+            return await _feed.WithObjectsAsync(await _store.ChangesWithObjectsAsync(position, WatchFeed.Batch, ct), ct);
         }
-        catch (TimeoutException)
+        catch (OperationCanceledException)
         {
-            // Poll: another process may have written.
+            return null;
+        }
+    }
+
+    private static async Task<bool> WaitToReadAsync(WatchSubscription subscription, CancellationToken ct)
+    {
+        try
+        {
+            return await subscription.Changes.WaitToReadAsync(ct) || subscription.Overflowed;
         }
         catch (OperationCanceledException)
         {
             return false;
         }
-        return !ct.IsCancellationRequested;
     }
 
     /// <summary>The event a change means for this watch, or null when it does not concern it.</summary>
-    private async Task<WatchEvent?> ToEventAsync(ResourceChange change, ResourceQuery query, Dictionary<ResourceKey, StoredResource> shown, DateTimeOffset? addedAfter, CancellationToken ct)
+    private static WatchEvent? ToEvent(ResourceChange change, ResourceQuery query, Dictionary<ResourceKey, StoredResource> shown, DateTimeOffset? addedAfter)
     {
-        if (change.Kind != query.Kind || !InScope(change.Namespace, change.Name, query))
-        {
-            return null;
-        }
         var key = new ResourceKey(change.Namespace, change.Name);
         var before = shown.GetValueOrDefault(key);
+        var state = change.Object;
         if (change.Type == ResourceChangeType.Deleted)
         {
-            if (before is null && query.Selector is not null)
+            // The change keeps the object's last state, so a delete is shown to a watch whose selector it matched.
+            var labels = state?.Labels ?? before?.Labels;
+            if (before is null && query.Selector is { } s && (labels is null || !s.Matches(labels)))
             {
-                // Never shown, and its labels are gone: it cannot be told whether it matched.
+                // Never shown, and it did not match (or, an old change without its object, it cannot be told).
                 return null;
             }
             shown.Remove(key);
-            var gone = new StoredResource(change.Kind, change.Namespace, change.Name, before?.Uid ?? "", before?.Generation ?? 0, change.ResourceVersion,
-                before?.Labels ?? new Dictionary<string, string>(), new Dictionary<string, string>(), "{}", null, before?.CreatedAt ?? default);
+            var gone = new StoredResource(change.Kind, change.Namespace, change.Name, state?.Uid ?? before?.Uid ?? "", state?.Generation ?? before?.Generation ?? 0, change.ResourceVersion,
+                labels ?? new Dictionary<string, string>(), new Dictionary<string, string>(), "{}", null, state?.CreatedAt ?? before?.CreatedAt ?? default);
             return new WatchEvent(WatchEventType.Deleted, gone);
         }
-        var now = await _store.GetAsync(change.Kind, change.Namespace, change.Name, ct);
-        if (now is null || (before is not null && now.ResourceVersion <= before.ResourceVersion))
+        if (state is null || (before is not null && state.ResourceVersion <= before.ResourceVersion))
         {
-            // Deleted since (its delete follows in the feed), or this state was shown already.
+            // Deleted since (an old change without its object; the delete follows), or this state was shown already.
             return null;
         }
-        if (query.Selector is { } selector && !selector.Matches(now.Labels))
+        if (query.Selector is { } selector && !selector.Matches(state.Labels))
         {
-            return before is null ? null : Remove(shown, key, now);
+            if (before is null)
+            {
+                return null;
+            }
+            shown.Remove(key);
+            return new WatchEvent(WatchEventType.Deleted, state);
         }
-        shown[key] = now;
-        var added = before is null && (addedAfter is null || now.CreatedAt >= addedAfter);
-        return new WatchEvent(added ? WatchEventType.Added : WatchEventType.Modified, now);
-    }
-
-    private static WatchEvent Remove(Dictionary<ResourceKey, StoredResource> shown, ResourceKey key, StoredResource now)
-    {
-        shown.Remove(key);
-        return new WatchEvent(WatchEventType.Deleted, now);
+        shown[key] = state;
+        var added = before is null && (addedAfter is null || state.CreatedAt >= addedAfter);
+        return new WatchEvent(added ? WatchEventType.Added : WatchEventType.Modified, state);
     }
 
     private static bool InScope(string ns, string name, ResourceQuery query) =>
         (query.Namespace is null || query.Namespace == ns)
         && (query.Namespaces is null || query.Namespaces.Contains(ns))
         && query.Fields.All(f => (f.Field == ResourceField.Name ? name : ns) == f.Value != f.Negated);
-
-    /// <summary>A wake-up a commit signal sets; armed before each read of the feed, so no commit between read and wait is missed.</summary>
-    private sealed class WakeUp
-    {
-        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task Arm()
-        {
-            var current = Volatile.Read(ref _next);
-            if (current.Task.IsCompleted)
-            {
-                Interlocked.CompareExchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), current);
-            }
-            return Volatile.Read(ref _next).Task;
-        }
-
-        public void Set() => Volatile.Read(ref _next).TrySetResult();
-    }
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Fleet.Abstractions;
 using Fleet.Abstractions.Resources;
 using Fleet.Gateway.Resources;
+using Fleet.Gateway.Watch;
 using Fleet.Store;
 
 namespace Fleet.Gateway.Services;
@@ -28,25 +29,20 @@ public sealed partial class ResourceService
 {
     private readonly IResourceStore _store;
     private readonly RequestReader _reader;
-    private readonly StoreChangeSignal _signal;
+    private readonly WatchFeed _feed;
     private readonly TimeProvider _time;
     private readonly CancellationToken _stopping;
 
-    internal ResourceService(IResourceStore store, RequestReader reader)
-        : this(store, reader, new StoreChangeSignal(), TimeProvider.System, CancellationToken.None)
-    {
-    }
-
     /// <param name="store">The API object store.</param>
     /// <param name="reader">Reads and checks request objects.</param>
-    /// <param name="signal">Wakes watches when this process commits a change (they also poll, for other processes' writes).</param>
-    /// <param name="time">The clock of the change feed's gap handling and of reconcile requests.</param>
+    /// <param name="feed">The process's one reader of the store's change feed, which every watch subscribes to.</param>
+    /// <param name="time">The clock of reconcile requests and of watches.</param>
     /// <param name="stopping">Ends every watch when the host stops.</param>
-    internal ResourceService(IResourceStore store, RequestReader reader, StoreChangeSignal signal, TimeProvider time, CancellationToken stopping)
+    internal ResourceService(IResourceStore store, RequestReader reader, WatchFeed feed, TimeProvider time, CancellationToken stopping)
     {
         _store = store;
         _reader = reader;
-        _signal = signal;
+        _feed = feed;
         _time = time;
         _stopping = stopping;
     }

@@ -16,6 +16,12 @@ public sealed class ChangeFeedCursor(long position, TimeSpan? gapTimeout = null)
     /// <summary>Every change up to here has been delivered; read the feed after it.</summary>
     public long Position { get; private set; } = position;
 
+    /// <summary>
+    /// The changes beyond <see cref="Position"/> delivered already (beyond a gap that is still open), in order: with
+    /// <see cref="Position"/>, exactly what this cursor has passed, so that another reader can take over from it.
+    /// </summary>
+    public IReadOnlyCollection<long> DeliveredBeyond => _delivered.Keys;
+
     /// <summary>The changes of a read (after <see cref="Position"/>) not delivered before, and the cursor moved on.</summary>
     public IReadOnlyList<ResourceChange> Accept(IReadOnlyList<ResourceChange> read, DateTimeOffset now)
     {

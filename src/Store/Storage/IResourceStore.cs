@@ -65,6 +65,12 @@ public interface IResourceStore
     /// <summary>Committed changes with a sequence above <paramref name="after"/>, in sequence order, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<ResourceChange>> ChangesAsync(long after, int limit, CancellationToken ct = default);
 
+    /// <summary>
+    /// As <see cref="ChangesAsync"/>, each change with <see cref="ResourceChange.Object"/>: the object as it was at that
+    /// change, so that a watch shows every version even of an object written twice between two reads.
+    /// </summary>
+    Task<IReadOnlyList<ResourceChange>> ChangesWithObjectsAsync(long after, int limit, CancellationToken ct = default);
+
     /// <summary>The highest change sequence committed so far (0 when none).</summary>
     Task<long> LatestChangeAsync(CancellationToken ct = default);
 
@@ -120,13 +126,46 @@ public enum ResourceChangeType
 /// PostgreSQL a sequence number may become visible after a higher one (concurrent transactions), so a reader keeps
 /// gaps open for a while (see <see cref="ChangeFeedCursor"/>).
 /// </summary>
-public sealed record ResourceChange(long Sequence, string Kind, string Namespace, string Name, long ResourceVersion, ResourceChangeType Type);
+/// <param name="Object">
+/// Read by <see cref="IResourceStore.ChangesWithObjectsAsync"/> only: the object as it was at this change, with this
+/// change's resource version (for a delete, its last state). Null from <see cref="IResourceStore.ChangesAsync"/>, and
+/// for changes recorded before the feed kept objects.
+/// </param>
+public sealed record ResourceChange(long Sequence, string Kind, string Namespace, string Name, long ResourceVersion, ResourceChangeType Type, StoredResource? Object = null);
 
 /// <summary>Tells listeners in this process that the store committed a change (the change itself is read from the feed).</summary>
 public sealed class StoreChangeSignal
 {
+    private int _objectReaders;
+
     /// <summary>Raised after a commit, on the writer's thread; handlers must be quick and must not throw.</summary>
     public event Action? Committed;
 
+    /// <summary>
+    /// Whether a reader in this process wants the changes' objects (<see cref="KeepObjects"/>). The SQLite store,
+    /// whose writers all run in this process, copies an object into its change row only then; PostgreSQL always does.
+    /// </summary>
+    public bool ObjectsWanted => Volatile.Read(ref _objectReaders) > 0;
+
+    /// <summary>Asks the store to keep each change's object in the feed until the result is disposed.</summary>
+    public IDisposable KeepObjects()
+    {
+        Interlocked.Increment(ref _objectReaders);
+        return new Release(this);
+    }
+
     internal void Raise() => Committed?.Invoke();
+
+    private sealed class Release(StoreChangeSignal signal) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                Interlocked.Decrement(ref signal._objectReaders);
+            }
+        }
+    }
 }

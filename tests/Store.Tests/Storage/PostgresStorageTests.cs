@@ -7,6 +7,7 @@ namespace Fleet.Store.Tests.Storage;
 public sealed class PostgresStorageTests : StorageContract
 {
     [PostgresFact] public Task Changes_FeedRecordsEveryCommittedWriteInOrder_Postgres() => Changes_FeedRecordsEveryCommittedWriteInOrder_AndSignalsIt();
+    [PostgresFact] public Task ChangeObjects_KeepEveryVersion_Postgres() => ChangeObjects_KeepEveryVersion_EvenOfTwoQuickWritesToOneObject();
     [PostgresFact] public Task Resources_GenerationBumpsOnlyOnSpecChange_Postgres() => Resources_GenerationBumpsOnlyOnSpecChange_ResourceVersionOnEveryChange();
     [PostgresFact] public Task Resources_WrongExpectedResourceVersion_Conflicts_Postgres() => Resources_WrongExpectedResourceVersion_Conflicts();
     [PostgresFact] public Task Resources_PutMany_WritesAllOrNothing_Postgres() => Resources_PutMany_WritesAllOrNothing();
@@ -34,7 +35,7 @@ public sealed class PostgresStorageTests : StorageContract
         await using var cmd = new Npgsql.NpgsqlCommand("SELECT count(*) FROM orleansquery WHERE querykey IN ('UpsertReminderRowKey', 'WriteToStorageKey', 'InsertMembershipKey')", c);
         Assert.Equal(3L, await cmd.ExecuteScalarAsync());
         await using var versions = new Npgsql.NpgsqlCommand("SELECT string_agg(version::text, ',' ORDER BY version) FROM fleet_migrations", c);
-        Assert.Equal("1,2,3,4", await versions.ExecuteScalarAsync());
+        Assert.Equal("1,2,3,4,5", await versions.ExecuteScalarAsync());
     }
 
     [PostgresFact]
@@ -58,7 +59,7 @@ public sealed class PostgresStorageTests : StorageContract
 
     private async Task<PostgresStorageProvider> OpenAsync(string cs)
     {
-        var s = new PostgresStorageProvider(cs, Time);
+        var s = new PostgresStorageProvider(cs, Time, Signal);
         await s.InitializeAsync(default);
         return s;
     }

@@ -8,6 +8,7 @@ public sealed class SqliteStorageTests : StorageContract, IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("fleet-sqlite-").FullName;
 
     [Fact] public Task Changes_FeedRecordsEveryCommittedWriteInOrder_Sqlite() => Changes_FeedRecordsEveryCommittedWriteInOrder_AndSignalsIt();
+    [Fact] public Task ChangeObjects_KeepEveryVersion_Sqlite() => ChangeObjects_KeepEveryVersion_EvenOfTwoQuickWritesToOneObject();
     [Fact] public Task Resources_GenerationBumpsOnlyOnSpecChange_Sqlite() => Resources_GenerationBumpsOnlyOnSpecChange_ResourceVersionOnEveryChange();
     [Fact] public Task Resources_WrongExpectedResourceVersion_Conflicts_Sqlite() => Resources_WrongExpectedResourceVersion_Conflicts();
     [Fact] public Task Resources_PutMany_WritesAllOrNothing_Sqlite() => Resources_PutMany_WritesAllOrNothing();
@@ -71,9 +72,25 @@ public sealed class SqliteStorageTests : StorageContract, IDisposable
         Assert.Equal("wal", mode);
     }
 
+    [Fact]
+    public async Task ChangeObjects_AreKeptOnlyWhileAReaderAsks_Sqlite()
+    {
+        await using var s = await CreateAsync();
+        await s.Resources.PutAsync("Cluster", "team-a", "c1", new Dictionary<string, string>(), new Dictionary<string, string>(), "{}");
+        using (Signal.KeepObjects())
+        {
+            await s.Resources.UpdateStatusAsync("Cluster", "team-a", "c1", "{\"ready\":true}");
+        }
+        await s.Resources.DeleteAsync("Cluster", "team-a", "c1");
+
+        var changes = await s.Resources.ChangesWithObjectsAsync(0, 10);
+        Assert.Equal([false, true, false], changes.Select(c => c.Object is not null));
+        Assert.Equal(ResourceChangeType.Deleted, changes[2].Type);
+    }
+
     private protected override async Task<IStorageProvider> CreateAsync()
     {
-        var s = new SqliteStorageProvider(_dir, Time);
+        var s = new SqliteStorageProvider(_dir, Time, Signal);
         await s.InitializeAsync(default);
         return s;
     }

@@ -14,6 +14,9 @@ public abstract partial class StorageContract
 {
     protected FakeTimeProvider Time { get; } = new();
 
+    /// <summary>The change signal of the providers a test creates.</summary>
+    protected StoreChangeSignal Signal { get; } = new();
+
     private protected abstract Task<IStorageProvider> CreateAsync();
 
     protected async Task Changes_FeedRecordsEveryCommittedWriteInOrder_AndSignalsIt()

@@ -66,6 +66,10 @@ internal static class PostgresMigrations
                 kind text NOT NULL, namespace text NOT NULL, name text NOT NULL, status int NOT NULL);
             CREATE INDEX ix_audit_time ON audit (time);
             """),
+        (5, "change-objects", """
+            ALTER TABLE resource_changes ADD COLUMN uid text NULL, ADD COLUMN generation bigint NULL, ADD COLUMN labels text NULL,
+                ADD COLUMN annotations text NULL, ADD COLUMN spec text NULL, ADD COLUMN status text NULL, ADD COLUMN created_at bigint NULL;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

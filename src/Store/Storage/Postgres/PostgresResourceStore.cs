@@ -244,8 +244,8 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
                  WHERE r.kind = @kind AND r.namespace = @ns AND r.name = @name AND r.status IS DISTINCT FROM @status
                  RETURNING {Columns}),
              ch AS (
-                 INSERT INTO resource_changes (kind, namespace, name, resource_version, change)
-                 SELECT kind, namespace, name, resource_version, @change FROM u)
+                 INSERT INTO resource_changes ({ChangeFeedSql.InsertColumns})
+                 SELECT kind, namespace, name, resource_version, @change, {ChangeFeedSql.BodyColumns} FROM u)
              SELECT u.*, true FROM u
              UNION ALL
              SELECT {Columns}, false FROM resources r
@@ -276,37 +276,52 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
     {
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        await using var cmd = new NpgsqlCommand("DELETE FROM resource_labels WHERE kind = @kind AND namespace = @ns AND name = @name; DELETE FROM resources WHERE kind = @kind AND namespace = @ns AND name = @name", c, tx);
+        await using (var labels = new NpgsqlCommand("DELETE FROM resource_labels WHERE kind = @kind AND namespace = @ns AND name = @name", c, tx))
+        {
+            labels.Parameters.AddWithValue("kind", kind);
+            labels.Parameters.AddWithValue("ns", ns);
+            labels.Parameters.AddWithValue("name", name);
+            await labels.ExecuteNonQueryAsync(ct);
+        }
+
+        // The change row keeps the object's last state, taken from the deleted row itself.
+        await using var cmd = new NpgsqlCommand(
+            $"""
+             WITH d AS (DELETE FROM resources WHERE kind = @kind AND namespace = @ns AND name = @name RETURNING *)
+             INSERT INTO resource_changes ({ChangeFeedSql.InsertColumns})
+             SELECT kind, namespace, name, nextval('resource_version_seq'), @change, {ChangeFeedSql.BodyColumns} FROM d
+             """,
+            c,
+            tx);
         cmd.Parameters.AddWithValue("kind", kind);
         cmd.Parameters.AddWithValue("ns", ns);
         cmd.Parameters.AddWithValue("name", name);
-        // Labels exist only with their object, so the total row count is non-zero exactly when it existed.
-        var deleted = await cmd.ExecuteNonQueryAsync(ct);
-        if (deleted > 0)
-        {
-            await RecordChangeAsync(c, tx, kind, ns, name, null, ResourceChangeType.Deleted, ct);
-        }
-
+        cmd.Parameters.AddWithValue("change", ResourceChangeType.Deleted.ToString());
+        var deleted = await cmd.ExecuteNonQueryAsync(ct) > 0;
         await tx.CommitAsync(ct);
-        if (deleted > 0)
+        if (deleted)
         {
             signal.Raise();
         }
 
-        return deleted > 0;
+        return deleted;
     }
 
-    public async Task<IReadOnlyList<ResourceChange>> ChangesAsync(long after, int limit, CancellationToken ct = default)
+    public Task<IReadOnlyList<ResourceChange>> ChangesAsync(long after, int limit, CancellationToken ct = default) => ReadChangesAsync(after, limit, withObjects: false, ct);
+
+    public Task<IReadOnlyList<ResourceChange>> ChangesWithObjectsAsync(long after, int limit, CancellationToken ct = default) => ReadChangesAsync(after, limit, withObjects: true, ct);
+
+    private async Task<IReadOnlyList<ResourceChange>> ReadChangesAsync(long after, int limit, bool withObjects, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = new NpgsqlCommand("SELECT seq, kind, namespace, name, resource_version, change FROM resource_changes WHERE seq > @after ORDER BY seq LIMIT @limit", c);
+        await using var cmd = new NpgsqlCommand(withObjects ? ChangeFeedSql.Select : ChangeFeedSql.SelectKeys, c);
         cmd.Parameters.AddWithValue("after", after);
         cmd.Parameters.AddWithValue("limit", limit);
         var list = new List<ResourceChange>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
         {
-            list.Add(new ResourceChange(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4), Enum.Parse<ResourceChangeType>(r.GetString(5))));
+            list.Add(ChangeFeedSql.Read(r, withObjects));
         }
 
         return list;
@@ -337,22 +352,14 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    private static async Task RecordChangeAsync(NpgsqlConnection c, NpgsqlTransaction tx, string kind, string ns, string name, long? rv, ResourceChangeType type, CancellationToken ct)
+    /// <summary>Records a change of an object written in this transaction, with its row as it is now.</summary>
+    private static async Task RecordChangeAsync(NpgsqlConnection c, NpgsqlTransaction tx, string kind, string ns, string name, long rv, ResourceChangeType type, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand(
-            rv is null
-                ? "INSERT INTO resource_changes (kind, namespace, name, resource_version, change) VALUES (@kind, @ns, @name, nextval('resource_version_seq'), @change)"
-                : "INSERT INTO resource_changes (kind, namespace, name, resource_version, change) VALUES (@kind, @ns, @name, @rv, @change)",
-            c,
-            tx);
+        await using var cmd = new NpgsqlCommand(ChangeFeedSql.InsertFromResource, c, tx);
         cmd.Parameters.AddWithValue("kind", kind);
         cmd.Parameters.AddWithValue("ns", ns);
         cmd.Parameters.AddWithValue("name", name);
-        if (rv is { } v)
-        {
-            cmd.Parameters.AddWithValue("rv", v);
-        }
-
+        cmd.Parameters.AddWithValue("rv", rv);
         cmd.Parameters.AddWithValue("change", type.ToString());
         await cmd.ExecuteNonQueryAsync(ct);
     }

@@ -65,6 +65,15 @@ internal static class SqliteMigrations
                 kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, status INTEGER NOT NULL);
             CREATE INDEX ix_audit_time ON audit (time);
             """),
+        (4, "change-objects", """
+            ALTER TABLE resource_changes ADD COLUMN uid TEXT NULL;
+            ALTER TABLE resource_changes ADD COLUMN generation INTEGER NULL;
+            ALTER TABLE resource_changes ADD COLUMN labels TEXT NULL;
+            ALTER TABLE resource_changes ADD COLUMN annotations TEXT NULL;
+            ALTER TABLE resource_changes ADD COLUMN spec TEXT NULL;
+            ALTER TABLE resource_changes ADD COLUMN status TEXT NULL;
+            ALTER TABLE resource_changes ADD COLUMN created_at INTEGER NULL;
+            """),
     ];
 
     public static int LatestVersion => Migrations[^1].Version;

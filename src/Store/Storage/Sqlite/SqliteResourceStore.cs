@@ -223,7 +223,14 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
             async c =>
             {
                 await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
-                int n;
+
+                // The change row copies the object's last state, so it is written first; none means there was no
+                // object, and the transaction (with the resource version it took) is rolled back.
+                if (!await RecordChangeAsync(c, tx, kind, ns, name, await NextResourceVersionAsync(c, tx, ct), ResourceChangeType.Deleted, ct))
+                {
+                    return false;
+                }
+
                 await using (var cmd = c.CreateCommand())
                 {
                     cmd.Transaction = tx;
@@ -231,36 +238,31 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
                     cmd.Parameters.AddWithValue("@kind", kind);
                     cmd.Parameters.AddWithValue("@ns", ns);
                     cmd.Parameters.AddWithValue("@name", name);
-                    n = await cmd.ExecuteNonQueryAsync(ct);
-                }
-
-                if (n > 0)
-                {
-                    await RecordChangeAsync(c, tx, kind, ns, name, await NextResourceVersionAsync(c, tx, ct), ResourceChangeType.Deleted, ct);
+                    await cmd.ExecuteNonQueryAsync(ct);
                 }
 
                 await tx.CommitAsync(ct);
-                if (n > 0)
-                {
-                    signal.Raise();
-                }
-
-                return n > 0;
+                signal.Raise();
+                return true;
             },
             ct);
 
-    public async Task<IReadOnlyList<ResourceChange>> ChangesAsync(long after, int limit, CancellationToken ct = default)
+    public Task<IReadOnlyList<ResourceChange>> ChangesAsync(long after, int limit, CancellationToken ct = default) => ReadChangesAsync(after, limit, withObjects: false, ct);
+
+    public Task<IReadOnlyList<ResourceChange>> ChangesWithObjectsAsync(long after, int limit, CancellationToken ct = default) => ReadChangesAsync(after, limit, withObjects: true, ct);
+
+    private async Task<IReadOnlyList<ResourceChange>> ReadChangesAsync(long after, int limit, bool withObjects, CancellationToken ct)
     {
         await using var c = await db.OpenReadAsync(ct);
         await using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT seq, kind, namespace, name, resource_version, change FROM resource_changes WHERE seq > @after ORDER BY seq LIMIT @limit";
+        cmd.CommandText = withObjects ? ChangeFeedSql.Select : ChangeFeedSql.SelectKeys;
         cmd.Parameters.AddWithValue("@after", after);
         cmd.Parameters.AddWithValue("@limit", limit);
         var list = new List<ResourceChange>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
         {
-            list.Add(new ResourceChange(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4), Enum.Parse<ResourceChangeType>(r.GetString(5))));
+            list.Add(ChangeFeedSql.Read(r, withObjects));
         }
 
         return list;
@@ -296,17 +298,22 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
             },
             ct);
 
-    private static async Task RecordChangeAsync(SqliteConnection c, SqliteTransaction tx, string kind, string ns, string name, long rv, ResourceChangeType type, CancellationToken ct)
+    /// <summary>
+    /// Records a change of an object that exists, with its row as it is now while a watch in this process wants the
+    /// objects (copying them cost about a third of the status write rate, see ChangeFeedSql); false when there is
+    /// no such object.
+    /// </summary>
+    private async Task<bool> RecordChangeAsync(SqliteConnection c, SqliteTransaction tx, string kind, string ns, string name, long rv, ResourceChangeType type, CancellationToken ct)
     {
         await using var cmd = c.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = "INSERT INTO resource_changes (kind, namespace, name, resource_version, change) VALUES (@kind, @ns, @name, @rv, @change)";
+        cmd.CommandText = signal.ObjectsWanted ? ChangeFeedSql.InsertFromResource : ChangeFeedSql.InsertKeyFromResource;
         cmd.Parameters.AddWithValue("@kind", kind);
         cmd.Parameters.AddWithValue("@ns", ns);
         cmd.Parameters.AddWithValue("@name", name);
         cmd.Parameters.AddWithValue("@rv", rv);
         cmd.Parameters.AddWithValue("@change", type.ToString());
-        await cmd.ExecuteNonQueryAsync(ct);
+        return await cmd.ExecuteNonQueryAsync(ct) > 0;
     }
 
     private static async Task ReplaceLabelsAsync(SqliteConnection c, SqliteTransaction tx, string kind, string ns, string name, IReadOnlyDictionary<string, string> labels, CancellationToken ct)
