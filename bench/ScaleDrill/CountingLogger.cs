@@ -5,7 +5,8 @@ namespace Fleet.Bench.ScaleDrill;
 
 /// <summary>
 /// The embedded silo's log: warnings and errors counted per category (a drill of 10,000 clusters would drown the
-/// console otherwise), the first few warnings and errors printed in full. The counts go into the report.
+/// console otherwise), the first few warnings and errors printed in full, and the first of each category (so that a
+/// flood of one kind is named however late it starts). The counts go into the report.
 /// </summary>
 internal sealed class CountingLoggerProvider : ILoggerProvider
 {
@@ -38,8 +39,8 @@ internal sealed class CountingLoggerProvider : ILoggerProvider
             }
 
             var counts = logLevel >= LogLevel.Error ? owner.Errors : owner.Warnings;
-            counts.AddOrUpdate(category, 1, (_, n) => n + 1);
-            if (Interlocked.Increment(ref logLevel >= LogLevel.Error ? ref owner._printedErrors : ref owner._printedWarnings) <= Printed)
+            var seen = counts.AddOrUpdate(category, 1, (_, n) => n + 1);
+            if (Interlocked.Increment(ref logLevel >= LogLevel.Error ? ref owner._printedErrors : ref owner._printedWarnings) <= Printed || seen == 1)
             {
                 Console.Error.WriteLine($"silo {logLevel}: {category}: {formatter(state, exception)}{(exception is null ? "" : " (" + exception.GetType().Name + ": " + exception.Message + ")")}");
             }
