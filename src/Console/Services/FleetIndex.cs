@@ -115,6 +115,8 @@ internal sealed partial class FleetIndex : IDisposable
                     {
                         Apply(e);
                     }
+                    // A watch ends without an error only when the host stops.
+                    return;
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
                 {
