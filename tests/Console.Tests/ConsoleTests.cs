@@ -186,6 +186,7 @@ public sealed class ConsoleTests(ConsoleFixture fleet) : IClassFixture<ConsoleFi
         Assert.Equal("added", Browser.Find("#diff tr[data-object='Service/demo/web']").GetAttribute("data-action"));
         Assert.Equal("unchanged", Browser.Find("#diff tr[data-object='Deployment/demo/web']").GetAttribute("data-action"));
         Assert.Contains("1 changed", Browser.Find("#diff-summary").Text, StringComparison.Ordinal);
+        Browser.Driver.ExecuteScript("document.querySelector('#diff-summary').scrollIntoView()");
         Browser.Screenshot("diff");
     }
 
