@@ -36,12 +36,12 @@ internal static class DiffRows
         string? unified = null;
         if (diff.Action is DiffAction.Created or DiffAction.Configured or DiffAction.Deleted)
         {
-            unified = UnidiffRenderer.GenerateUnidiff(Yaml(diff.Live), Yaml(diff.Desired), $"{cluster}/{id} (live)", $"{cluster}/{id} (desired)", contextLines: 3);
+            unified = UnidiffRenderer.GenerateUnidiff(Yaml(diff.Live), Yaml(diff.Desired), $"{cluster}/{id} (live)", $"{cluster}/{id} (desired)", contextLines: 3).TrimEnd('\n');
         }
         return new DiffRow(id, diff.Action, diff.Message, unified);
     }
 
-    private static string Yaml(JsonObject? obj) => obj is null ? "" : new RenderResult([(JsonObject)KeysSorted(obj)!]).ToYaml();
+    private static string Yaml(JsonObject? obj) => obj is null ? "" : new RenderResult([(JsonObject)KeysSorted(obj)!]).ToYaml().TrimEnd('\n');
 
     private static JsonNode? KeysSorted(JsonNode? node) => node switch
     {
