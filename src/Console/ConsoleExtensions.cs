@@ -22,6 +22,7 @@ public static class ConsoleExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<FleetChanges>();
         services.AddHostedService(sp => sp.GetRequiredService<FleetChanges>());
+        services.AddSingleton<FleetIndex>();
         services.AddSingleton<ReconcileDurations>();
         services.AddScoped<ConsoleSession>();
         services.AddScoped<FleetView>();

@@ -21,6 +21,8 @@ public sealed class ConsoleTests(ConsoleFixture fleet) : IClassFixture<ConsoleFi
         var clusters = Browser.Find("#clusters-by-state");
         Browser.WaitUntil(() => clusters.FindElement(OpenQA.Selenium.By.CssSelector("[data-state=Ready] .n")).Text == "20", "20 ready clusters counted");
         Browser.WaitUntil(() => Browser.All("#feed li").Count > 1, "events in the live feed");
+        // Reconcile durations, plotted by plotly.js.
+        Browser.WaitUntil(() => Browser.Exists("#durations .main-svg"), "the reconcile durations plot");
         Browser.Screenshot("overview");
     }
 
@@ -42,6 +44,12 @@ public sealed class ConsoleTests(ConsoleFixture fleet) : IClassFixture<ConsoleFi
         Assert.Equal("sim-0013", Browser.Find("#clusters tbody tr").GetAttribute("data-name"));
 
         Browser.Type("#search", "");
+        Browser.Find("#state option[value=Failed]").Click();
+        Browser.WaitUntil(() => Browser.Find("#total").Text == "0", "no prod cluster in the us failed");
+        Browser.Find("#state option[value=Ready]").Click();
+        Browser.WaitUntil(() => Browser.Find("#total").Text == "5", "the five ready again");
+        Browser.Find("#state option[value='']").Click();
+
         Browser.Type("#selector", "env in (");
         Browser.WaitUntil(() => Browser.Exists("#error"), "a bad selector is explained");
         Assert.Contains("labelSelector", Browser.Find("#error").Text, StringComparison.Ordinal);
@@ -73,6 +81,7 @@ public sealed class ConsoleTests(ConsoleFixture fleet) : IClassFixture<ConsoleFi
         Browser.WaitUntil(() => Browser.Find("#inventory").Text.Contains("Deployment", StringComparison.Ordinal), "the inventory on sim-0011");
         Assert.Contains("web-config", Browser.Find("#inventory").Text, StringComparison.Ordinal);
         Browser.WaitUntil(() => Browser.All("#events li[data-reason]").Count > 0, "recent events");
+        Browser.WaitUntil(() => Browser.Exists("#rollout-progress .main-svg"), "the rollout progress plot");
         Browser.Screenshot("application");
     }
 
@@ -85,7 +94,15 @@ public sealed class ConsoleTests(ConsoleFixture fleet) : IClassFixture<ConsoleFi
         Browser.WaitUntil(() => Browser.All("#heatmap tr[data-name=web] td.st-ready").Count == 10, "web ready on ten clusters");
         Assert.Equal(10, Browser.All("#heatmap tr[data-name=web] td.none").Count);
         Assert.Contains("Ready", Browser.Find("#heatmap tr[data-name=web] td.st-ready").GetAttribute("title"), StringComparison.Ordinal);
+        Assert.Contains("✔", Browser.Find("#heatmap tr[data-name=web] td.st-ready").Text, StringComparison.Ordinal);
         Browser.Screenshot("heatmap");
+
+        // A click on a cell shows that application on that cluster.
+        Browser.Find("#heatmap tr[data-name=web] td.st-ready button").Click();
+        Browser.WaitUntil(() => Browser.Exists("#cell-detail"), "the cell's details");
+        Assert.Contains("Ready", Browser.Find("#cell-detail").Text, StringComparison.Ordinal);
+        Assert.Contains("main@sha1:", Browser.Find("#cell-detail").Text, StringComparison.Ordinal);
+        Assert.Contains("?cluster=sim-", Browser.Find("#cell-open").GetAttribute("href"), StringComparison.Ordinal);
     }
 
     [SkippableFact]
@@ -130,6 +147,50 @@ public sealed class ConsoleTests(ConsoleFixture fleet) : IClassFixture<ConsoleFi
         Assert.Contains("not found", Browser.Find("#error").Text, StringComparison.Ordinal);
         Assert.False(Browser.Exists("#cluster-grid"));
     }
+
+    [SkippableFact]
+    public async Task ApplicationPage_DiffsDesiredAgainstLive_OnTheChosenCluster()
+    {
+        SkipWithoutBrowser();
+        // An application that reconciles hourly, so that the hand edits below stay until the diff reads them.
+        await fleet.Env.PutAsync("applications/hourly", """
+            apiVersion: fleet.dev/v1
+            kind: Application
+            metadata: {name: hourly}
+            spec:
+              sourceRef: {kind: GitRepository, name: repo}
+              path: base
+              interval: 1h
+              timeout: 30s
+              prune: true
+              clusterSelector:
+                matchLabels: {env: dev, region: eu}
+              postBuild:
+                substitute: {team: payments}
+            """);
+        await fleet.Env.WaitAsync(async () => await fleet.Env.PlacementReadyAsync("hourly~sim-0002") == "True", "hourly ready on sim-0002");
+        // Hand edits on the cluster: a changed ConfigMap value and a deleted Service.
+        var config = fleet.Env.Get("sim-0002", FleetEnvironment.ConfigMapPath)!;
+        config["data"]!["team"] = "hand-edited";
+        Assert.Equal(200, fleet.Env.Sim.Invoke("sim-0002", "PUT", FleetEnvironment.ConfigMapPath, config.ToJsonString(), "application/json").Status);
+        Assert.Equal(200, fleet.Env.Sim.Invoke("sim-0002", "DELETE", FleetEnvironment.ServicePath).Status);
+
+        SignedIn();
+        Browser.Open($"ui/applications/{FleetEnvironment.Ns}/hourly?cluster=sim-0002");
+        Browser.Find("#diff-run").Click();
+        Browser.WaitUntil(() => Browser.Exists("#diff"), "the diff of sim-0002", 60);
+        var changed = Browser.Find("#diff tr[data-object='ConfigMap/demo/web-config']");
+        Assert.Equal("changed", changed.GetAttribute("data-action"));
+        Assert.Contains("team: hand-edited", Lines("#diff tr[data-object='ConfigMap/demo/web-config'] .unified .dd"), StringComparison.Ordinal);
+        Assert.Contains("team: payments", Lines("#diff tr[data-object='ConfigMap/demo/web-config'] .unified .da"), StringComparison.Ordinal);
+        Assert.Equal("added", Browser.Find("#diff tr[data-object='Service/demo/web']").GetAttribute("data-action"));
+        Assert.Equal("unchanged", Browser.Find("#diff tr[data-object='Deployment/demo/web']").GetAttribute("data-action"));
+        Assert.Contains("1 changed", Browser.Find("#diff-summary").Text, StringComparison.Ordinal);
+        Browser.Driver.ExecuteScript("document.querySelector('#diff-summary').scrollIntoView()");
+        Browser.Screenshot("diff");
+    }
+
+    private string Lines(string css) => string.Join("\n", Browser.All(css).Select(e => e.Text));
 
     [SkippableFact]
     public void Viewer_SeesNoActionButtons()

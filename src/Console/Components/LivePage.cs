@@ -5,24 +5,36 @@ using Microsoft.AspNetCore.Components;
 namespace Fleet.WebConsole.Components;
 
 /// <summary>
-/// A page that shows Fleet as it is now: it loads once, then loads again whenever objects of the kinds it shows
-/// change or new events arrive (within <see cref="FleetChanges.Period"/>), one load at a time, without a reload of
-/// the browser page.
+/// A page that shows Fleet as it is now: it loads once, then loads again when objects of the kinds it shows change or
+/// new events arrive, without a reload of the browser page. Changes are gathered: a page loads at most once every
+/// <see cref="Throttle"/> (one load at a time), however many objects change, so that a fleet where something changes
+/// all the time costs a few renders a second, and a change still shows within a second.
 /// </summary>
 public abstract class LivePage : ComponentBase, IDisposable
 {
+    /// <summary>The shortest time between two live loads of a page.</summary>
+    public static readonly TimeSpan Throttle = TimeSpan.FromMilliseconds(300);
+
     private readonly CancellationTokenSource _disposed = new();
     private bool _loading;
     private bool _again;
+    private int _scheduled;
+    private long _lastLoad;
 
     [Inject]
     internal FleetChanges Changes { get; set; } = null!;
+
+    [Inject]
+    internal FleetIndex Index { get; set; } = null!;
 
     [Inject]
     internal FleetView View { get; set; } = null!;
 
     [Inject]
     internal ConsoleSession Session { get; set; } = null!;
+
+    [Inject]
+    internal TimeProvider Time { get; set; } = null!;
 
     /// <summary>The kinds whose changes this page shows.</summary>
     protected abstract IReadOnlyCollection<string> Kinds { get; }
@@ -47,6 +59,7 @@ public abstract class LivePage : ComponentBase, IDisposable
     {
         Changes.Changed += OnChanged;
         Changes.EventsAppended += OnEvents;
+        Index.Changed += OnIndexChanged;
         await ReloadAsync();
     }
 
@@ -66,6 +79,7 @@ public abstract class LivePage : ComponentBase, IDisposable
             do
             {
                 _again = false;
+                _lastLoad = Time.GetTimestamp();
                 try
                 {
                     await LoadAsync(_disposed.Token);
@@ -90,11 +104,20 @@ public abstract class LivePage : ComponentBase, IDisposable
         StateHasChanged();
     }
 
+    /// <summary>Kinds the index keeps are heard from the index (its rows are current by then); the others from the change feed.</summary>
     private void OnChanged(IReadOnlySet<string> kinds)
     {
-        if (Kinds.Any(kinds.Contains))
+        if (Kinds.Any(k => kinds.Contains(k) && !FleetIndex.Kinds.Contains(k)))
         {
-            _ = InvokeAsync(ReloadAsync);
+            Schedule();
+        }
+    }
+
+    private void OnIndexChanged(string kind)
+    {
+        if (Kinds.Contains(kind))
+        {
+            Schedule();
         }
     }
 
@@ -102,7 +125,38 @@ public abstract class LivePage : ComponentBase, IDisposable
     {
         if (ShowsEvents)
         {
-            _ = InvokeAsync(ReloadAsync);
+            Schedule();
+        }
+    }
+
+    /// <summary>One live load, <see cref="Throttle"/> after the last one began; changes that come meanwhile join it.</summary>
+    private void Schedule()
+    {
+        if (Interlocked.Exchange(ref _scheduled, 1) == 1 || _disposed.IsCancellationRequested)
+        {
+            return;
+        }
+        var wait = Throttle - Time.GetElapsedTime(Interlocked.Read(ref _lastLoad));
+        _ = LoadLaterAsync(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+    }
+
+    private async Task LoadLaterAsync(TimeSpan wait)
+    {
+        try
+        {
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, Time, _disposed.Token);
+            }
+            await InvokeAsync(() =>
+            {
+                Volatile.Write(ref _scheduled, 0);
+                return ReloadAsync();
+            });
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+            // The page was closed.
         }
     }
 
@@ -110,6 +164,7 @@ public abstract class LivePage : ComponentBase, IDisposable
     {
         Changes.Changed -= OnChanged;
         Changes.EventsAppended -= OnEvents;
+        Index.Changed -= OnIndexChanged;
         _disposed.Cancel();
         _disposed.Dispose();
         GC.SuppressFinalize(this);

@@ -22,6 +22,7 @@ internal sealed partial class FleetChanges(IResourceStore store, IEventLog event
     private readonly LinkedList<FleetEvent> _recent = new();
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private int _woken;
     private long _changePosition;
     private long _eventPosition;
 
@@ -67,6 +68,8 @@ internal sealed partial class FleetChanges(IResourceStore store, IEventLog event
                     LogPollFailed(logger, ex);
                 }
                 await _wake.WaitAsync(Period, stoppingToken);
+                // Commits from here on wake the next wait; those before it are read by the poll that follows.
+                Volatile.Write(ref _woken, 0);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -79,9 +82,10 @@ internal sealed partial class FleetChanges(IResourceStore store, IEventLog event
         }
     }
 
+    /// <summary>Wakes the loop once per poll, however many commits arrive (without a semaphore's full-count exception per extra commit).</summary>
     private void OnCommitted()
     {
-        if (_wake.CurrentCount == 0)
+        if (Interlocked.CompareExchange(ref _woken, 1, 0) == 0 && _wake.CurrentCount == 0)
         {
             try
             {
@@ -89,7 +93,7 @@ internal sealed partial class FleetChanges(IResourceStore store, IEventLog event
             }
             catch (SemaphoreFullException)
             {
-                // Already woken.
+                // Released just after a wait timed out: already woken.
             }
         }
     }

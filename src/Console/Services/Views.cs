@@ -38,6 +38,7 @@ public sealed record ApplicationRow(
 
 public sealed record PlacementRow(
     string Namespace,
+    string Name,
     string Application,
     string Cluster,
     State State,
@@ -61,9 +62,9 @@ public sealed record SourceRow(
 
 public sealed record ClusterDetail(ClusterRow Cluster, ClusterStatus Status, IReadOnlyList<PlacementRow> Placements);
 
-public sealed record ApplicationDetail(ApplicationRow Application, IReadOnlyList<PlacementRow> Placements, IReadOnlyList<FleetEvent> Events);
+public sealed record ApplicationDetail(ApplicationRow Application, IReadOnlyList<FleetEvent> Events);
 
-public sealed record HeatMap(IReadOnlyList<ApplicationRow> Applications, Page<ClusterRow> Clusters, IReadOnlyDictionary<(string Namespace, string Application, string Cluster), PlacementRow> Cells);
+public sealed record HeatMap(Page<ApplicationRow> Applications, Page<ClusterRow> Clusters, IReadOnlyDictionary<(string Namespace, string Application, string Cluster), PlacementRow> Cells);
 
 public sealed record Overview(
     IReadOnlyDictionary<State, int> Clusters,
