@@ -14,7 +14,7 @@ public interface IChangeDispatcherGrain : IGrainWithStringKey
     const string Key = "dispatcher";
 
     /// <summary>Hint: the store committed something; read the feed now rather than at the next poll.</summary>
-    [OneWay, Alias("HintCommitted")]
+    [OneWay, AlwaysInterleave, Alias("HintCommitted")]
     Task HintCommitted();
 
     /// <summary>Reads and dispatches everything committed so far; returns the feed position reached (tests, start-up).</summary>

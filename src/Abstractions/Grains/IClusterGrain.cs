@@ -7,10 +7,10 @@ namespace Fleet.Abstractions.Grains;
 public interface IClusterGrain : IGrainWithStringKey
 {
     /// <summary>Hint: the Cluster object (or its credentials Secret) changed or was deleted; re-read it.</summary>
-    [OneWay, Alias("HintSpecChanged")]
+    [OneWay, AlwaysInterleave, Alias("HintSpecChanged")]
     Task HintSpecChanged();
 
     /// <summary>Hint: probe now rather than at the next interval.</summary>
-    [OneWay, Alias("HintProbeNow")]
+    [OneWay, AlwaysInterleave, Alias("HintProbeNow")]
     Task HintProbeNow();
 }

@@ -7,10 +7,10 @@ namespace Fleet.Abstractions.Grains;
 public interface IGitRepositoryGrain : IGrainWithStringKey
 {
     /// <summary>Hint: the GitRepository object (or its Secret) changed or was deleted; re-read it.</summary>
-    [OneWay, Alias("HintSpecChanged")]
+    [OneWay, AlwaysInterleave, Alias("HintSpecChanged")]
     Task HintSpecChanged();
 
     /// <summary>Hint: fetch now (a webhook arrived, or a user asked).</summary>
-    [OneWay, Alias("HintFetchNow")]
+    [OneWay, AlwaysInterleave, Alias("HintFetchNow")]
     Task HintFetchNow();
 }

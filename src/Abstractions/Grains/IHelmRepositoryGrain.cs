@@ -7,10 +7,10 @@ namespace Fleet.Abstractions.Grains;
 public interface IHelmRepositoryGrain : IGrainWithStringKey
 {
     /// <summary>Hint: the HelmRepository object (or its Secret) changed or was deleted; re-read it.</summary>
-    [OneWay, Alias("HintSpecChanged")]
+    [OneWay, AlwaysInterleave, Alias("HintSpecChanged")]
     Task HintSpecChanged();
 
     /// <summary>Hint: fetch the index now.</summary>
-    [OneWay, Alias("HintFetchNow")]
+    [OneWay, AlwaysInterleave, Alias("HintFetchNow")]
     Task HintFetchNow();
 }

@@ -7,10 +7,10 @@ namespace Fleet.Abstractions.Grains;
 public interface IPlacementGrain : IGrainWithStringKey
 {
     /// <summary>Hint: its application changed what this cluster should run, or a dependency became ready; re-read the desired state.</summary>
-    [OneWay, Alias("HintDesiredChanged")]
+    [OneWay, AlwaysInterleave, Alias("HintDesiredChanged")]
     Task HintDesiredChanged();
 
     /// <summary>Hint: its cluster changed (reachable again, paused or resumed); retry now.</summary>
-    [OneWay, Alias("HintClusterChanged")]
+    [OneWay, AlwaysInterleave, Alias("HintClusterChanged")]
     Task HintClusterChanged();
 }
