@@ -116,6 +116,32 @@ public sealed partial class ClusterRegisterTests(FleetServer server, RegisterTar
     }
 
     [Fact]
+    public async Task Register_ManagedNamespaces_BindsOnlyThere_AndDropsAClusterWideBinding()
+    {
+        var (cluster, kubeconfig) = targets.NewSimCluster();
+        var (code, output, error) = await _cli.RunAsync("cluster", "register", cluster, "--kubeconfig", kubeconfig, "--context", "sim", "-n", _ns);
+        Assert.True(code == 0, error);
+        Assert.Equal(200, targets.Sim.Invoke(cluster, "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/fleet:fleet-system:fleet-agent").Status);
+
+        (code, output, error) = await _cli.RunAsync("cluster", "register", cluster, "--kubeconfig", kubeconfig, "--context", "sim", "-n", _ns,
+            "--managed-namespace", "team-a", "--managed-namespace", "team-b");
+        Assert.True(code == 0, error);
+        Assert.Contains("namespace/team-a created", output, StringComparison.Ordinal);
+        Assert.Contains("rolebinding.rbac.authorization.k8s.io/fleet:fleet-system:fleet-agent created", output, StringComparison.Ordinal);
+        Assert.Contains("clusterrolebinding.rbac.authorization.k8s.io/fleet:fleet-system:fleet-agent deleted", output, StringComparison.Ordinal);
+        foreach (var ns in new[] { "team-a", "team-b" })
+        {
+            var (status, body) = targets.Sim.Invoke(cluster, "GET", $"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings/fleet:fleet-system:fleet-agent");
+            Assert.Equal(200, status);
+            var binding = JsonNode.Parse(body)!;
+            Assert.Equal("admin", binding["roleRef"]!["name"]!.GetValue<string>());
+            Assert.Equal("fleet-agent", binding["subjects"]![0]!["name"]!.GetValue<string>());
+        }
+        Assert.Equal(404, targets.Sim.Invoke(cluster, "GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/fleet:fleet-system:fleet-agent").Status);
+        await WaitReadyAsync(cluster);
+    }
+
+    [Fact]
     public async Task Register_NamesWhatIsWrong()
     {
         var (cluster, kubeconfig) = targets.NewSimCluster();
@@ -174,5 +200,16 @@ public sealed partial class ClusterRegisterTests(FleetServer server, RegisterTar
         var secret = JsonNode.Parse(await http.GetStringAsync("api/v1/namespaces/fleet-system/secrets/fleet-agent-b-token"))!;
         Assert.Equal("kubernetes.io/service-account-token", secret["type"]!.GetValue<string>());
         await WaitReadyAsync("real-b");
+
+        // Namespace-scoped: the real API server takes the RoleBinding (this one authorizes everything, so what the
+        // binding grants is not checked here; the KubeSim test checks what is made and what is removed).
+        (code, output, error) = await _cli.RunAsync("cluster", "register", "real-c", "--kubeconfig", kubeconfig, "-n", _ns,
+            "--service-account", "fleet-agent-c", "--managed-namespace", "team-a");
+        Assert.True(code == 0, error);
+        var roleBinding = JsonNode.Parse(await http.GetStringAsync("apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings/fleet:fleet-system:fleet-agent-c"))!;
+        Assert.Equal("admin", roleBinding["roleRef"]!["name"]!.GetValue<string>());
+        using var clusterWide = await http.GetAsync("apis/rbac.authorization.k8s.io/v1/clusterrolebindings/fleet:fleet-system:fleet-agent-c");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, clusterWide.StatusCode);
+        await WaitReadyAsync("real-c");
     }
 }

@@ -38,7 +38,15 @@ internal static class ClusterCommand
         var registrationToken = new Option<string?>("--registration-token") { Description = "A registration token (fleetreg_...; default: $FLEET_REGISTRATION_TOKEN, else the API token)" };
         var agentNamespace = new Option<string>("--agent-namespace") { Description = "Namespace of the service account in the cluster", DefaultValueFactory = _ => "fleet-system" };
         var serviceAccount = new Option<string>("--service-account") { Description = "The service account Fleet acts as", DefaultValueFactory = _ => "fleet-agent" };
-        var clusterRole = new Option<string>("--cluster-role") { Description = "The ClusterRole bound to the service account", DefaultValueFactory = _ => "cluster-admin" };
+        var clusterRole = new Option<string>("--cluster-role")
+        {
+            Description = "The ClusterRole bound to the service account (default: cluster-admin; admin with --managed-namespace)",
+        };
+        var managedNamespaces = new Option<string[]>("--managed-namespace")
+        {
+            Description = "Give Fleet rights only in this namespace of the cluster (repeatable): a RoleBinding in each, created with it, and no ClusterRoleBinding",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var tokenExpiry = new Option<string>("--token-expiry") { Description = "Lifetime of the token from the TokenRequest API (a duration: 8760h, 30m; the cluster may shorten it)", DefaultValueFactory = _ => "8760h" };
         var tokenSecret = new Option<bool>("--token-secret")
         {
@@ -48,7 +56,7 @@ internal static class ClusterCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "Print what would be created, changing nothing (the cluster is only read)" };
         var command = new Command("register", "Register a cluster with Fleet: create its service account, binding and token with your kubeconfig, then the Cluster in Fleet")
         {
-            name, kubeconfig, kubeContext, ns, labels, registrationToken, agentNamespace, serviceAccount, clusterRole, tokenExpiry, tokenSecret, tokenWait, dryRun,
+            name, kubeconfig, kubeContext, ns, labels, registrationToken, agentNamespace, serviceAccount, clusterRole, managedNamespaces, tokenExpiry, tokenSecret, tokenWait, dryRun,
         };
         command.Validators.Add(result =>
         {
@@ -66,8 +74,21 @@ internal static class ClusterCommand
             {
                 throw new CliException($"{invalid.Field}: {invalid.Message}", CliHost.BadArguments);
             }
-            var access = new AgentAccess(parse.GetRequiredValue(agentNamespace), parse.GetRequiredValue(serviceAccount), parse.GetRequiredValue(clusterRole),
-                parse.GetValue(tokenSecret), Duration(parse.GetRequiredValue(tokenExpiry), "--token-expiry"), Duration(parse.GetRequiredValue(tokenWait), "--token-wait"));
+            var scoped = (parse.GetValue(managedNamespaces) ?? []).Distinct(StringComparer.Ordinal).ToList();
+            foreach (var managed in scoped)
+            {
+                if (ResourceValidation.ValidateName(managed, "--managed-namespace").FirstOrDefault() is { } bad)
+                {
+                    throw new CliException($"{bad.Field}: {bad.Message}", CliHost.BadArguments);
+                }
+            }
+            // Namespace-scoped, the built-in aggregated "admin" role is everything in a namespace but its quotas.
+            var role = parse.GetValue(clusterRole) ?? (scoped.Count > 0 ? "admin" : "cluster-admin");
+            var access = new AgentAccess(parse.GetRequiredValue(agentNamespace), parse.GetRequiredValue(serviceAccount), role,
+                parse.GetValue(tokenSecret), Duration(parse.GetRequiredValue(tokenExpiry), "--token-expiry"), Duration(parse.GetRequiredValue(tokenWait), "--token-wait"))
+            {
+                ManagedNamespaces = scoped,
+            };
             var clusterLabels = TokenCommand.KeyValues(parse.GetValue(labels) ?? [], "--label");
             using var fleet = FleetSide(context, parse, registrationToken, ns);
             var isDryRun = parse.GetValue(dryRun);
@@ -91,9 +112,14 @@ internal static class ClusterCommand
 
             var prefix = isDryRun ? "(dry run) " : "";
             output.WriteLine($"{prefix}cluster {connection.Server} (context \"{file.Context}\" of {file.Path})");
-            foreach (var desired in new[] { TargetCluster.Namespace(access), TargetCluster.ServiceAccount(access), TargetCluster.Binding(access) })
+            foreach (var desired in TargetCluster.AgentObjects(access))
             {
                 output.WriteLine($"{prefix}{TargetCluster.Describe(desired)} {await target.EnsureAsync(desired, isDryRun, ct)}");
+            }
+            if (access.ManagedNamespaces.Count > 0 && await target.RemoveAsync(TargetCluster.ClusterWideBinding(access), isDryRun, ct) is { } removed)
+            {
+                // Registered cluster-wide before: the account must not keep those rights.
+                output.WriteLine($"{prefix}{TargetCluster.Describe(TargetCluster.ClusterWideBinding(access))} {removed}");
             }
             if (isDryRun)
             {

@@ -9,6 +9,12 @@ namespace Fleet.Cli.Registration;
 /// <summary>What <c>fleet cluster register</c> makes in the cluster it registers, and how it gets the token.</summary>
 internal sealed record AgentAccess(string Namespace, string ServiceAccount, string ClusterRole, bool TokenSecret, TimeSpan TokenExpiry, TimeSpan TokenWait)
 {
+    /// <summary>
+    /// The namespaces Fleet may manage, each through a RoleBinding of <see cref="ClusterRole"/> there (least privilege:
+    /// nothing cluster-wide); empty for one ClusterRoleBinding.
+    /// </summary>
+    public IReadOnlyList<string> ManagedNamespaces { get; init; } = [];
+
     /// <summary>One binding per service account, named after it: a changed role replaces the binding, never adds a second.</summary>
     public string BindingName => $"fleet:{Namespace}:{ServiceAccount}";
 
@@ -59,9 +65,32 @@ internal sealed class TargetCluster : IDisposable
 
     public static JsonObject ServiceAccount(AgentAccess access) => Object("v1", "ServiceAccount", access.Namespace, access.ServiceAccount);
 
-    public static JsonObject Binding(AgentAccess access)
+    /// <summary>The agent's identity in the cluster, in the order it is made: its Namespace and ServiceAccount, then its rights.</summary>
+    public static IEnumerable<JsonObject> AgentObjects(AgentAccess access)
     {
-        var binding = Object(RbacVersion, "ClusterRoleBinding", null, access.BindingName);
+        yield return Namespace(access);
+        yield return ServiceAccount(access);
+        if (access.ManagedNamespaces.Count == 0)
+        {
+            yield return Binding(access);
+            yield break;
+        }
+        foreach (var ns in access.ManagedNamespaces)
+        {
+            if (ns != access.Namespace)
+            {
+                yield return Object("v1", "Namespace", null, ns);
+            }
+            yield return Binding(access, ns);
+        }
+    }
+
+    /// <summary>The ClusterRoleBinding of a cluster-wide registration, which a namespace-scoped one removes.</summary>
+    public static JsonObject ClusterWideBinding(AgentAccess access) => Binding(access with { ManagedNamespaces = [] });
+
+    public static JsonObject Binding(AgentAccess access, string? inNamespace = null)
+    {
+        var binding = Object(RbacVersion, inNamespace is null ? "ClusterRoleBinding" : "RoleBinding", inNamespace, access.BindingName);
         binding["roleRef"] = new JsonObject { ["apiGroup"] = "rbac.authorization.k8s.io", ["kind"] = "ClusterRole", ["name"] = access.ClusterRole };
         binding["subjects"] = new JsonArray(new JsonObject { ["kind"] = "ServiceAccount", ["name"] = access.ServiceAccount, ["namespace"] = access.Namespace });
         return binding;
@@ -83,7 +112,7 @@ internal sealed class TargetCluster : IDisposable
     {
         var (apiVersion, kind, ns, name) = Identity(desired);
         var live = await Guard(() => _client.GetAsync(apiVersion, kind, ns, name, ct));
-        if (kind == "ClusterRoleBinding" && live is not null && RoleOf(live) is { } role && role != RoleOf(desired))
+        if (kind is "ClusterRoleBinding" or "RoleBinding" && live is not null && RoleOf(live) is { } role && role != RoleOf(desired))
         {
             // roleRef cannot change: replace the binding, so that the account never keeps the role it had.
             if (dryRun)
@@ -102,6 +131,22 @@ internal sealed class TargetCluster : IDisposable
         return applied.Created ? "created"
             : Opt(applied.Object, "metadata", "resourceVersion") == Opt(live, "metadata", "resourceVersion") ? "unchanged"
             : "configured";
+    }
+
+    /// <summary>Deletes the object if it exists and says so (with <paramref name="dryRun"/>, only what would happen); null when there is none.</summary>
+    public async Task<string?> RemoveAsync(JsonObject existing, bool dryRun, CancellationToken ct)
+    {
+        var (apiVersion, kind, ns, name) = Identity(existing);
+        if (await Guard(() => _client.GetAsync(apiVersion, kind, ns, name, ct)) is null)
+        {
+            return null;
+        }
+        if (dryRun)
+        {
+            return "would be deleted";
+        }
+        await Guard(() => _client.DeleteAsync(apiVersion, kind, ns, name, ct: ct));
+        return "deleted";
     }
 
     /// <summary>A token for the agent's service account: from the TokenRequest API, or read from the token Secret once the token controller has filled it.</summary>
