@@ -353,7 +353,8 @@ internal sealed partial class ApplicationGrain(
         IReadOnlyList<JsonObject> substituted;
         try
         {
-            substituted = Rendering.PostBuild.Substitute(positions.Select(i => rendered.Objects[i].DeepClone().AsObject()).ToList(), vars);
+            // Substitute copies what it returns and leaves its input alone: no clone needed here.
+            substituted = Rendering.PostBuild.Substitute(positions.Select(i => rendered.Objects[i]).ToList(), vars);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not RenderException)
         {
