@@ -114,51 +114,15 @@ internal static class ScaleRun
             report.Add("memory", "heapBytesPerPlacement", "managed heap per placement (grains, state, caches)", (heapAfter - heapBefore) / (double)placements, "B", "0");
             report.Add("memory", "kubeSimRssMiB", "KubeSim resident set (not Fleet's)", (await sim.StatsAsync()).WorkingSet / 1048576.0, "MiB", "0");
 
-            // 3. Commit to applied: every application's image changes in one commit, announced through the webhook.
-            var commitOk = false;
+            // 3. Commit to applied, twice. First the usual commit: one application's image changes (every application
+            // still moves to the new revision of the repository). Then a commit that changes every application.
             var appliedSeries = new Series("clusters running the new app-0");
             var placementSeries = new Series("placements Ready on the new revision");
-            if (coldDone)
-            {
-                DrillFleet.WriteApps(repo, o.Apps, DrillFleet.Image(27));
-                var commit = repo.Commit("new image");
-                var rollout = Stopwatch.StartNew();
-                await api.PostHookAsync(hook);
-                var applied = new List<double>();
-                var pending = sim.Names.ToList();
-                long atRevision = 0;
-                TimeSpan? allPlacements = null;
-                commitOk = await PollAsync(rollout, o.Timeout, async () =>
-                {
-                    if (pending.Count > 0)
-                    {
-                        var still = await sim.NotRunningAsync(pending, DrillFleet.AppNamespace(0), DrillFleet.Deployment, DrillFleet.Image(27));
-                        applied.AddRange(Enumerable.Repeat(rollout.Elapsed.TotalSeconds, pending.Count - still.Count));
-                        pending = still;
-                        appliedSeries.Add(rollout.Elapsed, o.Clusters - pending.Count);
-                    }
-
-                    if (allPlacements is null)
-                    {
-                        atRevision = await db.ReadyPlacementsAsync(DrillFleet.Ns, commit);
-                        placementSeries.Add(rollout.Elapsed, atRevision);
-                        if (atRevision == placements)
-                        {
-                            allPlacements = rollout.Elapsed;
-                        }
-                    }
-
-                    return (Math.Min(o.Clusters - pending.Count, atRevision / Math.Max(1, o.Apps)), o.Clusters);
-                }, "clusters on the new revision");
-                applied.Sort();
-                report.Add("commit to applied", "p50Seconds", "app-0 on a cluster, p50", Percentile(applied, 0.50), "s", "0.0");
-                report.Add("commit to applied", "p95Seconds", "app-0 on a cluster, p95", Percentile(applied, 0.95), "s", "0.0");
-                report.Add("commit to applied", "p99Seconds", "app-0 on a cluster, p99", Percentile(applied, 0.99), "s", "0.0");
-                report.Add("commit to applied", "maxSeconds", $"app-0 on every cluster{(pending.Count == 0 ? "" : $" (NOT REACHED: {pending.Count} left)")}", applied.Count == 0 ? double.NaN : applied[^1], "s", "0.0");
-                report.Add("commit to applied", "allPlacementsSeconds", $"all {placements} placements Ready on the new revision{(allPlacements is null ? " (NOT REACHED)" : "")}", allPlacements?.TotalSeconds ?? double.NaN, "s", "0.0");
-                report.AddSeries("commit to applied", appliedSeries);
-                report.AddSeries("commit to applied", placementSeries);
-            }
+            var allAppliedSeries = new Series("clusters running the new app-0 (every application changed)");
+            var allPlacementSeries = new Series("placements Ready on the new revision (every application changed)");
+            var commitOk = coldDone
+                && await CommitAsync(o, repo, api, hook, sim, db, report, "commit to applied", 1, 27, appliedSeries, placementSeries)
+                && await CommitAsync(o, repo, api, hook, sim, db, report, "commit changing every application", o.Apps, 29, allAppliedSeries, allPlacementSeries);
 
             // 4. Steady state: nothing changes; what does Fleet cost per interval?
             var steadyCpu = new Series("silo CPU (% of the machine)");
@@ -209,7 +173,8 @@ internal static class ScaleRun
             report.AddSeries("memory", rssSeries);
             report.Write();
             report.Plot("cold-start.png", $"Cold start: {o.Clusters} clusters x {o.Apps} applications", "placements Ready", readySeries);
-            report.Plot("commit-to-applied.png", $"Commit to applied on {o.Clusters} clusters (after the webhook)", "count", appliedSeries, placementSeries);
+            report.Plot("commit-to-applied.png", $"Commit to applied on {o.Clusters} clusters (after the webhook): app-0 changed", "count", appliedSeries, placementSeries);
+            report.Plot("commit-every-application.png", $"Commit to applied on {o.Clusters} clusters (after the webhook): every application changed", "count", allAppliedSeries, allPlacementSeries);
             report.Plot("silo-memory.png", "Silo resident set during the cold start", "MiB", rssSeries);
             if (steadyCpu.Points.Count > 0)
             {
@@ -224,6 +189,59 @@ internal static class ScaleRun
             await silo.DisposeAsync();
             TryDelete(root);
         }
+    }
+
+    /// <summary>
+    /// Commits a new image for the first <paramref name="changed"/> applications, announces it through the webhook and
+    /// measures until app-0 runs it on every cluster (read from KubeSim, not from Fleet) and every placement is Ready
+    /// on the new revision (those of unchanged applications too).
+    /// </summary>
+    private static async Task<bool> CommitAsync(ScaleOptions o, GitRepo repo, FleetApi api, string hook, KubeSimProcess sim, DrillDatabase db, Report report,
+        string section, int changed, int version, Series appliedSeries, Series placementSeries)
+    {
+        var placements = (long)o.Clusters * o.Apps;
+        var image = DrillFleet.Image(version);
+        Console.WriteLine($"{section}: a commit changing the image of {(changed == 1 ? "app-0" : $"all {changed} applications")}");
+        DrillFleet.WriteApps(repo, changed, image);
+        var commit = repo.Commit($"{image} for {changed} application(s)");
+        var rollout = Stopwatch.StartNew();
+        await api.PostHookAsync(hook);
+        var applied = new List<double>();
+        var pending = sim.Names.ToList();
+        long atRevision = 0;
+        TimeSpan? allPlacements = null;
+        var ok = await PollAsync(rollout, o.Timeout, async () =>
+        {
+            if (pending.Count > 0)
+            {
+                var still = await sim.NotRunningAsync(pending, DrillFleet.AppNamespace(0), DrillFleet.Deployment, image);
+                applied.AddRange(Enumerable.Repeat(rollout.Elapsed.TotalSeconds, pending.Count - still.Count));
+                pending = still;
+                appliedSeries.Add(rollout.Elapsed, o.Clusters - pending.Count);
+            }
+
+            if (allPlacements is null)
+            {
+                atRevision = await db.ReadyPlacementsAsync(DrillFleet.Ns, commit);
+                placementSeries.Add(rollout.Elapsed, atRevision);
+                if (atRevision == placements)
+                {
+                    allPlacements = rollout.Elapsed;
+                }
+            }
+
+            return (Math.Min(o.Clusters - pending.Count, atRevision / Math.Max(1, o.Apps)), o.Clusters);
+        }, "clusters on the new revision");
+        applied.Sort();
+        report.Add(section, "applicationsChanged", "applications whose manifests changed", changed, "", "0");
+        report.Add(section, "p50Seconds", "app-0 on a cluster, p50", Percentile(applied, 0.50), "s", "0.0");
+        report.Add(section, "p95Seconds", "app-0 on a cluster, p95", Percentile(applied, 0.95), "s", "0.0");
+        report.Add(section, "p99Seconds", "app-0 on a cluster, p99", Percentile(applied, 0.99), "s", "0.0");
+        report.Add(section, "maxSeconds", $"app-0 on every cluster{(pending.Count == 0 ? "" : $" (NOT REACHED: {pending.Count} left)")}", applied.Count == 0 ? double.NaN : applied[^1], "s", "0.0");
+        report.Add(section, "allPlacementsSeconds", $"all {placements} placements Ready on the new revision{(allPlacements is null ? " (NOT REACHED)" : "")}", allPlacements?.TotalSeconds ?? double.NaN, "s", "0.0");
+        report.AddSeries(section, appliedSeries);
+        report.AddSeries(section, placementSeries);
+        return ok;
     }
 
     /// <summary>

@@ -99,6 +99,46 @@ public sealed class ReconciliationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CommitOutsideTheApplicationsPath_RecordsTheNewRevision_WithoutTouchingTheClusters()
+    {
+        // An interval of an hour: no drift check is due during the test, so every request would be the commit's.
+        await _env.PutAsync("applications/web", FleetEnvironment.Application().Replace("interval: 2s", "interval: 1h"));
+        await _env.WaitAsync(() => AllProdRun("nginx:1.25"), "first revision everywhere");
+        await _env.WaitAsync(async () => (await _env.ApplicationAsync())["status"]?["placements"]?["ready"]?.GetValue<int>() == 10, "every placement Ready");
+        foreach (var cluster in FleetEnvironment.Prod)
+        {
+            _env.Sim.ResetStats(cluster);
+        }
+
+        _env.Repo.Write("docs/README.md", "not part of any application\n");
+        _env.Repo.Commit("docs only");
+        var sha = _env.Repo.Git("rev-parse", "HEAD").Trim();
+        await _env.FetchNowAsync();
+
+        await _env.WaitAsync(async () =>
+        {
+            foreach (var cluster in FleetEnvironment.Prod)
+            {
+                if (await _env.PlacementReadyAsync($"web~{cluster}", "status") != "True" ||
+                    (await _env.TryGetAsync($"placements/web~{cluster}"))?["status"]?["lastAppliedRevision"]?.GetValue<string>()?.EndsWith(sha, StringComparison.Ordinal) != true)
+                {
+                    return false;
+                }
+            }
+            return true;
+        }, "every placement Ready on the new revision");
+        await _env.WaitAsync(async () => (await _env.ApplicationAsync())["status"]?["lastAppliedRevision"]?.GetValue<string>()?.EndsWith(sha, StringComparison.Ordinal) == true, "the application on the new revision");
+        foreach (var cluster in FleetEnvironment.Prod)
+        {
+            var requests = _env.Sim.GetStats(cluster).Requests;
+            foreach (var verb in new[] { "list", "apply", "patch", "create", "update", "delete" })
+            {
+                Assert.True(requests[verb] == 0, $"{cluster}: {requests[verb]} {verb} requests for a commit that changed none of its manifests");
+            }
+        }
+    }
+
+    [Fact]
     public async Task DriftByAnotherManagerOrDeletion_IsCorrectedWithinAnInterval()
     {
         await _env.PutAsync("applications/web", FleetEnvironment.Application());

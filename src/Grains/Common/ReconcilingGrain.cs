@@ -87,6 +87,9 @@ internal abstract partial class ReconcilingGrain<TState>(IPersistentState<TState
 
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        // Woken by the reminder after idle collection: its period is known without asking the reminder table.
+        _reminderPeriod ??= status.Period;
+
         // Active and reconciling on its timer: the reminder is only the safety net for when it is not.
         if (_lastRun is { } last && Time.GetUtcNow() - last < (_reminderPeriod ?? TimeSpan.Zero))
         {
@@ -163,14 +166,23 @@ internal abstract partial class ReconcilingGrain<TState>(IPersistentState<TState
             Arm(d);
         }
 
-        // Reminders tick at least once a minute apart in Orleans; rounding keeps jittered intervals from rewriting the row.
+        // Reminders tick at least once a minute apart in Orleans, so periods are whole minutes.
         var period = TimeSpan.FromMinutes(Math.Max(1, Math.Ceiling((d + ReminderSlack).TotalMinutes)));
-        if (_reminderPeriod != period)
+        if (!ReminderFits(_reminderPeriod, period, d))
         {
             await this.RegisterOrUpdateReminder(ReminderName, period, period);
             _reminderPeriod = period;
         }
     }
+
+    /// <summary>
+    /// Whether the registered reminder period still suits a next run after <paramref name="next"/>: it is the one
+    /// wanted, or within 15% of it (plus the slack). Intervals are jittered by ±10% on every run; rewriting the
+    /// reminder row whenever the rounded period moved cost a database write per reconcile, 50,000 of them per
+    /// interval at 10,000 clusters × 5 applications.
+    /// </summary>
+    internal static bool ReminderFits(TimeSpan? registered, TimeSpan wanted, TimeSpan next) =>
+        registered is { } r && (r == wanted || (r >= next * 0.85 && r <= (next * 1.15) + ReminderSlack));
 
     /// <summary>A period spread by ±10% so that thousands of grains with one interval do not fire together.</summary>
     protected static TimeSpan Jitter(TimeSpan period) =>

@@ -34,6 +34,9 @@ internal sealed partial class PlacementGrain(
     /// <summary>The grain state changed since it was last written; <see cref="ReportAsync"/> writes it once, beside the status.</summary>
     private bool _stateChanged;
 
+    /// <summary>When this activation last found the cluster matching, plus one interval: the next drift check is due then.</summary>
+    private DateTimeOffset? _checkDue;
+
     private string Application => Key.Split('/')[1];
 
     private string ClusterName => Key.Split('/')[2];
@@ -88,6 +91,18 @@ internal sealed partial class PlacementGrain(
             return Jitter(retry);
         }
 
+        if (spec.ManifestDigest == State.LastAppliedDigest && spec.Revision != State.LastAppliedRevision && State.Failures == 0 &&
+            !(spec.Wait && !State.LastWait) && (_checkDue is not { } due || Time.GetUtcNow() < due))
+        {
+            // A new revision with the same manifests (a commit elsewhere in the repository): nothing on the cluster
+            // can change, so nothing is sent. Drift is still looked for when it is due (the timer or the reminder),
+            // not postponed: a source committed to every few minutes must not starve the drift check.
+            State = State with { LastAppliedRevision = spec.Revision };
+            _stateChanged = true;
+            await ReportAsync(spec, true, Reasons.ReconciliationSucceeded, $"Applied revision: {spec.Revision}", inventory, null, ct);
+            return _checkDue is { } next ? next - Time.GetUtcNow() : Jitter(interval);
+        }
+
         KubeClient client;
         try
         {
@@ -131,7 +146,7 @@ internal sealed partial class PlacementGrain(
                     _stateChanged = true;
                 }
                 await ReportAsync(spec, true, Reasons.ReconciliationSucceeded, $"Applied revision: {State.LastAppliedRevision}", inventory, null, ct);
-                return Jitter(interval);
+                return CheckedUntil(Jitter(interval));
             }
             drift = report.Drifted.Select(d => new DriftEntry
             {
@@ -219,7 +234,14 @@ internal sealed partial class PlacementGrain(
         State = State with { LastAppliedRevision = spec.Revision, LastAppliedDigest = spec.ManifestDigest, Failures = 0 };
         _stateChanged = true;
         await ReportAsync(spec, true, Reasons.ReconciliationSucceeded, $"Applied revision: {spec.Revision}", result.Inventory, drift, ct, health: healthSummary);
-        return Jitter(interval);
+        return CheckedUntil(Jitter(interval));
+    }
+
+    /// <summary>The cluster matched the manifests just now: the next drift check is due after <paramref name="next"/>.</summary>
+    private TimeSpan CheckedUntil(TimeSpan next)
+    {
+        _checkDue = Time.GetUtcNow() + next;
+        return next;
     }
 
     /// <summary>Whether the Cluster object says <c>paused</c>.</summary>

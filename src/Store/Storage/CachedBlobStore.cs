@@ -14,9 +14,32 @@ internal sealed class CachedBlobStore(IBlobStore inner, long sizeLimitBytes) : I
 
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = sizeLimitBytes });
 
-    public Task<string> PutAsync(ReadOnlyMemory<byte> content, CancellationToken ct = default) => inner.PutAsync(content, ct);
+    // What is written is about to be read: an application writes each cluster's substituted manifests just before
+    // that cluster's placement reads them (10,000 reads of the database per commit at 10,000 clusters otherwise).
+    public async Task<string> PutAsync(ReadOnlyMemory<byte> content, CancellationToken ct = default)
+    {
+        var digest = await inner.PutAsync(content, ct);
+        Keep(digest, content);
+        return digest;
+    }
 
-    public Task<IReadOnlyList<string>> PutManyAsync(IReadOnlyList<ReadOnlyMemory<byte>> contents, CancellationToken ct = default) => inner.PutManyAsync(contents, ct);
+    public async Task<IReadOnlyList<string>> PutManyAsync(IReadOnlyList<ReadOnlyMemory<byte>> contents, CancellationToken ct = default)
+    {
+        var digests = await inner.PutManyAsync(contents, ct);
+        for (var i = 0; i < digests.Count; i++)
+        {
+            Keep(digests[i], contents[i]);
+        }
+        return digests;
+    }
+
+    private void Keep(string digest, ReadOnlyMemory<byte> content)
+    {
+        if (content.Length <= LargestCached)
+        {
+            _cache.Set(digest, content.ToArray(), new MemoryCacheEntryOptions { Size = content.Length + 100 });
+        }
+    }
 
     public async Task<byte[]?> GetAsync(string digest, CancellationToken ct = default)
     {
@@ -25,9 +48,9 @@ internal sealed class CachedBlobStore(IBlobStore inner, long sizeLimitBytes) : I
             return cached;
         }
         var content = await inner.GetAsync(digest, ct);
-        if (content is { Length: <= LargestCached })
+        if (content is not null)
         {
-            _cache.Set(digest, content, new MemoryCacheEntryOptions { Size = content.Length + 100 });
+            Keep(digest, content);
         }
         return content;
     }

@@ -245,6 +245,14 @@ public abstract partial class StorageContract
         Assert.NotNull(await ManifestBlob.ReadAsync(b, overlayDigest, default));
         Assert.False(await b.DeleteAsync(baseDigest));
         Assert.Null(await ManifestBlob.ReadAsync(b, overlayDigest, default));
+
+        // What is written through the cache is kept there: read back with no round trip (here: after its row is gone).
+        var fresh = await b.PutAsync(Encoding.UTF8.GetBytes("fresh"));
+        var batch = await b.PutManyAsync([Encoding.UTF8.GetBytes("batch")]);
+        Assert.True(await s.Blobs.DeleteAsync(fresh));
+        Assert.True(await s.Blobs.DeleteAsync(batch[0]));
+        Assert.Equal("fresh", Encoding.UTF8.GetString((await b.GetAsync(fresh))!));
+        Assert.Equal("batch", Encoding.UTF8.GetString((await b.GetAsync(batch[0]))!));
     }
 
     protected async Task ApiTokens_StoreHashesAndRevokeByName()
