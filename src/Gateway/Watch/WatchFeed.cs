@@ -199,13 +199,16 @@ internal sealed partial class WatchFeed : IDisposable
         _signal.Committed += wake.Set;
         try
         {
+            // After a full read the next one starts where it ended, not at the cursor: behind a gap still open the
+            // cursor stays put, and reading from it again returned the same full batch while later changes waited.
+            long? after = null;
             while (!token.IsCancellationRequested)
             {
                 var armed = wake.Arm();
                 IReadOnlyList<ResourceChange> read;
                 try
                 {
-                    read = await WithObjectsAsync(await _store.ChangesWithObjectsAsync(run.Cursor.Position, Batch, token), token);
+                    read = await WithObjectsAsync(await _store.ChangesWithObjectsAsync(after ?? run.Cursor.Position, Batch, token), token);
                     Interlocked.Increment(ref _reads);
                 }
                 catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -219,17 +222,23 @@ internal sealed partial class WatchFeed : IDisposable
                     read = [];
                 }
 
-                int fresh;
                 lock (_gate)
                 {
                     if (_run != run)
                     {
                         return;
                     }
-                    fresh = FanOut(run.Cursor.Accept(read, _time.GetUtcNow()));
+                    FanOut(run.Cursor.Accept(read, _time.GetUtcNow()));
                 }
 
-                if ((fresh == 0 || read.Count < Batch) && !await WaitAsync(armed, token))
+                if (read.Count == Batch)
+                {
+                    after = read[^1].Sequence;
+                    continue;
+                }
+
+                after = null;
+                if (!await WaitAsync(armed, token))
                 {
                     return;
                 }

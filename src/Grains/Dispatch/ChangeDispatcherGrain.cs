@@ -80,9 +80,14 @@ internal sealed partial class ChangeDispatcherGrain(
         _dueNow = false;
         try
         {
+            // Each poll reads once from the cursor (re-reading what follows a gap, to find the change that fills it),
+            // then on from the end of each full read. Read again from the cursor, a full read beyond a gap that
+            // stays open for a moment (a transaction of 250 placements) came back the same in a tight loop: 1.8
+            // million rows read in a 20-second commit at 2,000 clusters, the changes after it not dispatched.
+            var after = _cursor.Position;
             while (true)
             {
-                var read = await store.ChangesAsync(_cursor.Position, BatchSize, ct);
+                var read = await store.ChangesAsync(after, BatchSize, ct);
                 var fresh = _cursor.Accept(read, time.GetUtcNow());
                 foreach (var change in fresh)
                 {
@@ -102,6 +107,8 @@ internal sealed partial class ChangeDispatcherGrain(
                 {
                     return;
                 }
+
+                after = read[^1].Sequence;
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
