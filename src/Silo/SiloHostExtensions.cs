@@ -176,9 +176,23 @@ internal static class SiloHostExtensions
         }
     }
 
-    private static string AdoNetConnectionString(SiloOptions options, IConfiguration configuration) =>
-        options.AdoNetConnectionString ?? configuration[$"{StoreOptions.Section}:ConnectionString"]
-        ?? throw new InvalidOperationException($"Option {SiloOptions.Section}:AdoNetConnectionString (or {StoreOptions.Section}:ConnectionString) must be set when Clustering is AdoNet.");
+    private static string AdoNetConnectionString(SiloOptions options, IConfiguration configuration)
+    {
+        var connectionString = options.AdoNetConnectionString ?? configuration[$"{StoreOptions.Section}:ConnectionString"]
+            ?? throw new InvalidOperationException($"Option {SiloOptions.Section}:AdoNetConnectionString (or {StoreOptions.Section}:ConnectionString) must be set when Clustering is AdoNet.");
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.MaxAutoPrepare == 0)
+        {
+            // Orleans sends the same few statements (grain state, reminders, membership) for every grain: prepared
+            // once per connection, PostgreSQL no longer parses and plans each of them again.
+            builder.MaxAutoPrepare = 64;
+        }
+
+        // Orleans keeps no session state on its connections either: no reset statements each time one goes back to the pool.
+        builder.NoResetOnClose = true;
+
+        return builder.ConnectionString;
+    }
 }
 
 /// <summary>

@@ -14,6 +14,8 @@ public sealed class PostgresStorageTests : StorageContract
     [PostgresFact] public Task Resources_ListAnswersLabelSelectors_Postgres() => Resources_ListAnswersLabelSelectors();
     [PostgresFact] public Task Events_AppendListFilterAndStream_Postgres() => Events_AppendListFilterAndStreamAfterASequence();
     [PostgresFact] public Task Events_RetentionDeletesByAgeAndCount_Postgres() => Events_RetentionDeletesByAgeAndCount();
+    [PostgresFact] public Task Resources_GetMany_Postgres() => Resources_GetMany_ReadsEachKeyInOrder_NullWhereMissing();
+    [PostgresFact] public Task Events_ConcurrentAppends_EachCommittedOnce_Postgres() => Events_ConcurrentAppends_EachCommittedOnce_InSequenceOrder();
     [PostgresFact] public Task Blobs_AreStoredOnceUnderTheirDigest_Postgres() => Blobs_AreStoredOnceUnderTheirDigest();
     [PostgresFact] public Task Blobs_PutManyAndOverlays_Postgres() => Blobs_PutManyStoresEachOnceInOneCall_AndOverlaysReadThroughTheCache();
     [PostgresFact] public Task Pages_WalkEveryObjectOnceInOrder_Postgres() => Pages_WalkEveryObjectOnceInOrder_WithFiltersInTheQuery();

@@ -130,6 +130,24 @@ public abstract partial class StorageContract
         Assert.Equal(3, (await r.ChangesAsync(changesBefore, 100)).Count);
     }
 
+    protected async Task Resources_GetMany_ReadsEachKeyInOrder_NullWhereMissing()
+    {
+        await using var s = await CreateAsync();
+        var r = s.Resources;
+        await r.PutAsync("Cluster", "a", "c1", Labels("env=prod"), Labels(), "{\"server\":\"one\"}");
+        await r.PutAsync("Placement", "a", "web~c1", Labels(), Labels(), "{\"cluster\":\"c1\"}");
+        await r.UpdateStatusAsync("Placement", "a", "web~c1", "{\"ready\":true}");
+
+        var found = await r.GetManyAsync([("Placement", "a", "web~c1"), ("Cluster", "b", "c1"), ("Cluster", "a", "c1"), ("Cluster", "a", "c1")]);
+        Assert.Equal(4, found.Count);
+        Assert.Equal("{\"ready\":true}", found[0]!.StatusJson);
+        Assert.Equal((await r.GetAsync("Placement", "a", "web~c1"))! with { Labels = found[0]!.Labels, Annotations = found[0]!.Annotations }, found[0]);
+        Assert.Null(found[1]);
+        Assert.Equal("{\"server\":\"one\"}", found[2]!.SpecJson);
+        Assert.Equal("prod", found[3]!.Labels["env"]);
+        Assert.Empty(await r.GetManyAsync([]));
+    }
+
     protected async Task Resources_ListAnswersLabelSelectors()
     {
         await using var s = await CreateAsync();
@@ -177,6 +195,25 @@ public abstract partial class StorageContract
         Assert.Equal(["Applied"], (await e.ListAsync(new EventQuery(InvolvedKind: "Application", InvolvedName: "app"))).Select(x => x.Reason));
         Assert.Single(await e.ListAsync(new EventQuery(Limit: 1)));
         Assert.Equal(second with { Time = second.Time }, (await e.ListAsync(new EventQuery(Namespace: "a", After: first.Sequence)))[0]);
+    }
+
+    protected async Task Events_ConcurrentAppends_EachCommittedOnce_InSequenceOrder()
+    {
+        await using var s = await CreateAsync();
+        var e = s.Events;
+        // Many writers at once (the placements of a commit): written together, each caller gets its own event back.
+        var appended = await Task.WhenAll(Enumerable.Range(0, 300).Select(i =>
+            Task.Run(() => e.AppendAsync("a", "Placement", $"p{i}", i % 7 == 0 ? FleetEventType.Warning : FleetEventType.Normal, "Applied", $"message {i}"))));
+        for (var i = 0; i < appended.Length; i++)
+        {
+            Assert.Equal($"p{i}", appended[i].InvolvedName);
+            Assert.Equal($"message {i}", appended[i].Message);
+            Assert.Equal(i % 7 == 0 ? FleetEventType.Warning : FleetEventType.Normal, appended[i].Type);
+        }
+
+        Assert.Equal(300, appended.Select(x => x.Sequence).Distinct().Count());
+        var listed = await e.ListAsync(new EventQuery(Limit: 1000));
+        Assert.Equal(appended.OrderBy(x => x.Sequence).Select(x => (x.Sequence, x.InvolvedName, x.Message)), listed.Select(x => (x.Sequence, x.InvolvedName, x.Message)));
     }
 
     protected async Task Events_RetentionDeletesByAgeAndCount()

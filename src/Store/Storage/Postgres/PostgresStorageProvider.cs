@@ -32,6 +32,11 @@ internal sealed class PostgresStorageProvider : IStorageProvider
             builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
         }
 
+        // Every statement takes a pooled connection and gives it back. Fleet keeps no session state (its locks are
+        // per transaction, its settings SET LOCAL), so the reset Npgsql sends on each return (seven statements,
+        // 60,000 times in a 20-second commit at 2,000 clusters) is skipped.
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
+
         DataSource = builder.Build();
         signal ??= new StoreChangeSignal();
         Resources = new PostgresResourceStore(this, time, signal);
