@@ -19,4 +19,39 @@ public interface IApplicationGrain : IGrainWithStringKey
     /// </summary>
     [OneWay, AlwaysInterleave, Alias("HintPlacementChanged")]
     Task HintPlacementChanged(string cluster);
+
+    /// <summary>
+    /// Hint: a placement wrote a new status, carried here so that the application need not read it back (a
+    /// read per placement per report, 50,000 per commit at 10,000 clusters × 5 applications).
+    /// </summary>
+    [OneWay, AlwaysInterleave, Alias("HintPlacementReported")]
+    Task HintPlacementReported(PlacementReport report);
+}
+
+/// <summary>What an application needs of a placement's status: its Ready condition and what it applied.</summary>
+[GenerateSerializer, Immutable, Alias("fleet.PlacementReport")]
+public sealed record PlacementReport
+{
+    [Id(0)]
+    public required string Cluster { get; init; }
+
+    /// <summary>The resource version of the status written: of two reports, the later write wins, whatever order they arrive in.</summary>
+    [Id(1)]
+    public long ResourceVersion { get; init; }
+
+    /// <summary>The status of the Ready condition: True, False or Unknown.</summary>
+    [Id(2)]
+    public required string Ready { get; init; }
+
+    [Id(3)]
+    public string? Reason { get; init; }
+
+    [Id(4)]
+    public string? LastAttemptedRevision { get; init; }
+
+    [Id(5)]
+    public string? LastAppliedRevision { get; init; }
+
+    [Id(6)]
+    public string? LastAppliedDigest { get; init; }
 }

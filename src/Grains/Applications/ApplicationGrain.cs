@@ -45,7 +45,8 @@ internal sealed partial class ApplicationGrain(
     private static readonly TimeSpan ReportGathering = TimeSpan.FromMilliseconds(250);
     private Snapshot? _snapshot;
     private bool _fullPending = true;
-    private readonly HashSet<string> _reportedClusters = new(StringComparer.Ordinal);
+    /// <summary>Placements that reported since the last reconcile: their report, or null where the placement must be read again.</summary>
+    private readonly Dictionary<string, PlacementReport?> _reported = new(StringComparer.Ordinal);
 
     public Task HintChanged()
     {
@@ -56,14 +57,29 @@ internal sealed partial class ApplicationGrain(
     public Task HintPlacementChanged(string cluster)
     {
         // Placement reports come in bursts during a rollout: gathered for a moment, they make one reconcile.
-        _reportedClusters.Add(cluster);
+        _reported[cluster] = null;
+        return HintWithin(ReportGathering);
+    }
+
+    public Task HintPlacementReported(PlacementReport report)
+    {
+        // Of two reports of one placement, the later write wins; a placement to be read again stays so.
+        if (!_reported.TryGetValue(report.Cluster, out var known))
+        {
+            _reported[report.Cluster] = report;
+        }
+        else if (known is not null && known.ResourceVersion < report.ResourceVersion)
+        {
+            _reported[report.Cluster] = report;
+        }
+
         return HintWithin(ReportGathering);
     }
 
     protected override async Task<TimeSpan?> ReconcileAsync(CancellationToken ct)
     {
-        var reported = _reportedClusters.ToList();
-        _reportedClusters.Clear();
+        var reported = _reported.ToList();
+        _reported.Clear();
         var full = _fullPending || _snapshot is null || Time.GetUtcNow() >= _snapshot.FullDue;
         _fullPending = false;
         if (!full && await ReconcileReportsAsync(_snapshot!, reported, ct) is { } next)
@@ -75,7 +91,7 @@ internal sealed partial class ApplicationGrain(
     }
 
     /// <summary>Only placements reported: re-read those, re-plan from the kept targets, update and report.</summary>
-    private async Task<TimeSpan?> ReconcileReportsAsync(Snapshot snapshot, List<string> reported, CancellationToken ct)
+    private async Task<TimeSpan?> ReconcileReportsAsync(Snapshot snapshot, List<KeyValuePair<string, PlacementReport?>> reported, CancellationToken ct)
     {
         var spec = await ReadSpecAsync<ApplicationSpec>(ResourceKinds.Application.Kind, ct);
         if (spec is null || Current!.Generation != snapshot.Generation || spec.Suspend)
@@ -83,8 +99,31 @@ internal sealed partial class ApplicationGrain(
             return null;
         }
 
-        foreach (var cluster in reported)
+        foreach (var (cluster, report) in reported)
         {
+            if (report is not null && snapshot.Placements.TryGetValue(cluster, out var kept))
+            {
+                // The placement's spec is the one this grain wrote; its status came with the report.
+                if (kept.ResourceVersion < report.ResourceVersion)
+                {
+                    snapshot.Placements[cluster] = kept with { ResourceVersion = report.ResourceVersion };
+                    if (snapshot.TargetIndex.TryGetValue(cluster, out var at))
+                    {
+                        var keptSpec = Read(kept);
+                        snapshot.Targets[at] = snapshot.Targets[at] with
+                        {
+                            SpecRevision = keptSpec.Revision,
+                            SpecDigest = keptSpec.ManifestDigest,
+                            Phase = keptSpec.Deleting ? PlacementPhase.Pending
+                                : Phase(keptSpec, report.Ready, report.Reason, report.LastAttemptedRevision, report.LastAppliedRevision, report.LastAppliedDigest),
+                        };
+                    }
+                }
+
+                // Older than what is known (a report overtaken by a later write): nothing to learn.
+                continue;
+            }
+
             var placement = await Store.GetAsync(ResourceKinds.Placement.Kind, Namespace, GrainKeys.PlacementName(Name, cluster), ct);
             if (placement is null)
             {
@@ -108,7 +147,7 @@ internal sealed partial class ApplicationGrain(
             }
         }
 
-        await ApplyPlanAsync(spec, snapshot, ct, reported.ToHashSet(StringComparer.Ordinal));
+        await ApplyPlanAsync(spec, snapshot, ct, reported.Select(r => r.Key).ToHashSet(StringComparer.Ordinal));
         return Jitter(snapshot.Interval);
     }
 
@@ -463,15 +502,20 @@ internal sealed partial class ApplicationGrain(
         {
             return PlacementPhase.Pending;
         }
-        var spec = Read(placement);
         var status = JsonSerializer.Deserialize<PlacementStatus>(placement.StatusJson, FleetJson.Options)!;
         var ready = ConditionList.Find(status.Conditions, ConditionTypes.Ready);
-        if (ready?.Status == ConditionStatus.True && status.LastAppliedRevision == spec.Revision && status.LastAppliedDigest == spec.ManifestDigest)
+        return Phase(Read(placement), ready?.Status, ready?.Reason, status.LastAttemptedRevision, status.LastAppliedRevision, status.LastAppliedDigest);
+    }
+
+    /// <summary>A placement's phase for its desired <paramref name="spec"/>, from its Ready condition and what it applied.</summary>
+    private static PlacementPhase Phase(PlacementSpec spec, string? ready, string? reason, string? attempted, string? applied, string? appliedDigest)
+    {
+        if (ready == ConditionStatus.True && applied == spec.Revision && appliedDigest == spec.ManifestDigest)
         {
             return PlacementPhase.Ready;
         }
-        if (ready?.Status == ConditionStatus.False && status.LastAttemptedRevision == spec.Revision &&
-            ready.Reason is Reasons.HealthCheckFailed or Reasons.ReconciliationFailed or Reasons.ArtifactFailed)
+        if (ready == ConditionStatus.False && attempted == spec.Revision &&
+            reason is Reasons.HealthCheckFailed or Reasons.ReconciliationFailed or Reasons.ArtifactFailed)
         {
             return PlacementPhase.Failed;
         }

@@ -59,7 +59,7 @@ internal sealed partial class ClusterGrain(
         ProbeResult result;
         try
         {
-            var (client, _, _) = await clients.GetAsync(Namespace, Name, ct);
+            var (client, _, _) = await clients.GetAsync(Namespace, Name, ct, recheckCredentials: true);
             result = await ClusterProbe.ProbeAsync(client, ct);
         }
         catch (ClusterUnavailableException ex)

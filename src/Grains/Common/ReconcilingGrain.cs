@@ -196,10 +196,20 @@ internal abstract partial class ReconcilingGrain<TState>(IPersistentState<TState
         return stored is null ? null : JsonSerializer.Deserialize<TSpec>(stored.SpecJson, FleetJson.Options);
     }
 
+    /// <summary>As <see cref="ReadSpecAsync{TSpec}(string, CancellationToken)"/>, and another object of the namespace in the same round trip.</summary>
+    protected async Task<(TSpec? Spec, StoredResource? Other)> ReadSpecAsync<TSpec>(string kind, string otherKind, string otherName, CancellationToken ct)
+        where TSpec : class
+    {
+        var found = await Store.GetManyAsync([(kind, Namespace, Name), (otherKind, Namespace, otherName)], ct);
+        Current = found[0];
+        return (found[0] is { } stored ? JsonSerializer.Deserialize<TSpec>(stored.SpecJson, FleetJson.Options) : null, found[1]);
+    }
+
     /// <summary>The stored object as read by <see cref="ReadSpecAsync{TSpec}"/> in the current reconcile (null between reconciles).</summary>
     protected StoredResource? Current { get; private set; }
 
-    protected Task WriteStatusAsync<TStatus>(string kind, TStatus status, CancellationToken ct) =>
+    /// <summary>Writes the status of this grain's object; returns the object as stored (null when it no longer exists).</summary>
+    protected Task<StoredResource?> WriteStatusAsync<TStatus>(string kind, TStatus status, CancellationToken ct) =>
         Store.UpdateStatusAsync(kind, Namespace, Name, JsonSerializer.Serialize(status, FleetJson.Options), ct);
 
     /// <summary>Writes an event about this grain's object and the same line to the log (Warning events at Warning, others at Information).</summary>

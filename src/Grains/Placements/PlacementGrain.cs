@@ -54,7 +54,7 @@ internal sealed partial class PlacementGrain(
     {
         // Given back before the health wait, which can last minutes and needs neither the database nor the silo.
         using var work = await slots.AcquireSiloAsync(ct);
-        var spec = await ReadSpecAsync<PlacementSpec>(ResourceKinds.Placement.Kind, ct);
+        var (spec, cluster) = await ReadSpecAsync<PlacementSpec>(ResourceKinds.Placement.Kind, ResourceKinds.Cluster.Kind, ClusterName, ct);
         if (spec is null)
         {
             await ClearStateAsync();
@@ -64,7 +64,6 @@ internal sealed partial class PlacementGrain(
         var retry = GoDuration.Parse(spec.RetryInterval, interval);
         var inventory = State.Inventory is { } json ? KubeInventory.FromJson(json) : KubeInventory.Empty(Application, Namespace);
 
-        var cluster = await Store.GetAsync(ResourceKinds.Cluster.Kind, Namespace, ClusterName, ct);
         if (IsPaused(cluster))
         {
             // The cluster grain tells this placement when the pause is lifted.
@@ -365,7 +364,7 @@ internal sealed partial class PlacementGrain(
             Health = health ?? (spec.Wait ? previous?.Health : null),
             Drift = drift?.ToList(),
         };
-        await WriteStatusAsync(ResourceKinds.Placement.Kind, status, ct);
+        var written = await WriteStatusAsync(ResourceKinds.Placement.Kind, status, ct);
 
         var outcome = $"{ready}:{reason}:{status.LastAppliedRevision}";
         var outcomeChanged = State.LastOutcome != outcome;
@@ -389,8 +388,25 @@ internal sealed partial class PlacementGrain(
                 await EventAsync(FleetEventType.Warning, reason, message, ct);
             }
 
-            // The application aggregates its placements and moves the rollout on.
-            await GrainFactory.GetGrain<IApplicationGrain>(GrainKeys.Of(Namespace, Application)).HintPlacementChanged(ClusterName);
+            // The application aggregates its placements and moves the rollout on, from the status carried here.
+            var application = GrainFactory.GetGrain<IApplicationGrain>(GrainKeys.Of(Namespace, Application));
+            if (written is null)
+            {
+                await application.HintPlacementChanged(ClusterName);
+            }
+            else
+            {
+                await application.HintPlacementReported(new PlacementReport
+                {
+                    Cluster = ClusterName,
+                    ResourceVersion = written.ResourceVersion,
+                    Ready = status.Conditions[0].Status,
+                    Reason = status.Conditions[0].Reason,
+                    LastAttemptedRevision = status.LastAttemptedRevision,
+                    LastAppliedRevision = status.LastAppliedRevision,
+                    LastAppliedDigest = status.LastAppliedDigest,
+                });
+            }
         }
     }
 

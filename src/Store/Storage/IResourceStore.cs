@@ -24,6 +24,12 @@ public interface IResourceStore
 {
     Task<StoredResource?> GetAsync(string kind, string ns, string name, CancellationToken ct = default);
 
+    /// <summary>
+    /// Several objects by key in one read (one round trip on PostgreSQL): a placement reads its own object and its
+    /// cluster at the start of every reconcile. The result has one entry per key, in order, null where none exists.
+    /// </summary>
+    Task<IReadOnlyList<StoredResource?>> GetManyAsync(IReadOnlyList<(string Kind, string Namespace, string Name)> keys, CancellationToken ct = default);
+
     /// <summary>Lists the objects of a kind, in one namespace or all (<paramref name="ns"/> null), ordered by namespace and name; the selector is answered by the labels index.</summary>
     Task<IReadOnlyList<StoredResource>> ListAsync(string kind, string? ns, LabelSelector? selector = null, CancellationToken ct = default);
 

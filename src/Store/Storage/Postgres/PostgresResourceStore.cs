@@ -13,6 +13,30 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         return await GetAsync(c, null, kind, ns, name, forUpdate: false, ct);
     }
 
+    public async Task<IReadOnlyList<StoredResource?>> GetManyAsync(IReadOnlyList<(string Kind, string Namespace, string Name)> keys, CancellationToken ct = default)
+    {
+        var found = new StoredResource?[keys.Count];
+        if (keys.Count == 0)
+        {
+            return found;
+        }
+
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand(
+            $"SELECT {Columns}, k.i FROM unnest(@kinds, @nss, @names) WITH ORDINALITY AS k(kind, namespace, name, i) JOIN resources r ON r.kind = k.kind AND r.namespace = k.namespace AND r.name = k.name",
+            c);
+        cmd.Parameters.AddWithValue("kinds", keys.Select(k => k.Kind).ToArray());
+        cmd.Parameters.AddWithValue("nss", keys.Select(k => k.Namespace).ToArray());
+        cmd.Parameters.AddWithValue("names", keys.Select(k => k.Name).ToArray());
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            found[(int)r.GetInt64(11) - 1] = Read(r);
+        }
+
+        return found;
+    }
+
     public async Task<IReadOnlyList<StoredResource>> ListAsync(string kind, string? ns, LabelSelector? selector = null, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);

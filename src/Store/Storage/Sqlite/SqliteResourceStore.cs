@@ -13,6 +13,19 @@ internal sealed class SqliteResourceStore(SqliteStorageProvider db, TimeProvider
         return await GetAsync(c, null, kind, ns, name, ct);
     }
 
+    public async Task<IReadOnlyList<StoredResource?>> GetManyAsync(IReadOnlyList<(string Kind, string Namespace, string Name)> keys, CancellationToken ct = default)
+    {
+        // In-process: a read per key costs no round trip; one connection for all of them.
+        var found = new StoredResource?[keys.Count];
+        await using var c = await db.OpenReadAsync(ct);
+        for (var i = 0; i < keys.Count; i++)
+        {
+            found[i] = await GetAsync(c, null, keys[i].Kind, keys[i].Namespace, keys[i].Name, ct);
+        }
+
+        return found;
+    }
+
     public async Task<IReadOnlyList<StoredResource>> ListAsync(string kind, string? ns, LabelSelector? selector = null, CancellationToken ct = default)
     {
         await using var c = await db.OpenReadAsync(ct);
