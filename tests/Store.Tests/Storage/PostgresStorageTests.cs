@@ -14,6 +14,7 @@ public sealed class PostgresStorageTests : StorageContract
     [PostgresFact] public Task Resources_ListAnswersLabelSelectors_Postgres() => Resources_ListAnswersLabelSelectors();
     [PostgresFact] public Task Events_AppendListFilterAndStream_Postgres() => Events_AppendListFilterAndStreamAfterASequence();
     [PostgresFact] public Task Events_RetentionDeletesByAgeAndCount_Postgres() => Events_RetentionDeletesByAgeAndCount();
+    [PostgresFact] public Task Resources_ConcurrentCreates_Postgres() => Resources_ConcurrentCreatesOfOneObject_MakeOneObject_AndAChangePerWrite();
     [PostgresFact] public Task Resources_GetMany_Postgres() => Resources_GetMany_ReadsEachKeyInOrder_NullWhereMissing();
     [PostgresFact] public Task Events_ConcurrentAppends_EachCommittedOnce_Postgres() => Events_ConcurrentAppends_EachCommittedOnce_InSequenceOrder();
     [PostgresFact] public Task Blobs_AreStoredOnceUnderTheirDigest_Postgres() => Blobs_AreStoredOnceUnderTheirDigest();

@@ -15,6 +15,7 @@ public sealed class SqliteStorageTests : StorageContract, IDisposable
     [Fact] public Task Resources_ListAnswersLabelSelectors_Sqlite() => Resources_ListAnswersLabelSelectors();
     [Fact] public Task Events_AppendListFilterAndStream_Sqlite() => Events_AppendListFilterAndStreamAfterASequence();
     [Fact] public Task Events_RetentionDeletesByAgeAndCount_Sqlite() => Events_RetentionDeletesByAgeAndCount();
+    [Fact] public Task Resources_ConcurrentCreates_Sqlite() => Resources_ConcurrentCreatesOfOneObject_MakeOneObject_AndAChangePerWrite();
     [Fact] public Task Resources_GetMany_Sqlite() => Resources_GetMany_ReadsEachKeyInOrder_NullWhereMissing();
     [Fact] public Task Events_ConcurrentAppends_EachCommittedOnce_Sqlite() => Events_ConcurrentAppends_EachCommittedOnce_InSequenceOrder();
     [Fact] public Task Blobs_AreStoredOnceUnderTheirDigest_Sqlite() => Blobs_AreStoredOnceUnderTheirDigest();

@@ -146,15 +146,20 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
             var stored = new List<StoredResource>(writes.Count);
             var changed = false;
             var raced = false;
-            foreach (var w in writes)
+            // Every existing object of the batch read and locked in one statement, rather than one round trip each.
+            var existing = await GetManyForUpdateAsync(c, tx, writes, ct);
+            for (var i = 0; i < writes.Count; i++)
             {
-                var (result, wrote) = await PutInTransactionAsync(c, tx, w, ct);
+                var w = writes[i];
+                var (result, wrote) = await PutInTransactionAsync(c, tx, w, ct, existing.GetValueOrDefault((w.Kind, w.Namespace, w.Name)), lockedKnown: true);
                 if (result is null)
                 {
                     raced = true;
                     break;
                 }
 
+                // A later write of the same object in this batch builds on this one.
+                existing[(w.Kind, w.Namespace, w.Name)] = result;
                 stored.Add(result);
                 changed |= wrote;
             }
@@ -177,12 +182,45 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
     }
 
     /// <summary>One object of a put inside the caller's transaction; null when a concurrent create won the race (the caller rolls back and retries).</summary>
-    internal async Task<(StoredResource? Stored, bool Wrote)> PutInTransactionAsync(NpgsqlConnection c, NpgsqlTransaction tx, ResourceWrite w, CancellationToken ct)
+    /// <summary>The existing objects of <paramref name="writes"/>, locked for update (in key order, so that two writers never wait on each other in a cycle).</summary>
+    private static async Task<Dictionary<(string, string, string), StoredResource>> GetManyForUpdateAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<ResourceWrite> writes, CancellationToken ct)
+    {
+        var found = new Dictionary<(string, string, string), StoredResource>();
+        if (writes.Count == 0)
+        {
+            return found;
+        }
+
+        await using var cmd = new NpgsqlCommand(
+            $"SELECT {Columns} FROM resources r JOIN unnest(@kinds, @nss, @names) AS k(kind, namespace, name) ON r.kind = k.kind AND r.namespace = k.namespace AND r.name = k.name ORDER BY r.kind, r.namespace, r.name FOR UPDATE OF r",
+            c,
+            tx);
+        cmd.Parameters.AddWithValue("kinds", writes.Select(w => w.Kind).ToArray());
+        cmd.Parameters.AddWithValue("nss", writes.Select(w => w.Namespace).ToArray());
+        cmd.Parameters.AddWithValue("names", writes.Select(w => w.Name).ToArray());
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            var row = Read(r);
+            found[(row.Kind, row.Namespace, row.Name)] = row;
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// One object of a put inside the caller's transaction, in one round trip (the write, its labels and its change
+    /// row as one batch); null when a concurrent create won the race (the caller rolls back and retries).
+    /// With <paramref name="lockedKnown"/>, the caller has read and locked the object already: <paramref name="locked"/>
+    /// is it, or null when it does not exist.
+    /// </summary>
+    internal async Task<(StoredResource? Stored, bool Wrote)> PutInTransactionAsync(NpgsqlConnection c, NpgsqlTransaction tx, ResourceWrite w, CancellationToken ct,
+        StoredResource? locked = null, bool lockedKnown = false)
     {
         var (kind, ns, name, specJson, labels) = (w.Kind, w.Namespace, w.Name, w.SpecJson, w.Labels);
         var labelsJson = StorageFormat.MapToJson(labels);
         var annotationsJson = StorageFormat.MapToJson(w.Annotations);
-        var existing = await GetAsync(c, tx, kind, ns, name, forUpdate: true, ct);
+        var existing = lockedKnown ? locked : await GetAsync(c, tx, kind, ns, name, forUpdate: true, ct);
         if (w.ExpectedResourceVersion is { } expected && expected != (existing?.ResourceVersion ?? 0))
         {
             throw new ResourceConflictException(kind, ns, name, expected, existing?.ResourceVersion);
@@ -197,59 +235,63 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         var generation = existing is null ? 1 : existing.SpecJson == specJson ? existing.Generation : existing.Generation + 1;
         var uid = existing?.Uid ?? Guid.NewGuid().ToString();
         var created = existing?.CreatedAt ?? StorageFormat.FromUnixMs(StorageFormat.ToUnixMs(time.GetUtcNow()));
-        long rv;
-        await using (var cmd = new NpgsqlCommand(
-            existing is null
-                ? """
-                  INSERT INTO resources (kind, namespace, name, uid, generation, resource_version, labels, annotations, spec, status, created_at)
-                  VALUES (@kind, @ns, @name, @uid, @gen, nextval('resource_version_seq'), @labels, @ann, @spec, NULL, @created)
-                  ON CONFLICT DO NOTHING RETURNING resource_version
-                  """
-                : """
-                  UPDATE resources SET generation = @gen, resource_version = nextval('resource_version_seq'), labels = @labels, annotations = @ann, spec = @spec
-                  WHERE kind = @kind AND namespace = @ns AND name = @name RETURNING resource_version
-                  """,
-            c,
-            tx))
+        await using var batch = new NpgsqlBatch(c, tx);
+        var write = existing is null
+            ? KeyCommand(
+                """
+                INSERT INTO resources (kind, namespace, name, generation, labels, annotations, spec, uid, created_at, resource_version, status)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, nextval('resource_version_seq'), NULL)
+                ON CONFLICT DO NOTHING RETURNING resource_version
+                """, kind, ns, name)
+            : KeyCommand(
+                """
+                UPDATE resources SET generation = $4, labels = $5, annotations = $6, spec = $7, resource_version = nextval('resource_version_seq')
+                WHERE kind = $1 AND namespace = $2 AND name = $3 RETURNING resource_version
+                """, kind, ns, name);
+        foreach (var value in new object[] { generation, labelsJson, annotationsJson, specJson })
         {
-            cmd.Parameters.AddWithValue("kind", kind);
-            cmd.Parameters.AddWithValue("ns", ns);
-            cmd.Parameters.AddWithValue("name", name);
-            cmd.Parameters.AddWithValue("uid", uid);
-            cmd.Parameters.AddWithValue("gen", generation);
-            cmd.Parameters.AddWithValue("labels", labelsJson);
-            cmd.Parameters.AddWithValue("ann", annotationsJson);
-            cmd.Parameters.AddWithValue("spec", specJson);
-            cmd.Parameters.AddWithValue("created", StorageFormat.ToUnixMs(created));
-            var result = await cmd.ExecuteScalarAsync(ct);
-            if (result is not long v)
+            write.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        if (existing is null)
+        {
+            write.Parameters.Add(new NpgsqlParameter { Value = uid });
+            write.Parameters.Add(new NpgsqlParameter { Value = StorageFormat.ToUnixMs(created) });
+        }
+
+        batch.BatchCommands.Add(write);
+        // The labels index changes only with the labels (a placement's never do).
+        var labelsChanged = existing is null || StorageFormat.MapToJson(existing.Labels) != labelsJson;
+        if (labelsChanged && existing is not null)
+        {
+            batch.BatchCommands.Add(KeyCommand("DELETE FROM resource_labels WHERE kind = $1 AND namespace = $2 AND name = $3", kind, ns, name));
+        }
+
+        if (labelsChanged && labels.Count > 0)
+        {
+            var ins = KeyCommand("INSERT INTO resource_labels (kind, namespace, name, key, value) SELECT $1, $2, $3, k, v FROM unnest($4::text[], $5::text[]) AS t(k, v) WHERE EXISTS (" + WrittenHere + ")", kind, ns, name);
+            ins.Parameters.Add(new NpgsqlParameter { Value = labels.Keys.ToArray() });
+            ins.Parameters.Add(new NpgsqlParameter { Value = labels.Values.ToArray() });
+            batch.BatchCommands.Add(ins);
+        }
+
+        // The change row copies the object as just written (its new resource version included).
+        var change = KeyCommand(
+            "INSERT INTO resource_changes (" + ChangeFeedSql.InsertColumns + ") SELECT kind, namespace, name, resource_version, $4, " + ChangeFeedSql.BodyColumns
+            + " FROM resources WHERE kind = $1 AND namespace = $2 AND name = $3 AND resource_version = currval('resource_version_seq')", kind, ns, name);
+        change.Parameters.Add(new NpgsqlParameter { Value = ResourceChangeType.Spec.ToString() });
+        batch.BatchCommands.Add(change);
+        long rv;
+        await using (var r = await batch.ExecuteReaderAsync(ct))
+        {
+            if (!await r.ReadAsync(ct))
             {
                 return (null, false);
             }
 
-            rv = v;
+            rv = r.GetInt64(0);
         }
 
-        await using (var del = new NpgsqlCommand("DELETE FROM resource_labels WHERE kind = @kind AND namespace = @ns AND name = @name", c, tx))
-        {
-            del.Parameters.AddWithValue("kind", kind);
-            del.Parameters.AddWithValue("ns", ns);
-            del.Parameters.AddWithValue("name", name);
-            await del.ExecuteNonQueryAsync(ct);
-        }
-
-        if (labels.Count > 0)
-        {
-            await using var ins = new NpgsqlCommand("INSERT INTO resource_labels (kind, namespace, name, key, value) SELECT @kind, @ns, @name, k, v FROM unnest(@keys, @values) AS t(k, v)", c, tx);
-            ins.Parameters.AddWithValue("kind", kind);
-            ins.Parameters.AddWithValue("ns", ns);
-            ins.Parameters.AddWithValue("name", name);
-            ins.Parameters.AddWithValue("keys", labels.Keys.ToArray());
-            ins.Parameters.AddWithValue("values", labels.Values.ToArray());
-            await ins.ExecuteNonQueryAsync(ct);
-        }
-
-        await RecordChangeAsync(c, tx, kind, ns, name, rv, ResourceChangeType.Spec, ct);
         return (new StoredResource(kind, ns, name, uid, generation, rv, StorageFormat.MapFromJson(labelsJson), StorageFormat.MapFromJson(annotationsJson), specJson, existing?.StatusJson, created), true);
     }
 
@@ -377,17 +419,6 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
     }
 
     /// <summary>Records a change of an object written in this transaction, with its row as it is now.</summary>
-    private static async Task RecordChangeAsync(NpgsqlConnection c, NpgsqlTransaction tx, string kind, string ns, string name, long rv, ResourceChangeType type, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(ChangeFeedSql.InsertFromResource, c, tx);
-        cmd.Parameters.AddWithValue("kind", kind);
-        cmd.Parameters.AddWithValue("ns", ns);
-        cmd.Parameters.AddWithValue("name", name);
-        cmd.Parameters.AddWithValue("rv", rv);
-        cmd.Parameters.AddWithValue("change", type.ToString());
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
-
     private static async Task<StoredResource?> GetAsync(NpgsqlConnection c, NpgsqlTransaction? tx, string kind, string ns, string name, bool forUpdate, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand($"SELECT {Columns} FROM resources r WHERE r.kind = @kind AND r.namespace = @ns AND r.name = @name" + (forUpdate ? " FOR UPDATE" : ""), c, tx);
@@ -396,6 +427,23 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
         cmd.Parameters.AddWithValue("name", name);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct) ? Read(r) : null;
+    }
+
+    /// <summary>
+    /// The object's row as this batch's write left it. A create that lost the race to another writer (ON CONFLICT DO
+    /// NOTHING) still took its resource version, so the other writer's row does not match, and the statements after
+    /// the write add nothing for it; the caller then rolls back and decides again.
+    /// </summary>
+    private const string WrittenHere = "SELECT 1 FROM resources WHERE kind = $1 AND namespace = $2 AND name = $3 AND resource_version = currval('resource_version_seq')";
+
+    /// <summary>A batch statement whose first three parameters are the object's kind, namespace and name.</summary>
+    private static NpgsqlBatchCommand KeyCommand(string sql, string kind, string ns, string name)
+    {
+        var cmd = new NpgsqlBatchCommand(sql);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = kind });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = ns });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = name });
+        return cmd;
     }
 
     private static StoredResource Read(NpgsqlDataReader r) => new(
