@@ -10,6 +10,13 @@ public interface IPlacementGrain : IGrainWithStringKey
     [OneWay, AlwaysInterleave, Alias("HintDesiredChanged")]
     Task HintDesiredChanged();
 
+    /// <summary>
+    /// Hint: only the revision of its desired state changed, not the manifests (a commit elsewhere in the source):
+    /// re-read it, behind placements with real changes to make.
+    /// </summary>
+    [OneWay, AlwaysInterleave, Alias("HintRevisionChanged")]
+    Task HintRevisionChanged();
+
     /// <summary>Hint: its cluster changed (reachable again, paused or resumed); retry now.</summary>
     [OneWay, AlwaysInterleave, Alias("HintClusterChanged")]
     Task HintClusterChanged();

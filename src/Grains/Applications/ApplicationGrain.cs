@@ -461,6 +461,7 @@ internal sealed partial class ApplicationGrain(
     private async Task<List<StoredResource>> UpdatePlacementsAsync(List<(string Cluster, StoredResource? Existing, PlacementSpec Next)> updates, CancellationToken ct)
     {
         var changed = new List<ResourceWrite>();
+        var revisionOnly = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (cluster, existing, next) in updates)
         {
             var json = JsonSerializer.Serialize(next, FleetJson.Options);
@@ -468,6 +469,10 @@ internal sealed partial class ApplicationGrain(
             {
                 var labels = new Dictionary<string, string> { [PlacementLabels.Application] = Name, [PlacementLabels.Cluster] = cluster };
                 changed.Add(new ResourceWrite(ResourceKinds.Placement.Kind, Namespace, GrainKeys.PlacementName(Name, cluster), labels, new Dictionary<string, string>(), json));
+                if (existing is not null && JsonSerializer.Serialize(Read(existing) with { Revision = next.Revision }, FleetJson.Options) == json)
+                {
+                    revisionOnly.Add(cluster);
+                }
             }
         }
 
@@ -478,7 +483,9 @@ internal sealed partial class ApplicationGrain(
             written.AddRange(stored);
             foreach (var placement in stored)
             {
-                await GrainFactory.GetGrain<IPlacementGrain>(GrainKeys.Placement(Namespace, Name, placement.Labels[PlacementLabels.Cluster])).HintDesiredChanged();
+                var cluster = placement.Labels[PlacementLabels.Cluster];
+                var grain = GrainFactory.GetGrain<IPlacementGrain>(GrainKeys.Placement(Namespace, Name, cluster));
+                await (revisionOnly.Contains(cluster) ? grain.HintRevisionChanged() : grain.HintDesiredChanged());
             }
         }
 

@@ -46,14 +46,33 @@ internal sealed partial class PlacementGrain(
 
     protected override string KindName => ResourceKinds.Placement.Kind;
 
-    public Task HintDesiredChanged() => Hint();
+    /// <summary>Whether the only news since the last reconcile is a new revision with the same manifests: the reconcile then waits behind those with changes to make.</summary>
+    private bool _revisionOnly;
 
-    public Task HintClusterChanged() => Hint();
+    public Task HintDesiredChanged()
+    {
+        _revisionOnly = false;
+        return Hint();
+    }
+
+    public Task HintRevisionChanged()
+    {
+        _revisionOnly = true;
+        return Hint();
+    }
+
+    public Task HintClusterChanged()
+    {
+        _revisionOnly = false;
+        return Hint();
+    }
 
     protected override async Task<TimeSpan?> ReconcileAsync(CancellationToken ct)
     {
         // Given back before the health wait, which can last minutes and needs neither the database nor the silo.
-        using var work = await slots.AcquireSiloAsync(ct);
+        var low = _revisionOnly;
+        _revisionOnly = false;
+        using var work = await slots.AcquireSiloAsync(ct, low);
         var (spec, cluster) = await ReadSpecAsync<PlacementSpec>(ResourceKinds.Placement.Kind, ResourceKinds.Cluster.Kind, ClusterName, ct);
         if (spec is null)
         {
