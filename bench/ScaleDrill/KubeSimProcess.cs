@@ -118,17 +118,32 @@ internal sealed class KubeSimProcess : IDisposable
     }
 
     /// <summary>The clusters (of <paramref name="clusters"/>) whose Deployment does not run <paramref name="image"/> yet, asked 32 at a time.</summary>
-    public async Task<List<string>> NotRunningAsync(IEnumerable<string> clusters, string ns, string name, string image)
+    public async Task<List<string>> NotRunningAsync(IEnumerable<string> clusters, string ns, string name, string image) =>
+        [.. (await RunningSinceAsync(clusters, ns, name, image)).Where(c => c.Since is null).Select(c => c.Cluster)];
+
+    /// <summary>
+    /// For each cluster, when its Deployment was last written with <paramref name="image"/> (the newest time in its
+    /// managedFields, whole seconds as Kubernetes keeps them), or null while it does not run that image.
+    /// </summary>
+    public async Task<List<(string Cluster, DateTimeOffset? Since)>> RunningSinceAsync(IEnumerable<string> clusters, string ns, string name, string image)
     {
-        var pending = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var found = new System.Collections.Concurrent.ConcurrentBag<(string, DateTimeOffset?)>();
         await Parallel.ForEachAsync(clusters, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (cluster, _) =>
         {
-            if (await ImageAsync(cluster, ns, name) != image)
-            {
-                pending.Add(cluster);
-            }
+            using var response = await Http.GetAsync($"clusters/{cluster}/apis/apps/v1/namespaces/{ns}/deployments/{name}");
+            var body = response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync()) : null;
+            var running = body?["spec"]?["template"]?["spec"]?["containers"]?[0]?["image"]?.GetValue<string>() == image;
+            var since = running
+                ? (body!["metadata"]?["managedFields"] as JsonArray ?? [])
+                    .Select(f => f?["time"]?.GetValue<string>())
+                    .Where(t => t is not null)
+                    .Select(t => DateTimeOffset.Parse(t!, System.Globalization.CultureInfo.InvariantCulture))
+                    .DefaultIfEmpty(DateTimeOffset.UtcNow)
+                    .Max()
+                : (DateTimeOffset?)null;
+            found.Add((cluster, since));
         });
-        return [.. pending];
+        return [.. found];
     }
 
     public void Dispose()

@@ -205,6 +205,7 @@ internal static class ScaleRun
         DrillFleet.WriteApps(repo, changed, image);
         var commit = repo.Commit($"{image} for {changed} application(s)");
         var rollout = Stopwatch.StartNew();
+        var committedAt = DateTimeOffset.UtcNow;
         await api.PostHookAsync(hook);
         var applied = new List<double>();
         var pending = sim.Names.ToList();
@@ -214,9 +215,11 @@ internal static class ScaleRun
         {
             if (pending.Count > 0)
             {
-                var still = await sim.NotRunningAsync(pending, DrillFleet.AppNamespace(0), DrillFleet.Deployment, image);
-                applied.AddRange(Enumerable.Repeat(rollout.Elapsed.TotalSeconds, pending.Count - still.Count));
-                pending = still;
+                // When each cluster got the image, from the Deployment itself (its managedFields time, whole seconds,
+                // counted to the end of that second), not from when this poll happened to look.
+                var seen = await sim.RunningSinceAsync(pending, DrillFleet.AppNamespace(0), DrillFleet.Deployment, image);
+                applied.AddRange(seen.Where(c => c.Since is not null).Select(c => Math.Min(rollout.Elapsed.TotalSeconds, (c.Since!.Value.AddSeconds(1) - committedAt).TotalSeconds)));
+                pending = [.. seen.Where(c => c.Since is null).Select(c => c.Cluster)];
                 appliedSeries.Add(rollout.Elapsed, o.Clusters - pending.Count);
             }
 

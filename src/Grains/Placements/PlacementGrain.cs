@@ -41,6 +41,21 @@ internal sealed partial class PlacementGrain(
 
     private string ClusterName => Key.Split('/')[2];
 
+    protected override TimeSpan? StoredReminderPeriod
+    {
+        get => State.ReminderMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null;
+        set
+        {
+            var minutes = value is { } v ? (int)Math.Round(v.TotalMinutes) : (int?)null;
+            if (minutes != State.ReminderMinutes)
+            {
+                // Written with the next state write (the report of this reconcile, when it registers early).
+                State = State with { ReminderMinutes = minutes };
+                _stateChanged = true;
+            }
+        }
+    }
+
     /// <summary>The stored Placement object's name: <c>{application}~{cluster}</c>.</summary>
     protected override string Name => GrainKeys.PlacementName(Application, ClusterName);
 
@@ -109,16 +124,18 @@ internal sealed partial class PlacementGrain(
             return Jitter(retry);
         }
 
+        await EnsureReminderAsync(interval);
         if (spec.ManifestDigest == State.LastAppliedDigest && spec.Revision != State.LastAppliedRevision && State.Failures == 0 &&
             !(spec.Wait && !State.LastWait) && (_checkDue is not { } due || Time.GetUtcNow() < due))
         {
             // A new revision with the same manifests (a commit elsewhere in the repository): nothing on the cluster
-            // can change, so nothing is sent. Drift is still looked for when it is due (the timer or the reminder),
-            // not postponed: a source committed to every few minutes must not starve the drift check.
+            // can change, so nothing is sent. Drift is looked for at the next reconcile once the check is due
+            // (the timer, the reminder, or the next commit): a source committed to every few minutes does not
+            // starve the drift check.
             State = State with { LastAppliedRevision = spec.Revision };
             _stateChanged = true;
             await ReportAsync(spec, true, Reasons.ReconciliationSucceeded, $"Applied revision: {spec.Revision}", inventory, null, ct);
-            return _checkDue is { } next ? next - Time.GetUtcNow() : Jitter(interval);
+            return Jitter(interval);
         }
 
         KubeClient client;

@@ -24,4 +24,8 @@ internal sealed record PlacementState
     /// <summary>Whether the last health check ran with <c>wait</c> on, so that turning it on re-checks at once.</summary>
     [Id(5)]
     public bool LastWait { get; init; }
+
+    /// <summary>The period of the placement's reminder as last registered, in minutes (null: not registered by this state).</summary>
+    [Id(6)]
+    public int? ReminderMinutes { get; init; }
 }
