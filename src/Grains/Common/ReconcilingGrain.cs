@@ -96,6 +96,13 @@ internal abstract partial class ReconcilingGrain<TState>(IPersistentState<TState
             return Task.CompletedTask;
         }
 
+        // Just woken, and the grain's state says it did the work less than a period ago (a placement deactivated
+        // right after applying a commit): the tick comes early; the next one does the work.
+        if (_lastRun is null && StoredLastRun is { } stored && Time.GetUtcNow() - stored < status.Period * 0.9)
+        {
+            return Task.CompletedTask;
+        }
+
         return Hint();
     }
 
@@ -137,7 +144,21 @@ internal abstract partial class ReconcilingGrain<TState>(IPersistentState<TState
         _lastRun = Time.GetUtcNow();
         GrainMetrics.Reconciled(KindName, Outcome, Time.GetElapsedTime(started));
         await ScheduleAsync(next);
+        if (_hintedFor is null && DeactivateBetweenRuns(next))
+        {
+            // Nothing to do before the reminder: do not stay resident until then.
+            this.DeactivateOnIdle();
+        }
     }
+
+    /// <summary>
+    /// Whether the grain deactivates after a reconcile that returned <paramref name="next"/> (its reminder brings
+    /// it back); by default it stays active and its timer does the next run.
+    /// </summary>
+    protected virtual bool DeactivateBetweenRuns(TimeSpan? next) => false;
+
+    /// <summary>When the grain last did its work, as its state keeps it (null where it keeps none): a reminder tick sooner than that after a reactivation is skipped.</summary>
+    protected virtual DateTimeOffset? StoredLastRun => null;
 
     private async Task ScheduleAsync(TimeSpan? delay)
     {

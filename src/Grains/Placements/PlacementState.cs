@@ -28,4 +28,8 @@ internal sealed record PlacementState
     /// <summary>The period of the placement's reminder as last registered, in minutes (null: not registered by this state).</summary>
     [Id(6)]
     public int? ReminderMinutes { get; init; }
+
+    /// <summary>When the placement last applied its manifests (the cluster then matched them).</summary>
+    [Id(7)]
+    public DateTimeOffset? LastAppliedAt { get; init; }
 }
