@@ -15,12 +15,20 @@ internal static class DrillCommands
         var apps = new Option<int>("--apps", "-m") { Description = "applications of about 20 objects each, selecting every cluster (M)", DefaultValueFactory = _ => 5 };
         var interval = Duration("--interval", "the interval of the clusters, the source and the applications", "10m");
         var steady = Duration("--steady", "how long the steady state is measured (figures are scaled to one interval)", "1m");
+        var settle = new Option<TimeSpan>("--settle")
+        {
+            Description = "how long to wait after the commits before measuring the steady state (default 0s; one --interval puts the window on the placements' first drift checks, which come up to an interval after their last apply)",
+            CustomParser = result => GoDuration.TryParse(result.Tokens.Count > 0 ? result.Tokens[0].Value : "0s", out var value) && value >= TimeSpan.Zero
+                ? value
+                : Invalid(result, "--settle"),
+            DefaultValueFactory = _ => TimeSpan.Zero,
+        };
         var timeout = Duration("--timeout", "the longest wait for the cold start, and again for the commit to be applied", "30m");
         var output = new Option<string>("--out") { Description = "where the JSON file and the PNG plots go", DefaultValueFactory = _ => ".tmp/scale-drill" };
 
         var root = new RootCommand("Fleet's scale drill (KubeSim, one silo on PostgreSQL, webhooks on) and failover drills")
         {
-            clusters, apps, interval, steady, timeout, output,
+            clusters, apps, interval, steady, settle, timeout, output,
         };
         root.SetAction((parse, _) => ScaleRun.RunAsync(new ScaleOptions
         {
@@ -28,6 +36,7 @@ internal static class DrillCommands
             Apps = Positive(parse.GetValue(apps), "--apps"),
             Interval = parse.GetValue(interval),
             Steady = parse.GetValue(steady),
+            Settle = parse.GetValue(settle),
             Timeout = parse.GetValue(timeout),
             Out = parse.GetValue(output)!,
         }));
@@ -89,6 +98,12 @@ internal static class DrillCommands
             DefaultValueFactory = _ => GoDuration.Parse(fallback, TimeSpan.Zero),
         };
         return option;
+    }
+
+    private static TimeSpan Invalid(System.CommandLine.Parsing.ArgumentResult result, string name)
+    {
+        result.AddError($"{name}: \"{result.Tokens[0].Value}\" is not a duration (like 0s, 10m)");
+        return default;
     }
 
     private static int Positive(int value, string name) =>
