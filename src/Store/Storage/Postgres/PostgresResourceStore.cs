@@ -15,16 +15,27 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
 
     public async Task<IReadOnlyList<StoredResource?>> GetManyAsync(IReadOnlyList<(string Kind, string Namespace, string Name)> keys, CancellationToken ct = default)
     {
-        var found = new StoredResource?[keys.Count];
         if (keys.Count == 0)
         {
-            return found;
+            return [];
         }
 
         await using var c = await db.OpenAsync(ct);
+        return await GetManyAsync(c, null, keys, forUpdate: false, ct);
+    }
+
+    /// <summary>
+    /// The objects of <paramref name="keys"/> in one statement, one entry per key in order (null where none exists);
+    /// <paramref name="forUpdate"/> locks them, in key order, so that two writers never wait on each other in a cycle.
+    /// </summary>
+    private static async Task<StoredResource?[]> GetManyAsync(NpgsqlConnection c, NpgsqlTransaction? tx, IReadOnlyList<(string Kind, string Namespace, string Name)> keys, bool forUpdate, CancellationToken ct)
+    {
+        var found = new StoredResource?[keys.Count];
         await using var cmd = new NpgsqlCommand(
-            $"SELECT {Columns}, k.i FROM unnest(@kinds, @nss, @names) WITH ORDINALITY AS k(kind, namespace, name, i) JOIN resources r ON r.kind = k.kind AND r.namespace = k.namespace AND r.name = k.name",
-            c);
+            $"SELECT {Columns}, k.i FROM unnest(@kinds, @nss, @names) WITH ORDINALITY AS k(kind, namespace, name, i) JOIN resources r ON r.kind = k.kind AND r.namespace = k.namespace AND r.name = k.name"
+            + (forUpdate ? " ORDER BY r.kind, r.namespace, r.name FOR UPDATE OF r" : ""),
+            c,
+            tx);
         cmd.Parameters.AddWithValue("kinds", keys.Select(k => k.Kind).ToArray());
         cmd.Parameters.AddWithValue("nss", keys.Select(k => k.Namespace).ToArray());
         cmd.Parameters.AddWithValue("names", keys.Select(k => k.Name).ToArray());
@@ -147,7 +158,15 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
             var changed = false;
             var raced = false;
             // Every existing object of the batch read and locked in one statement, rather than one round trip each.
-            var existing = await GetManyForUpdateAsync(c, tx, writes, ct);
+            var existing = new Dictionary<(string, string, string), StoredResource>();
+            foreach (var row in await GetManyAsync(c, tx, [.. writes.Select(w => (w.Kind, w.Namespace, w.Name))], forUpdate: true, ct))
+            {
+                if (row is not null)
+                {
+                    existing[(row.Kind, row.Namespace, row.Name)] = row;
+                }
+            }
+
             for (var i = 0; i < writes.Count; i++)
             {
                 var w = writes[i];
@@ -182,32 +201,6 @@ internal sealed class PostgresResourceStore(PostgresStorageProvider db, TimeProv
     }
 
     /// <summary>One object of a put inside the caller's transaction; null when a concurrent create won the race (the caller rolls back and retries).</summary>
-    /// <summary>The existing objects of <paramref name="writes"/>, locked for update (in key order, so that two writers never wait on each other in a cycle).</summary>
-    private static async Task<Dictionary<(string, string, string), StoredResource>> GetManyForUpdateAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<ResourceWrite> writes, CancellationToken ct)
-    {
-        var found = new Dictionary<(string, string, string), StoredResource>();
-        if (writes.Count == 0)
-        {
-            return found;
-        }
-
-        await using var cmd = new NpgsqlCommand(
-            $"SELECT {Columns} FROM resources r JOIN unnest(@kinds, @nss, @names) AS k(kind, namespace, name) ON r.kind = k.kind AND r.namespace = k.namespace AND r.name = k.name ORDER BY r.kind, r.namespace, r.name FOR UPDATE OF r",
-            c,
-            tx);
-        cmd.Parameters.AddWithValue("kinds", writes.Select(w => w.Kind).ToArray());
-        cmd.Parameters.AddWithValue("nss", writes.Select(w => w.Namespace).ToArray());
-        cmd.Parameters.AddWithValue("names", writes.Select(w => w.Name).ToArray());
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            var row = Read(r);
-            found[(row.Kind, row.Namespace, row.Name)] = row;
-        }
-
-        return found;
-    }
-
     /// <summary>
     /// One object of a put inside the caller's transaction, in one round trip (the write, its labels and its change
     /// row as one batch); null when a concurrent create won the race (the caller rolls back and retries).
