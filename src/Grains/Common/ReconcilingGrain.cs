@@ -189,13 +189,16 @@ internal abstract partial class ReconcilingGrain<TState>(IPersistentState<TState
         }
 
         // Reminders tick at least once a minute apart in Orleans, so periods are whole minutes.
-        var period = TimeSpan.FromMinutes(Math.Max(1, Math.Ceiling((d + ReminderSlack).TotalMinutes)));
+        var period = WholeMinutes(d + ReminderSlack);
         _reminderPeriod ??= StoredReminderPeriod;
         if (!ReminderFits(_reminderPeriod, period, d))
         {
             await RegisterReminderAsync(period);
         }
     }
+
+    /// <summary>A reminder period: <paramref name="t"/> rounded up to whole minutes, at least one (Orleans' shortest).</summary>
+    private static TimeSpan WholeMinutes(TimeSpan t) => TimeSpan.FromMinutes(Math.Max(1, Math.Ceiling(t.TotalMinutes)));
 
     private async Task RegisterReminderAsync(TimeSpan period)
     {
@@ -222,7 +225,7 @@ internal abstract partial class ReconcilingGrain<TState>(IPersistentState<TState
     protected async Task EnsureReminderAsync(TimeSpan interval)
     {
         _reminderPeriod ??= StoredReminderPeriod;
-        var period = TimeSpan.FromMinutes(Math.Max(1, Math.Ceiling(interval.TotalMinutes)));
+        var period = WholeMinutes(interval);
         if (!ReminderFits(_reminderPeriod, period, interval))
         {
             await RegisterReminderAsync(period);
