@@ -104,19 +104,6 @@ internal sealed class KubeSimProcess : IDisposable
         return (stats["total"]!.GetValue<long>(), stats["workingSetBytes"]!.GetValue<long>());
     }
 
-    /// <summary>The image of a Deployment on a cluster, or null while it is not there.</summary>
-    public async Task<string?> ImageAsync(string cluster, string ns, string name)
-    {
-        using var response = await Http.GetAsync($"clusters/{cluster}/apis/apps/v1/namespaces/{ns}/deployments/{name}");
-        if (!response.IsSuccessStatusCode)
-        {
-            return null;
-        }
-
-        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync());
-        return body?["spec"]?["template"]?["spec"]?["containers"]?[0]?["image"]?.GetValue<string>();
-    }
-
     /// <summary>The clusters (of <paramref name="clusters"/>) whose Deployment does not run <paramref name="image"/> yet, asked 32 at a time.</summary>
     public async Task<List<string>> NotRunningAsync(IEnumerable<string> clusters, string ns, string name, string image) =>
         [.. (await RunningSinceAsync(clusters, ns, name, image)).Where(c => c.Since is null).Select(c => c.Cluster)];

@@ -251,12 +251,12 @@ internal sealed partial class WatchFeed : IDisposable
         }
     }
 
-    /// <summary>Offers each change to every subscription (under the lock); drops those whose channel is full. Returns how many changes there were.</summary>
-    private int FanOut(IReadOnlyList<ResourceChange> changes)
+    /// <summary>Offers each change to every subscription (under the lock); drops those whose channel is full.</summary>
+    private void FanOut(IReadOnlyList<ResourceChange> changes)
     {
         if (changes.Count == 0)
         {
-            return 0;
+            return;
         }
 
         List<WatchSubscription>? full = null;
@@ -283,8 +283,6 @@ internal sealed partial class WatchFeed : IDisposable
         {
             StopReader();
         }
-
-        return changes.Count;
     }
 
     /// <summary>
